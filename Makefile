@@ -1,0 +1,61 @@
+# posbackoffice — the two Quick start commands are `make run` and `make test`.
+SHELL := /bin/bash
+# pyenv selects Python 3.13 through .python-version; override with PYTHON=/path/to/python3.13.
+PYTHON ?= python3
+VENV := .venv
+UV := $(VENV)/bin/uv
+PY := $(VENV)/bin/python
+UV_VERSION := 0.13.9
+
+# Embedded defaults for `make run`: SQLite, filesystem broker, e-mails in var/mail, sandbox processor.
+RUN_ENV := DEBUG=true HTTPS=false
+
+# `make test`: PostgreSQL and Redis at their local default addresses unless already set.
+export TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/posbackoffice
+export TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
+
+.PHONY: run test install install-dev messages makemessages migrate demo check clean
+
+$(UV):
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 12), f"Python 3.12+ needed, found {sys.version.split()[0]} (pyenv reads .python-version)"'
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet uv==$(UV_VERSION)
+
+install: $(UV)
+	$(UV) sync --frozen --no-dev --inexact
+
+install-dev: $(UV)
+	$(UV) sync --frozen
+
+messages:
+	cd $(CURDIR) && $(RUN_ENV) $(PY) manage.py compilemessages --ignore=.venv -v 0
+
+makemessages:
+	$(RUN_ENV) $(PY) manage.py makemessages -l fr --ignore=.venv --ignore=var --no-obsolete --add-location file
+	$(RUN_ENV) $(PY) manage.py makemessages -d djangojs -l fr --ignore=.venv --ignore=var --ignore=static/vendor --no-obsolete
+
+migrate:
+	$(RUN_ENV) $(PY) manage.py migrate --noinput -v 0
+
+demo:
+	$(RUN_ENV) $(PY) manage.py demo_data
+
+run: install messages migrate demo
+	@echo
+	@echo "  posbackoffice: http://127.0.0.1:8000"
+	@echo "  Log in as owner@demo.test, admin@demo.test, manager@demo.test or cashier@demo.test"
+	@echo "  (another shop: other@demo.test) — password: demo. Sent e-mails: http://127.0.0.1:8000/dev/mail/"
+	@echo
+	@trap 'kill 0' EXIT INT TERM; \
+	$(RUN_ENV) $(VENV)/bin/celery -A posbackoffice worker --beat --loglevel=INFO --concurrency=2 & \
+	$(RUN_ENV) $(PY) manage.py runserver 127.0.0.1:8000
+
+test: install-dev messages
+	$(VENV)/bin/pytest
+
+check: install-dev
+	$(VENV)/bin/ruff check .
+	$(RUN_ENV) $(PY) manage.py makemigrations --check --dry-run
+
+clean:
+	rm -rf var/celery var/db.sqlite3* var/mail var/staticfiles var/celerybeat-schedule*

@@ -1,0 +1,182 @@
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.contrib.auth.models import PermissionsMixin
+from django.db import models
+from django.utils import timezone as dj_timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts import permissions as perms
+
+
+class Account(models.Model):
+    """The merchant: the tenant every other row belongs to."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("Active")
+        SUSPENDED = "suspended", _("Suspended")
+
+    class Language(models.TextChoices):
+        ENGLISH = "en", _("English")
+        FRENCH = "fr", _("French")
+
+    name = models.CharField(_("name"), max_length=120)
+    country = models.CharField(_("country"), max_length=2, help_text=_("ISO 3166 code, e.g. FR"))
+    currency = models.CharField(_("currency"), max_length=3, help_text=_("ISO 4217 code, e.g. EUR"))
+    timezone = models.CharField(_("time zone"), max_length=64, default="Europe/Paris")
+    language = models.CharField(_("language"), max_length=5, choices=Language.choices, default=Language.FRENCH)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.ACTIVE)
+    created_at = models.DateTimeField(default=dj_timezone.now)
+
+    class Meta:
+        verbose_name = _("merchant account")
+
+    def __str__(self):
+        return self.name
+
+
+class TenantModel(models.Model):
+    """Base for every merchant-owned row: queries go through accounts.tenancy.scoped()."""
+
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        abstract = True
+
+
+class Outlet(TenantModel):
+    name = models.CharField(_("name"), max_length=120)
+    address = models.TextField(_("address"), blank=True)
+    created_at = models.DateTimeField(default=dj_timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["account", "name"], name="outlet_unique_name")]
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Register(TenantModel):
+    outlet = models.ForeignKey(Outlet, on_delete=models.PROTECT, related_name="registers")
+    name = models.CharField(_("name"), max_length=120)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(default=dj_timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["outlet", "name"], name="register_unique_name")]
+        ordering = ["outlet__name", "name"]
+
+    def __str__(self):
+        return f"{self.outlet.name} — {self.name}"
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def create_user(self, email, password=None, **extra):
+        if not email:
+            raise ValueError("users need an e-mail address")
+        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, email, password=None, **extra):
+        extra.update(is_staff=True, is_superuser=True)
+        return self.create_user(email, password, **extra)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """A person who signs in with an e-mail address; what they may do comes from Membership."""
+
+    email = models.EmailField(_("e-mail address"), unique=True)
+    name = models.CharField(_("name"), max_length=150, blank=True)
+    # Empty means: follow the merchant account's language.
+    language = models.CharField(_("language"), max_length=5, choices=Account.Language.choices, blank=True)
+    is_active = models.BooleanField(default=True)
+    is_staff = models.BooleanField(default=False, help_text="Operator access to the Django admin.")
+    date_joined = models.DateTimeField(default=dj_timezone.now)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    def __str__(self):
+        return self.name or self.email
+
+
+class StaffRole(TenantModel):
+    name = models.CharField(_("name"), max_length=80)
+    preset = models.CharField(
+        max_length=16,
+        choices=[(p, p) for p in (perms.OWNER, perms.ADMIN, perms.MANAGER, perms.CASHIER, perms.CUSTOM)],
+        default=perms.CUSTOM,
+    )
+    permissions = models.JSONField(default=list)
+    created_at = models.DateTimeField(default=dj_timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["account", "name"], name="staffrole_unique_name")]
+        ordering = ["id"]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def is_owner(self) -> bool:
+        return self.preset == perms.OWNER
+
+    @property
+    def may_hold_reserved(self) -> bool:
+        return self.preset in (perms.OWNER, perms.ADMIN)
+
+    def granted(self) -> frozenset[str]:
+        # The Owner role always holds everything, whatever is stored: it cannot lose its rights.
+        if self.is_owner:
+            return perms.ALL_CODES
+        return frozenset(self.permissions) & perms.ALL_CODES
+
+
+class Membership(TenantModel):
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
+    role = models.ForeignKey(StaffRole, on_delete=models.PROTECT, related_name="memberships")
+    created_at = models.DateTimeField(default=dj_timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["account", "user"], name="membership_unique_user")]
+
+    def __str__(self):
+        return f"{self.user} @ {self.account_id} ({self.role})"
+
+
+class AuditEvent(TenantModel):
+    """Append-only record of every state change a service makes: who, what, before and after."""
+
+    actor = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    action = models.CharField(max_length=80)
+    object_type = models.CharField(max_length=80, blank=True)
+    object_id = models.CharField(max_length=64, blank=True)
+    object_repr = models.CharField(max_length=200, blank=True)
+    before = models.JSONField(null=True, blank=True)
+    after = models.JSONField(null=True, blank=True)
+    created_at = models.DateTimeField(default=dj_timezone.now)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["account", "-created_at"], name="audit_account_recent"),
+            models.Index(fields=["account", "action", "-created_at"], name="audit_account_action"),
+        ]
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"{self.action} {self.object_repr}"
+
+    def save(self, *args, **kwargs):
+        # Append-only: an audit row once written is never rewritten.
+        if self.pk is not None and not self._state.adding:
+            raise ValueError("audit events are append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("audit events are append-only")

@@ -1,0 +1,44 @@
+import datetime
+
+from django.db.models import Q
+from django.utils import timezone
+
+from accounts.models import AuditEvent, Membership, Outlet, Register, StaffRole, User
+from accounts.tenancy import scoped
+
+
+def staff_members(account):
+    return scoped(Membership, account).select_related("user", "role").order_by("user__email")
+
+
+def staff_users(account):
+    return User.objects.filter(memberships__account=account).order_by("email")
+
+
+def staff_roles(account):
+    return scoped(StaffRole, account).order_by("id")
+
+
+def outlets_with_registers(account):
+    return scoped(Outlet, account).prefetch_related("registers").order_by("name")
+
+
+def registers(account):
+    return scoped(Register, account).select_related("outlet")
+
+
+def activity_events(account, *, action=None, actor=None, date_from=None, date_to=None, q=None):
+    events = scoped(AuditEvent, account).select_related("actor")
+    if action:
+        events = events.filter(action=action)
+    if actor:
+        events = events.filter(actor_id=actor)
+    tz = timezone.get_current_timezone()
+    if date_from:
+        events = events.filter(created_at__gte=datetime.datetime.combine(date_from, datetime.time.min, tz))
+    if date_to:
+        end = datetime.datetime.combine(date_to + datetime.timedelta(days=1), datetime.time.min, tz)
+        events = events.filter(created_at__lt=end)
+    if q:
+        events = events.filter(Q(object_repr__icontains=q) | Q(object_type__icontains=q) | Q(object_id=q))
+    return events.order_by("-created_at", "-id")

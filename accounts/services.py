@@ -1,0 +1,222 @@
+"""State changes of accounts, staff roles, memberships and users; and the audit trail they write."""
+
+import datetime
+import uuid
+import zoneinfo
+
+from django.db import transaction
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from accounts import permissions as perms
+from accounts.models import Account, AuditEvent, Membership, Outlet, Register, StaffRole, User
+from posbackoffice.errors import DomainError, NotAllowed
+from posbackoffice.money import CURRENCY_EXPONENTS
+
+
+def _json_safe(value):
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        items = [_json_safe(v) for v in value]
+        return sorted(items, key=str) if isinstance(value, (set, frozenset)) else items
+    if isinstance(value, (datetime.datetime, datetime.date)):
+        return value.isoformat()
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if hasattr(value, "pk"):
+        return value.pk
+    return value
+
+
+def snapshot(obj, fields) -> dict:
+    """The audit view of a row: the named fields, JSON-safe (foreign keys as ids)."""
+    return {name: _json_safe(getattr(obj, name)) for name in fields}
+
+
+def audit_record(*, account, actor, action: str, target=None, before=None, after=None) -> AuditEvent:
+    """Append an audit row. Called by services inside their own transaction."""
+    return AuditEvent.objects.create(
+        account=account,
+        actor=actor if actor is not None and getattr(actor, "pk", None) else None,
+        action=action,
+        object_type=target._meta.label_lower if target is not None else "",
+        object_id=str(target.pk) if target is not None else "",
+        object_repr=str(target)[:200] if target is not None else "",
+        before=_json_safe(before) if before is not None else None,
+        after=_json_safe(after) if after is not None else None,
+    )
+
+
+ACCOUNT_FIELDS = ("name", "country", "currency", "timezone", "language", "status")
+ROLE_FIELDS = ("name", "preset", "permissions")
+
+
+def _validate_account_settings(*, currency: str, tz: str, language: str) -> None:
+    if currency not in CURRENCY_EXPONENTS:
+        raise DomainError(_("Unsupported currency %(code)s.") % {"code": currency})
+    try:
+        zoneinfo.ZoneInfo(tz)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise DomainError(_("Unknown time zone %(tz)s.") % {"tz": tz}) from None
+    if language not in Account.Language.values:
+        raise DomainError(_("Unsupported language %(code)s.") % {"code": language})
+
+
+@transaction.atomic
+def account_create(
+    *, name: str, country: str, currency: str, tz: str, language: str, owner: User, actor=None
+) -> Account:
+    """A new merchant account with the four preset roles and the given user as its Owner."""
+    _validate_account_settings(currency=currency, tz=tz, language=language)
+    account = Account.objects.create(
+        name=name, country=country.upper(), currency=currency, timezone=tz, language=language
+    )
+    with translation.override(language):
+        roles = _preset_roles(account)
+    for preset, role in roles.items():
+        role.permissions = sorted(perms.PRESET_PERMISSIONS[preset])
+        role.save()
+    Membership.objects.create(account=account, user=owner, role=roles[perms.OWNER])
+    audit_record(account=account, actor=actor or owner, action="account.created", target=account,
+                 after=snapshot(account, ACCOUNT_FIELDS))
+    return account
+
+
+def _preset_roles(account) -> dict[str, StaffRole]:
+    # Named in the account's language: role names are the merchant's own data once created.
+    return {
+        perms.OWNER: StaffRole(account=account, name=_("Owner"), preset=perms.OWNER),
+        perms.ADMIN: StaffRole(account=account, name=_("Admin"), preset=perms.ADMIN),
+        perms.MANAGER: StaffRole(account=account, name=_("Manager"), preset=perms.MANAGER),
+        perms.CASHIER: StaffRole(account=account, name=_("Cashier"), preset=perms.CASHIER),
+    }
+
+
+@transaction.atomic
+def account_update_settings(*, actor, account_id: int, name: str, tz: str, language: str) -> Account:
+    account = Account.objects.select_for_update().get(pk=account_id)
+    _validate_account_settings(currency=account.currency, tz=tz, language=language)
+    before = snapshot(account, ACCOUNT_FIELDS)
+    account.name, account.timezone, account.language = name.strip(), tz, language
+    if not account.name:
+        raise DomainError(_("The shop needs a name."))
+    account.save(update_fields=["name", "timezone", "language"])
+    audit_record(account=account, actor=actor, action="account.settings_changed", target=account,
+                 before=before, after=snapshot(account, ACCOUNT_FIELDS))
+    return account
+
+
+@transaction.atomic
+def outlet_create(*, actor, account: Account, name: str, address: str = "") -> Outlet:
+    if Outlet.objects.filter(account=account, name=name).exists():
+        raise DomainError(_("An outlet named “%(name)s” already exists.") % {"name": name})
+    outlet = Outlet.objects.create(account=account, name=name, address=address)
+    audit_record(account=account, actor=actor, action="outlet.created", target=outlet,
+                 after=snapshot(outlet, ("name", "address")))
+    return outlet
+
+
+@transaction.atomic
+def register_create(*, actor, account: Account, outlet_id: int, name: str) -> Register:
+    outlet = Outlet.objects.get(account=account, pk=outlet_id)
+    if Register.objects.filter(outlet=outlet, name=name).exists():
+        raise DomainError(_("This outlet already has a register named “%(name)s”.") % {"name": name})
+    register = Register.objects.create(account=account, outlet=outlet, name=name)
+    audit_record(account=account, actor=actor, action="register.created", target=register,
+                 after=snapshot(register, ("outlet", "name")))
+    return register
+
+
+def _clean_permissions(role_may_hold_reserved: bool, codes) -> list[str]:
+    codes = set(codes)
+    unknown = codes - perms.ALL_CODES
+    if unknown:
+        raise DomainError(_("Unknown permissions: %(codes)s.") % {"codes": ", ".join(sorted(unknown))})
+    if not role_may_hold_reserved and codes & perms.RESERVED_CODES:
+        labels = ", ".join(str(perms.BY_CODE[c].label) for c in sorted(codes & perms.RESERVED_CODES))
+        raise NotAllowed(_("Only the Owner and Admin roles can hold: %(labels)s.") % {"labels": labels})
+    return sorted(codes)
+
+
+def _unique_role_name(account, name: str, exclude_pk=None) -> str:
+    name = name.strip()
+    if not name:
+        raise DomainError(_("A staff role needs a name."))
+    clash = StaffRole.objects.filter(account=account, name__iexact=name).exclude(pk=exclude_pk)
+    if clash.exists():
+        raise DomainError(_("A staff role named “%(name)s” already exists.") % {"name": name})
+    return name
+
+
+@transaction.atomic
+def staff_role_create(*, actor, account: Account, name: str, permissions) -> StaffRole:
+    role = StaffRole(account=account, preset=perms.CUSTOM)
+    role.name = _unique_role_name(account, name)
+    role.permissions = _clean_permissions(False, permissions)
+    role.save()
+    audit_record(account=account, actor=actor, action="staff_role.created", target=role,
+                 after=snapshot(role, ROLE_FIELDS))
+    return role
+
+
+@transaction.atomic
+def staff_role_update(*, actor, account: Account, role_id: int, name: str, permissions) -> StaffRole:
+    role = StaffRole.objects.select_for_update().get(account=account, pk=role_id)
+    if role.is_owner:
+        raise NotAllowed(_("The Owner role always has every permission and cannot be changed."))
+    before = snapshot(role, ROLE_FIELDS)
+    role.name = _unique_role_name(account, name, exclude_pk=role.pk)
+    role.permissions = _clean_permissions(role.may_hold_reserved, permissions)
+    role.save(update_fields=["name", "permissions"])
+    audit_record(account=account, actor=actor, action="staff_role.updated", target=role,
+                 before=before, after=snapshot(role, ROLE_FIELDS))
+    return role
+
+
+@transaction.atomic
+def membership_change_role(*, actor, account: Account, membership_id: int, role_id: int) -> Membership:
+    membership = Membership.objects.select_for_update().select_related("role", "user").get(
+        account=account, pk=membership_id
+    )
+    role = StaffRole.objects.get(account=account, pk=role_id)
+    if membership.role.is_owner:
+        raise NotAllowed(_("The account owner keeps the Owner role."))
+    if role.is_owner:
+        raise NotAllowed(_("An account has one owner; the Owner role cannot be given to someone else."))
+    before = {"role": membership.role_id}
+    membership.role = role
+    membership.save(update_fields=["role"])
+    audit_record(account=account, actor=actor, action="membership.role_changed", target=membership,
+                 before=before, after={"role": role.pk})
+    return membership
+
+
+@transaction.atomic
+def staff_member_add(*, actor, account: Account, email: str, name: str, role_id: int, password=None) -> Membership:
+    """Add a person to the account's staff, creating their user if they have none yet."""
+    role = StaffRole.objects.get(account=account, pk=role_id)
+    if role.is_owner:
+        raise NotAllowed(_("An account has one owner; the Owner role cannot be given to someone else."))
+    email = email.strip().lower()
+    user = User.objects.filter(email__iexact=email).first()
+    if user is None:
+        user = User.objects.create_user(email, password, name=name.strip())
+    elif Membership.objects.filter(account=account, user=user).exists():
+        raise DomainError(_("%(email)s is already on the staff.") % {"email": email})
+    membership = Membership.objects.create(account=account, user=user, role=role)
+    audit_record(account=account, actor=actor, action="membership.created", target=membership,
+                 after={"user": user.email, "role": role.pk})
+    return membership
+
+
+@transaction.atomic
+def user_set_language(*, user: User, language: str) -> User:
+    if language not in Account.Language.values:
+        raise DomainError(_("Unsupported language %(code)s.") % {"code": language})
+    locked = User.objects.select_for_update().get(pk=user.pk)
+    locked.language = language
+    locked.save(update_fields=["language"])
+    user.language = language
+    return locked
+

@@ -1,0 +1,6 @@
+from django.urls import path
+
+from billing import views
+
+app_name = "billing"
+urlpatterns = [path("setup/billing/", views.billing_settings, name="setup")]

@@ -1,0 +1,14 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class PaymentsConfig(AppConfig):
+    name = "payments"
+
+    def ready(self):
+        # The "payments" CSV export kind is registered by the selectors; load it in every process.
+        import payments.selectors  # noqa: F401
+        from retail import sell_actions
+
+        sell_actions.register(sell_actions.SellPaymentAction(
+            key="card_manual_entry", group=_("Credit/Debit"), label=_("Manual entry"), url_name="payments_sell:card"))

@@ -1,0 +1,72 @@
+"""What can go wrong when we talk to a card processor, in our own terms.
+
+Adapters translate their processor's errors into these; services turn them into a translated message
+for the person in front of the screen (see `payments.messages`)."""
+
+
+class GatewayError(Exception):
+    """Base class. `code` is stable and machine-readable; `message` is the processor's English text,
+    kept for the audit trail but never shown as is."""
+
+    code = "processor_error"
+
+    def __init__(self, message: str = "", *, code: str | None = None, payment_id: str = ""):
+        super().__init__(message or self.code)
+        self.message = message
+        if code:
+            self.code = code
+        self.payment_id = payment_id  # the processor's payment id, when the failure created one
+
+
+class CardError(GatewayError):
+    """The card was refused; nothing will change by trying again with the same card."""
+
+    code = "card_declined"
+
+    def __init__(self, message: str = "", *, decline_code: str = "", **kwargs):
+        super().__init__(message, **kwargs)
+        self.decline_code = decline_code or self.code
+
+
+class CardDeclined(CardError):
+    code = "card_declined"
+
+
+class InsufficientFunds(CardError):
+    code = "insufficient_funds"
+
+
+class ExpiredCard(CardError):
+    code = "expired_card"
+
+
+class IncorrectCvc(CardError):
+    code = "incorrect_cvc"
+
+
+class AuthenticationRequired(CardError):
+    """The bank wants the cardholder to confirm (3-D Secure): impossible off-session."""
+
+    code = "authentication_required"
+
+
+class ProcessorUnavailable(GatewayError):
+    """Timeout, 5xx, 429 or no connection: the outcome is unknown; retry with the same key."""
+
+    code = "processor_unavailable"
+
+
+class IdempotencyConflict(GatewayError):
+    """The same idempotency key was used with different parameters."""
+
+    code = "idempotency_conflict"
+
+
+class InvalidRequest(GatewayError):
+    """Our request was wrong (unknown id, amount above what can be refunded...)."""
+
+    code = "invalid_request"
+
+
+class NotFound(InvalidRequest):
+    code = "resource_missing"

@@ -1,0 +1,245 @@
+"""The sandbox adapter: the Gateway port on the offline sandbox processor (payments.sandbox), the
+default for `make run` and most tests. It follows Stripe's documented test cards and idempotency
+contract; the processor's state is in the payments_sandbox tables, so the web process, the Celery
+worker and the tests all talk to the same processor.
+
+Test cards (payments.sandbox.cards.TEST_CARDS), typed into the card-entry stand-in:
+  4242424242424242, 5555555555554444 and any other number passing Luhn: succeed;
+  4000000000000002: CardDeclined (generic_decline); 4000000000009995: InsufficientFunds;
+  4000000000000069: ExpiredCard; 4000000000000127: IncorrectCvc (all four also fail a card setup);
+  4000000000000341: saves fine, every charge is declined;
+  4000002500003155 (and 4000002760003184): needs authentication: a browser payment or a card setup
+  answers requires_action until the cardholder confirms; an off-session charge raises
+  AuthenticationRequired.
+
+Fault injection, for tests of what happens when the network between us and the processor fails:
+
+    from payments.gateway import sandbox
+    with sandbox.faults("after", operation="charge_saved_card") as plan:
+        ...  # the next charge is recorded by the processor, then ProcessorUnavailable is raised
+    assert plan.triggered == 1
+
+"before" loses the request (the processor never sees it); "after" loses the answer (the processor did
+the work and stored it under the idempotency key, so a retry with the same key returns it, and
+find_payment finds it). `times=None` breaks every matching call while the block is open (a processor
+down for longer than our retries). Plans are per process; nested blocks stack, the first matching open
+plan is used. The processor's webhook events still go out for an answer lost "after" (Stripe would send
+them too); wrap the block in `payments.sandbox.events.hold_events()` to hold them back.
+"""
+
+import threading
+from collections.abc import Callable
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from django.urls import reverse
+
+from payments.gateway.base import (
+    CardDetails,
+    CardSetup,
+    ProcessorCustomer,
+    ProcessorPayment,
+    ProcessorRefund,
+    SavedCard,
+    SetupStatus,
+)
+from payments.gateway.errors import GatewayError, ProcessorUnavailable
+from payments.sandbox import services
+from payments.sandbox.events import hold_events  # noqa: F401 - re-exported for tests
+
+OPERATIONS = frozenset({
+    "create_customer", "update_customer", "start_card_setup", "finish_card_setup", "list_cards", "get_card",
+    "detach_card", "charge_saved_card", "create_card_payment", "retrieve_payment", "find_payment", "refund",
+})
+BEFORE, AFTER = "before", "after"
+
+
+@dataclass
+class FaultPlan:
+    when: str  # "before": the request is lost; "after": the answer is lost
+    operation: str | None = None  # a Gateway method name; None: any operation
+    times: int | None = 1  # None: every matching call while the block is open
+    triggered: int = 0
+    broken: list[str] = field(default_factory=list)  # the operations it broke, in order
+
+    def _matches(self, when: str, operation: str) -> bool:
+        return (self.when == when and self.operation in (None, operation)
+                and (self.times is None or self.triggered < self.times))
+
+
+_plans: list[FaultPlan] = []
+_plans_lock = threading.Lock()
+
+
+@contextmanager
+def faults(when: str = AFTER, *, operation: str | None = None, times: int | None = 1):
+    """Make the next `times` matching sandbox calls raise ProcessorUnavailable, before the processor
+    records anything (`when="before"`) or after it did (`when="after"`)."""
+    if when not in (BEFORE, AFTER):
+        raise ValueError(f"when must be {BEFORE!r} or {AFTER!r}, not {when!r}")
+    if operation is not None and operation not in OPERATIONS:
+        raise ValueError(f"unknown gateway operation {operation!r}; one of {sorted(OPERATIONS)}")
+    if times is not None and times < 1:
+        raise ValueError("times must be at least 1, or None")
+    plan = FaultPlan(when=when, operation=operation, times=times)
+    with _plans_lock:
+        _plans.append(plan)
+    try:
+        yield plan
+    finally:
+        with _plans_lock:
+            _plans.remove(plan)
+
+
+def _take_fault(when: str, operation: str) -> bool:
+    with _plans_lock:
+        for plan in _plans:
+            if plan._matches(when, operation):
+                plan.triggered += 1
+                plan.broken.append(operation)
+                return True
+    return False
+
+
+def _lost(when: str, operation: str) -> ProcessorUnavailable:
+    if when == BEFORE:
+        return ProcessorUnavailable(f"sandbox fault: the {operation} request was lost before the processor saw it")
+    return ProcessorUnavailable(f"sandbox fault: the processor answered {operation}, but the answer was lost")
+
+
+# ---- Stripe-shaped objects -> the port's dataclasses ----------------------------------------------
+
+def _card(method: dict | None) -> CardDetails:
+    card = (method or {}).get("card") or {}
+    return CardDetails(brand=card.get("brand", ""), last4=card.get("last4", ""), exp_month=card.get("exp_month"),
+                       exp_year=card.get("exp_year"), fingerprint=card.get("fingerprint", ""))
+
+
+def _saved_card(method: dict) -> SavedCard:
+    return SavedCard(id=method["id"], card=_card(method), customer_id=method.get("customer") or "")
+
+
+def _customer(obj: dict) -> ProcessorCustomer:
+    return ProcessorCustomer(id=obj["id"], email=obj.get("email") or "", name=obj.get("name") or "")
+
+
+def _setup(obj: dict) -> CardSetup:
+    error = obj.get("last_setup_error") or {}
+    status = obj["status"]
+    if status == "canceled" or (status == SetupStatus.REQUIRES_PAYMENT_METHOD and error):
+        status = SetupStatus.FAILED  # the last attempt failed; the caller starts a new setup
+    return CardSetup(id=obj["id"], status=status, client_secret=obj.get("client_secret") or "",
+                     customer_id=obj.get("customer") or "", payment_method_id=obj.get("payment_method") or "",
+                     failure_code=error.get("decline_code") or error.get("code") or "")
+
+
+def _payment(obj: dict) -> ProcessorPayment:
+    method = obj.get("payment_method") or {}
+    charge = obj.get("latest_charge") or {}
+    error = obj.get("last_payment_error") or {}
+    return ProcessorPayment(
+        id=obj["id"], status=obj["status"], amount=obj["amount"], currency=obj["currency"].upper(),
+        amount_refunded=charge.get("amount_refunded", 0), client_secret=obj.get("client_secret") or "",
+        payment_method_id=method.get("id", ""), customer_id=obj.get("customer") or "", card=_card(method),
+        failure_code=error.get("decline_code") or error.get("code") or "", failure_message=error.get("message") or "",
+        metadata=dict(obj.get("metadata") or {}),
+    )
+
+
+def _refund(obj: dict) -> ProcessorRefund:
+    return ProcessorRefund(id=obj["id"], payment_id=obj["payment_intent"], amount=obj["amount"], status=obj["status"])
+
+
+def _url_template(name: str) -> str:
+    placeholder = "sbxidplaceholder"
+    return reverse(name, kwargs={"intent_id": placeholder}).replace(placeholder, "{id}")
+
+
+class SandboxGateway:
+    """The Gateway port on the sandbox processor. Stateless: everything is in the database."""
+
+    name = "sandbox"
+
+    def _call(self, operation: str, run: Callable):
+        if _take_fault(BEFORE, operation):
+            raise _lost(BEFORE, operation)
+        try:
+            result = run()
+        except GatewayError:
+            if _take_fault(AFTER, operation):
+                raise _lost(AFTER, operation) from None
+            raise
+        if _take_fault(AFTER, operation):
+            raise _lost(AFTER, operation)
+        return result
+
+    # Customers
+    def create_customer(self, *, email: str, name: str, idempotency_key: str,
+                        metadata: dict | None = None) -> ProcessorCustomer:
+        return self._call("create_customer", lambda: _customer(services.customer_create(
+            email=email, name=name, metadata=metadata, idempotency_key=idempotency_key)))
+
+    def update_customer(self, customer_id: str, *, email: str, name: str) -> ProcessorCustomer:
+        return self._call("update_customer", lambda: _customer(services.customer_update(
+            customer_id=customer_id, email=email, name=name)))
+
+    # Saving a card
+    def start_card_setup(self, *, customer_id: str, idempotency_key: str, metadata: dict | None = None) -> CardSetup:
+        return self._call("start_card_setup", lambda: _setup(services.setup_intent_create(
+            customer_id=customer_id, metadata=metadata, idempotency_key=idempotency_key)))
+
+    def finish_card_setup(self, setup_id: str) -> CardSetup:
+        return self._call("finish_card_setup", lambda: _setup(services.setup_intent_retrieve(setup_id=setup_id)))
+
+    def list_cards(self, customer_id: str) -> list[SavedCard]:
+        return self._call("list_cards", lambda: [
+            _saved_card(method) for method in services.payment_method_list(customer_id=customer_id)])
+
+    def get_card(self, payment_method_id: str) -> SavedCard:
+        return self._call("get_card", lambda: _saved_card(
+            services.payment_method_retrieve(payment_method_id=payment_method_id)))
+
+    def detach_card(self, payment_method_id: str) -> None:
+        self._call("detach_card", lambda: services.payment_method_detach(payment_method_id=payment_method_id))
+
+    # Charges
+    def charge_saved_card(self, *, customer_id: str, payment_method_id: str, amount: int, currency: str,
+                          idempotency_key: str, description: str = "",
+                          metadata: dict | None = None) -> ProcessorPayment:
+        return self._call("charge_saved_card", lambda: _payment(services.payment_intent_create(
+            amount=amount, currency=currency, payment_method_id=payment_method_id, customer_id=customer_id,
+            off_session=True, description=description, metadata=metadata, idempotency_key=idempotency_key)))
+
+    def create_card_payment(self, *, amount: int, currency: str, payment_method_id: str, idempotency_key: str,
+                            description: str = "", metadata: dict | None = None) -> ProcessorPayment:
+        return self._call("create_card_payment", lambda: _payment(services.payment_intent_create(
+            amount=amount, currency=currency, payment_method_id=payment_method_id, off_session=False,
+            description=description, metadata=metadata, idempotency_key=idempotency_key)))
+
+    def retrieve_payment(self, payment_id: str) -> ProcessorPayment:
+        return self._call("retrieve_payment", lambda: _payment(
+            services.payment_intent_retrieve(payment_intent_id=payment_id)))
+
+    def find_payment(self, *, idempotency_key: str) -> ProcessorPayment | None:
+        def run():
+            found = services.payment_intent_find(idempotency_key=idempotency_key)
+            return _payment(found) if found else None
+
+        return self._call("find_payment", run)
+
+    def refund(self, *, payment_id: str, amount: int, idempotency_key: str, reason: str = "") -> ProcessorRefund:
+        return self._call("refund", lambda: _refund(services.refund_create(
+            payment_intent_id=payment_id, amount=amount, reason=reason, idempotency_key=idempotency_key)))
+
+    # Browser
+    def browser_config(self) -> dict:
+        """For the card-entry stand-in (static/js/card_sandbox.js), rendered as data- attributes:
+        the card form to load, the tokenizer, and where the browser confirms a payment or a setup
+        (`{id}` is the intent id, the part of its client secret before "_secret_")."""
+        return {
+            "driver": self.name,
+            "form_url": reverse("payments_sandbox:card_form"),
+            "tokenize_url": reverse("payments_sandbox:payment_methods"),
+            "confirm_url_template": _url_template("payments_sandbox:payment_intent_confirm"),
+            "setup_confirm_url_template": _url_template("payments_sandbox:setup_intent_confirm"),
+        }

@@ -1,0 +1,25 @@
+"""What the person at the screen reads when the processor says no, in their language. Processor
+texts are English and technical; we keep them in Payment.failure_message for the record only."""
+
+from django.utils.translation import gettext_lazy as _
+
+MESSAGES = {
+    "generic_decline": _("The card was declined. Ask the customer for another card."),
+    "card_declined": _("The card was declined. Ask the customer for another card."),
+    "do_not_honor": _("The card was declined. Ask the customer for another card."),
+    "insufficient_funds": _("The card was declined: insufficient funds."),
+    "expired_card": _("The card has expired."),
+    "incorrect_cvc": _("The security code (CVC) is incorrect."),
+    "incorrect_number": _("The card number is incorrect."),
+    "authentication_required": _("The bank asks the cardholder to confirm this payment; it cannot be taken "
+                                 "without them."),
+    "processor_unavailable": _("The card processor is not answering. The payment is pending: it will be "
+                               "checked automatically and never taken twice."),
+    "idempotency_conflict": _("This payment was already sent with other details."),
+    "invalid_request": _("The card processor refused the request."),
+    "resource_missing": _("The card processor does not know this payment."),
+}
+
+
+def failure_message(code: str) -> str:
+    return str(MESSAGES.get(code or "", MESSAGES["generic_decline"]))

@@ -1,0 +1,111 @@
+"""Sell screen › Other payments › Credit/Debit › Manual entry: a card-not-present payment for the
+sale in progress. The card fields belong to the processor's card-entry module (Stripe Elements or the
+sandbox stand-in): the browser turns them into a payment method id, and only that id reaches us."""
+
+from django.contrib import messages
+from django.http import JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import path, reverse
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts.tenancy import get_scoped_or_404, staff_view
+from payments.gateway import get_gateway
+from payments.gateway.base import PaymentStatus
+from payments.messages import failure_message
+from payments.models import Payment
+from payments.services import payment_charge, payment_create, payment_finish_action
+from posbackoffice.errors import DomainError
+from posbackoffice.money import format_decimal, format_money, parse_money
+from retail.models import Sale
+from retail.selectors.sell import open_session
+from retail.views.sell import SESSION_LAST_SALE, chosen_register
+
+
+def _sale_in_progress(request) -> Sale | None:
+    register = chosen_register(request)
+    if register is None or open_session(request.account, register) is None:
+        return None
+    return Sale.objects.filter(account=request.account, register=register, status=Sale.Status.OPEN) \
+        .select_related("customer").first()
+
+
+def _amount_text(amount: int, currency: str) -> str:
+    """The amount as a person types it in the current language ("12,50" in French)."""
+    text = format_decimal(amount, currency)
+    return text.replace(".", ",") if (get_language() or "en").startswith("fr") else text
+
+
+@require_GET
+@staff_view("sell")
+def card(request):
+    sale = _sale_in_progress(request)
+    if sale is None or sale.balance_due <= 0 or not sale.lines.exists():
+        messages.info(request, _("Add products to the sale before taking a card payment."))
+        return redirect("retail:sell")
+    browser = get_gateway().browser_config()
+    return render(request, "payments_sell/card.html", {
+        "sale": sale, "currency": sale.currency, "amount": _amount_text(sale.balance_due, sale.currency),
+        "driver": browser.get("driver", ""),
+        "browser_config": sorted((key.replace("_", "-"), value) for key, value in browser.items()),
+    })
+
+
+def _answer(request, payment: Payment, sale: Sale) -> JsonResponse:
+    if payment.status == Payment.Status.SUCCEEDED:
+        sale.refresh_from_db()
+        if sale.status != Sale.Status.OPEN:
+            request.session[SESSION_LAST_SALE] = sale.pk
+        messages.success(request, _("Card payment of %(amount)s accepted.") % {
+            "amount": format_money(payment.amount, payment.currency)})
+        return JsonResponse({"status": "succeeded", "redirect": reverse("retail:sell")})
+    if payment.status == Payment.Status.FAILED:
+        return JsonResponse({"status": "failed", "message": failure_message(payment.failure_code)})
+    if payment.requires_action:
+        current = get_gateway().retrieve_payment(payment.processor_payment_id)
+        if current.status == PaymentStatus.REQUIRES_ACTION:
+            return JsonResponse({
+                "status": "requires_action", "client_secret": current.client_secret,
+                "finish_url": reverse("payments_sell:card_finish", kwargs={"payment_id": payment.pk}),
+                "message": _("The cardholder must confirm the payment with their bank."),
+            })
+    return JsonResponse({"status": "pending", "message": failure_message("processor_unavailable")})
+
+
+@require_POST
+@staff_view("sell")
+def card_pay(request):
+    sale = _sale_in_progress(request)
+    if sale is None:
+        return JsonResponse({"status": "invalid", "message": _("There is no sale in progress on this register.")},
+                            status=422)
+    try:
+        amount = parse_money(request.POST.get("amount", ""), sale.currency)
+        payment = payment_create(
+            actor=request.user, account=request.account, amount=amount, currency=sale.currency,
+            method=Payment.Method.CARD_NOT_PRESENT, mode=Payment.Mode.INTEGRATED, sale_id=sale.pk,
+            payment_method_id=request.POST.get("payment_method_id", "").strip()[:100],
+            receipt_email=request.POST.get("receipt_email", ""),
+            description=_("Sale on %(register)s") % {"register": sale.register.name},
+        )
+    except DomainError as error:
+        return JsonResponse({"status": "invalid", "message": str(error.message)}, status=422)
+    payment = payment_charge(payment_id=payment.pk)
+    return _answer(request, payment, sale)
+
+
+@require_POST
+@staff_view("sell")
+def card_finish(request, payment_id):
+    payment = get_scoped_or_404(Payment, request.account, pk=payment_id)
+    payment = payment_finish_action(account=request.account, payment_id=payment.pk)
+    return _answer(request, payment, payment.sale)
+
+
+app_name = "payments_sell"
+urlpatterns = [
+    path("sell/card/", card, name="card"),
+    path("sell/card/pay/", card_pay, name="card_pay"),
+    path("sell/card/<int:payment_id>/finish/", card_finish, name="card_finish"),
+]

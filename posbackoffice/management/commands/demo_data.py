@@ -1,0 +1,23 @@
+"""Load the demo shop. Safe to run again: each app's demo module finds what exists and adds only
+what is missing."""
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+import accounts.demo
+import retail.demo
+
+
+class Command(BaseCommand):
+    help = "Create (or complete) the demo shop and a second account that shows tenant isolation."
+
+    @transaction.atomic
+    def handle(self, *args, **options):
+        shop, other = accounts.demo.load()
+        retail.demo.load(shop)
+        retail.demo.load(other, small=True)
+        logins = ", ".join(email for email, _name, _role in accounts.demo.STAFF)
+        self.stdout.write(self.style.SUCCESS(
+            f"Demo shop ready. Logins: {logins}; other shop: {accounts.demo.OTHER_OWNER[0]} — "
+            f"password “{accounts.demo.DEMO_PASSWORD}”."
+        ))

@@ -1,0 +1,169 @@
+"""Money: an integer number of minor units plus an ISO 4217 currency. No floats anywhere.
+
+format_money() is the one place amounts become text; parse_money() the one place text becomes an
+amount. Both follow the active language: "0,50 €" and "1 234,56 €" in French, "€0.50" and
+"€1,234.56" in English.
+"""
+
+import re
+from dataclasses import dataclass
+
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+
+from posbackoffice.errors import DomainError
+
+# Digits after the decimal separator for the currencies we format; ISO 4217 minor units.
+CURRENCY_EXPONENTS = {
+    "EUR": 2, "USD": 2, "GBP": 2, "CHF": 2, "CAD": 2, "AUD": 2, "NZD": 2, "SEK": 2, "NOK": 2,
+    "DKK": 2, "PLN": 2, "MAD": 2, "TND": 3, "XOF": 0, "XAF": 0, "XPF": 0, "JPY": 0, "KWD": 3,
+}
+CURRENCY_SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£", "JPY": "¥", "CAD": "$", "AUD": "$", "NZD": "$"}
+NBSP = "\u00a0"
+NARROW_NBSP = "\u202f"
+
+
+class InvalidAmount(DomainError):
+    pass
+
+
+class CurrencyMismatch(DomainError):
+    pass
+
+
+def exponent(currency: str) -> int:
+    try:
+        return CURRENCY_EXPONENTS[currency]
+    except KeyError:
+        raise ValueError(f"unsupported currency {currency!r}") from None
+
+
+@dataclass(frozen=True, slots=True)
+class Money:
+    amount: int
+    currency: str
+
+    def __post_init__(self):
+        if not isinstance(self.amount, int) or isinstance(self.amount, bool):
+            raise TypeError("Money.amount must be an int of minor units")
+        exponent(self.currency)
+
+    def _same(self, other: "Money") -> None:
+        if self.currency != other.currency:
+            raise CurrencyMismatch(
+                _("Amounts in %(a)s and %(b)s cannot be combined.") % {"a": self.currency, "b": other.currency}
+            )
+
+    def __add__(self, other: "Money") -> "Money":
+        self._same(other)
+        return Money(self.amount + other.amount, self.currency)
+
+    def __sub__(self, other: "Money") -> "Money":
+        self._same(other)
+        return Money(self.amount - other.amount, self.currency)
+
+    def __neg__(self) -> "Money":
+        return Money(-self.amount, self.currency)
+
+    def __lt__(self, other: "Money") -> bool:
+        self._same(other)
+        return self.amount < other.amount
+
+    def __le__(self, other: "Money") -> bool:
+        self._same(other)
+        return self.amount <= other.amount
+
+    def __str__(self) -> str:
+        return format_money(self.amount, self.currency)
+
+    @classmethod
+    def zero(cls, currency: str) -> "Money":
+        return cls(0, currency)
+
+
+def _group(digits: str, separator: str) -> str:
+    head = len(digits) % 3 or 3
+    parts = [digits[:head]] + [digits[i : i + 3] for i in range(head, len(digits), 3)]
+    return separator.join(parts)
+
+
+def _language(language: str | None) -> str:
+    return (language or get_language() or "en").split("-")[0]
+
+
+def format_money(amount: int, currency: str, language: str | None = None) -> str:
+    """Format minor units for display, e.g. format_money(50, "EUR", "fr") == "0,50 €"."""
+    if isinstance(amount, bool) or not isinstance(amount, int):
+        raise TypeError("format_money takes an int of minor units")
+    exp = exponent(currency)
+    sign = "-" if amount < 0 else ""
+    whole, fraction = divmod(abs(amount), 10**exp)
+    lang = _language(language)
+    symbol = CURRENCY_SYMBOLS.get(currency, currency)
+    if lang == "fr":
+        number = _group(str(whole), NARROW_NBSP) + ("," + str(fraction).zfill(exp) if exp else "")
+        return f"{sign}{number}{NBSP}{symbol}"
+    number = _group(str(whole), ",") + ("." + str(fraction).zfill(exp) if exp else "")
+    if len(symbol) > 1:  # a code rather than a symbol reads better after a space: "CHF 12.00"
+        return f"{sign}{symbol}{NBSP}{number}"
+    return f"{sign}{symbol}{number}"
+
+
+def format_decimal(amount: int, currency: str) -> str:
+    """Plain machine-readable decimal for CSV exports: "-1234.50" (dot, no grouping, no symbol)."""
+    exp = exponent(currency)
+    sign = "-" if amount < 0 else ""
+    whole, fraction = divmod(abs(amount), 10**exp)
+    return f"{sign}{whole}" + (f".{str(fraction).zfill(exp)}" if exp else "")
+
+
+_STRIP = re.compile(r"[\s\u00a0\u202f'’]")
+
+
+def parse_money(text: str, currency: str, language: str | None = None, *, allow_negative: bool = False) -> int:
+    """Parse what a person typed ("12,50", "1 234,5 €", "€1,234.56", "12") into minor units.
+
+    A separator followed by exactly three digits is read as thousands grouping when it is the
+    language's grouping character; otherwise the last separator is the decimal point. More
+    decimals than the currency has is an error, never a rounding.
+    """
+    exp = exponent(currency)
+    raw = (text or "").strip()
+    cleaned = _STRIP.sub("", raw)
+    for symbol in {CURRENCY_SYMBOLS.get(currency, ""), currency, currency.lower()} - {""}:
+        cleaned = cleaned.replace(symbol, "")
+    negative = False
+    if cleaned.startswith("-"):
+        negative, cleaned = True, cleaned[1:]
+    elif cleaned.startswith("+"):
+        cleaned = cleaned[1:]
+    invalid = InvalidAmount(_("“%(value)s” is not a valid amount.") % {"value": raw})
+    if not cleaned or not re.fullmatch(r"[0-9.,]+", cleaned) or not cleaned[0].isdigit():
+        raise invalid
+    grouping = "," if _language(language) == "en" else "."
+    positions = [i for i, ch in enumerate(cleaned) if ch in ".,"]
+    decimal_at = None
+    if positions:
+        last = positions[-1]
+        trailing = len(cleaned) - last - 1
+        is_grouping = cleaned[last] == grouping and trailing == 3 and (exp != 3 or len(positions) > 1)
+        if not is_grouping:
+            decimal_at = last
+    whole_part = cleaned if decimal_at is None else cleaned[:decimal_at]
+    fraction = "" if decimal_at is None else cleaned[decimal_at + 1 :]
+    if any(ch in ".," for ch in fraction) or (decimal_at is not None and not fraction):
+        raise invalid
+    groups = whole_part.split(grouping)
+    badly_grouped = len(groups) > 1 and any(len(g) != 3 for g in groups[1:])
+    if any(not g.isdigit() for g in groups) or badly_grouped:
+        raise invalid
+    if len(fraction) > exp:
+        raise InvalidAmount(
+            _("“%(value)s” has more than %(digits)s decimals.") % {"value": raw, "digits": exp}
+        )
+    amount = int("".join(groups)) * 10**exp + (int(fraction.ljust(exp, "0")) if exp else 0)
+    if negative:
+        if not allow_negative:
+            raise InvalidAmount(_("The amount cannot be negative."))
+        amount = -amount
+    return amount

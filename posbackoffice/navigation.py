@@ -1,0 +1,77 @@
+"""The back-office menu, following the help-centre articles' menus. Each entry names its URL and
+the permission that shows it; the views check the same permission on the server."""
+
+from dataclasses import dataclass, field
+
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext_lazy as _
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    url_name: str
+    permission: str
+
+
+@dataclass(frozen=True)
+class NavSection:
+    label: str
+    items: list[NavItem] = field(default_factory=list)
+
+
+MENU = [
+    NavSection(_("Sell"), [
+        NavItem(_("Sell"), "retail:sell", "sell"),
+        NavItem(_("Sales history"), "retail:history", "sell"),
+    ]),
+    NavSection(_("Products"), [NavItem(_("Products"), "retail:products", "manage_products")]),
+    NavSection(_("Customers"), [NavItem(_("Customers"), "retail:customers", "manage_customers")]),
+    NavSection(_("Inventory"), [NavItem(_("Fulfilments"), "retail:fulfilments", "manage_fulfilments")]),
+    NavSection(_("Reports"), [NavItem(_("Reports"), "retail:reports", "view_reports")]),
+    NavSection(_("Subscriptions"), [
+        NavItem(_("Subscriptions"), "subscriptions:index", "manage_subscriptions"),
+    ]),
+    NavSection(_("Finance"), [
+        NavItem(_("Payments"), "payments:list", "view_payments"),
+        NavItem(_("Payment links"), "paylinks:list", "manage_payment_links"),
+    ]),
+    NavSection(_("Setup"), [
+        NavItem(_("General"), "setup:general", "manage_general_settings"),
+        NavItem(_("Outlets and registers"), "setup:outlets", "manage_general_settings"),
+        NavItem(_("Sales settings"), "retail:shop_settings", "manage_general_settings"),
+        NavItem(_("Customer types"), "retail:customer_types", "manage_customers"),
+        NavItem(_("Staff roles"), "setup:staff_roles", "manage_staff_roles"),
+        NavItem(_("Billing"), "billing:setup", "manage_billing"),
+        NavItem(_("Payments"), "payments:setup", "manage_payment_settings"),
+        NavItem(_("On-account sales"), "paylinks:setup", "manage_payment_settings"),
+        NavItem(_("Activity"), "setup:activity", "view_activity"),
+    ]),
+]
+
+
+def menu_for(request) -> list[dict]:
+    """The sections and items this request's staff role may open, with their URLs."""
+    granted = getattr(request, "permissions", frozenset())
+    current = request.path
+    sections = []
+    for section in MENU:
+        items = []
+        for item in section.items:
+            if item.permission not in granted:
+                continue
+            try:
+                url = reverse(item.url_name)
+            except NoReverseMatch:
+                continue
+            active = current == url or (url != "/setup/" and current.startswith(url))
+            items.append({"label": item.label, "url": url, "active": active})
+        if items:
+            sections.append({"label": section.label, "items": items})
+    return sections
+
+
+def first_page_for(request) -> str | None:
+    for section in menu_for(request):
+        return section["items"][0]["url"]
+    return None

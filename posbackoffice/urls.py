@@ -1,0 +1,31 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+
+from accounts.urls import auth_patterns
+from posbackoffice import views
+
+handler403 = "posbackoffice.views.permission_denied"
+handler404 = "posbackoffice.views.page_not_found"
+handler500 = "posbackoffice.views.server_error"
+
+urlpatterns = [
+    path("operator/", admin.site.urls),
+    path("setup/", include("accounts.urls")),
+    path("", include("billing.urls")),
+    path("", include("retail.urls")),
+    path("", include("payments.urls")),
+    path("", include("payments.webhook_views")),
+    path("", include("payments.sell_views")),
+    path("sandbox/", include("payments.sandbox.urls")),
+    path("", include("paylinks.urls")),
+    path("subscriptions/", include("subscriptions.urls")),
+    *auth_patterns,
+]
+
+if settings.DEBUG:
+    urlpatterns += [
+        path("dev/mail/", views.dev_mail_list, name="dev_mail_list"),
+        path("dev/mail/<str:key>/", views.dev_mail_detail, name="dev_mail_detail"),
+        path("dev/mail/<str:key>/html/", views.dev_mail_html, name="dev_mail_html"),
+    ]

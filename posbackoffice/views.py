@@ -1,0 +1,58 @@
+from django.conf import settings
+from django.http import Http404, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from accounts.tenancy import public_view
+from posbackoffice import outbox
+
+
+def render_section_intro(request, title, description):
+    """A section whose screens arrive with a later issue: its heading and what it will hold."""
+    return render(request, "shell/section_intro.html", {"title": title, "description": description})
+
+
+@public_view
+@require_GET
+def dev_mail_list(request):
+    if not settings.DEBUG or settings.EMAIL_OUTBOX_DIR is None:
+        raise Http404
+    return render(request, "dev/mail_list.html", {"messages_sent": outbox.list_messages()})
+
+
+@public_view
+@require_GET
+def dev_mail_detail(request, key):
+    if not settings.DEBUG or settings.EMAIL_OUTBOX_DIR is None:
+        raise Http404
+    message = outbox.get_message(key)
+    if message is None:
+        raise Http404
+    return render(request, "dev/mail_detail.html", {"message": message})
+
+
+@public_view
+@require_GET
+def dev_mail_html(request, key):
+    """The HTML part on its own, shown in a sandboxed frame of the detail page."""
+    if not settings.DEBUG or settings.EMAIL_OUTBOX_DIR is None:
+        raise Http404
+    message = outbox.get_message(key)
+    if message is None or not message.html:
+        raise Http404
+    response = HttpResponse(message.html)
+    response["Content-Security-Policy"] = "default-src 'none'; img-src data: 'self'; style-src 'unsafe-inline'; sandbox"
+    response["X-Frame-Options"] = "SAMEORIGIN"
+    return response
+
+
+def permission_denied(request, exception=None):
+    return render(request, "403.html", {"reason": str(exception) if exception else ""}, status=403)
+
+
+def page_not_found(request, exception=None):
+    return render(request, "404.html", status=404)
+
+
+def server_error(request):
+    return render(request, "500.html", status=500)

@@ -1,0 +1,1 @@
+"""Forms of the POS core, one module per area."""

@@ -1,0 +1,81 @@
+"""Forms of the sales history: the list's filters and the actions on one sale."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from retail.forms.sales import MoneyField
+from retail.models import Sale
+from retail.selectors.history import HISTORY_STATUSES
+
+
+class HistoryFilterForm(forms.Form):
+    status = forms.ChoiceField(label=_("Status"), required=False)
+    date_from = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    outlet = forms.TypedChoiceField(label=_("Outlet"), required=False, coerce=int, empty_value=None)
+    customer_q = forms.CharField(label=_("Customer"), required=False, max_length=100, widget=forms.TextInput(
+        attrs={"type": "search", "placeholder": _("Name, e-mail or phone"), "autocomplete": "off"}))
+    receipt = forms.IntegerField(label=_("Receipt number"), required=False, min_value=1)
+
+    def __init__(self, *args, outlets, **kwargs):
+        super().__init__(*args, **kwargs)
+        labels = dict(Sale.Status.choices)
+        self.fields["status"].choices = [("", _("All statuses"))] + [(s.value, labels[s]) for s in HISTORY_STATUSES]
+        self.fields["outlet"].choices = [("", _("All outlets"))] + [(o.pk, o.name) for o in outlets]
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("date_from") and cleaned.get("date_to") and cleaned["date_from"] > cleaned["date_to"]:
+            self.add_error("date_to", _("The end date is before the start date."))
+        return cleaned
+
+    def params(self) -> dict:
+        """The valid filters, JSON-safe (an export job stores them)."""
+        data = getattr(self, "cleaned_data", {})
+        params = {}
+        for key, value in data.items():
+            if value in (None, "") or key in self.errors:
+                continue
+            params[key] = value.isoformat() if hasattr(value, "isoformat") else value
+        return params
+
+
+class VoidForm(forms.Form):
+    reason = forms.CharField(label=_("Reason"), max_length=300, required=False)
+
+
+class TakePaymentForm(forms.Form):
+    payment_type = forms.TypedChoiceField(label=_("Payment type"), coerce=int)
+    amount = MoneyField(label=_("Amount"), allow_zero=False)
+
+    def __init__(self, *args, currency, payment_types, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["amount"].currency = currency
+        self.fields["payment_type"].choices = [(t.pk, t.name) for t in payment_types]
+
+
+class ReturnForm(forms.Form):
+    """One quantity field per line that still has goods to bring back, plus how to refund."""
+
+    refund_payment_type = forms.TypedChoiceField(label=_("Give money back by"), coerce=int, required=False,
+                                                 empty_value=None)
+    reason = forms.CharField(label=_("Reason"), max_length=300, required=False)
+
+    def __init__(self, *args, lines, payment_types, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.returnable = []
+        for line in lines:
+            left = line.quantity - line.returned_quantity
+            if left <= 0:
+                continue
+            name = f"line_{line.pk}"
+            self.fields[name] = forms.IntegerField(label=line.name, min_value=0, max_value=left, initial=0,
+                                                   required=False)
+            self.returnable.append((line, name, left))
+        self.fields["refund_payment_type"].choices = [(t.pk, t.name) for t in payment_types]
+
+    def line_fields(self):
+        return [(line, self[name], left) for line, name, left in self.returnable]
+
+    def quantities(self) -> dict[int, int]:
+        return {line.pk: self.cleaned_data.get(name) or 0 for line, name, _left in self.returnable}

@@ -1,0 +1,73 @@
+import re
+
+from django import forms
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+# "20", "5,5", "5.5", "2,10", "20 %": up to three digits, then at most two decimals.
+_RATE = re.compile(r"(\d{1,3})(?:[.,](\d{1,2}))?")
+_RATE_NOISE = re.compile(r"[\s\u00a0\u202f%]")
+
+
+def parse_rate(text: str) -> int:
+    """A percentage typed by a person ("5,5", "20", "2.1 %") as integer basis points (550, 2000,
+    210), read with integers only so nothing is ever rounded."""
+    raw = (text or "").strip()
+    match = _RATE.fullmatch(_RATE_NOISE.sub("", raw))
+    if match is None:
+        raise forms.ValidationError(
+            _("“%(value)s” is not a valid rate. Type a percentage such as 20 or 5,5 (at most two decimals)."),
+            params={"value": raw},
+        )
+    rate_bp = int(match[1]) * 100 + int((match[2] or "0").ljust(2, "0"))
+    if rate_bp > 10_000:
+        raise forms.ValidationError(_("A tax rate must be between 0 and 100 %."))
+    return rate_bp
+
+
+def format_rate(rate_bp: int, language: str | None = None) -> str:
+    """Basis points as a percentage in the reader's language: 550 → "5,5 %" (French), "5.5%" (English)."""
+    whole, fraction = divmod(rate_bp, 100)
+    french = (language or get_language() or "en").startswith("fr")
+    number = str(whole)
+    if fraction:
+        number += ("," if french else ".") + f"{fraction:02d}".rstrip("0")
+    return f"{number}\u00a0%" if french else f"{number}%"
+
+
+class RateField(forms.CharField):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}))
+        super().__init__(*args, **kwargs)
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if value in self.empty_values:
+            return None
+        return parse_rate(value)
+
+
+class ShopSettingsForm(forms.Form):
+    prices_include_tax = forms.BooleanField(
+        label=_("Prices include tax"), required=False,
+        help_text=_("Ticked: the price of a product is what the customer pays, and the tax is taken out of it "
+                    "(usual in France). Unticked: tax is added on top at the till."),
+    )
+    receipt_footer = forms.CharField(
+        label=_("Receipt footer"), max_length=200, required=False, widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Printed at the bottom of every receipt, e.g. opening hours or a returns policy."),
+    )
+
+
+class TaxRateForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=60, help_text=_("As it appears on receipts, e.g. TVA 8,5 %"))
+    rate = RateField(label=_("Rate (%)"), help_text=_("e.g. 20 or 5,5"))
+
+
+class PaymentTypeForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=80,
+                           help_text=_("e.g. Paiement terminal autonome, Chèque, Ticket restaurant"))
+
+
+class PaymentTypeActiveForm(forms.Form):
+    active = forms.TypedChoiceField(choices=[("1", "1"), ("0", "0")], coerce=lambda value: value == "1")

@@ -1,0 +1,171 @@
+"""Sales history: the filtered list (keyset-paginated, so a deep page costs what the first does),
+the sale's detail and timeline, and the "sales" CSV export."""
+
+import datetime
+import zoneinfo
+from dataclasses import dataclass
+
+from django.db.models import Q
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import AuditEvent
+from accounts.tenancy import scoped
+from retail import exports
+from retail.models import Customer, Sale
+
+HISTORY_STATUSES = [Sale.Status.COMPLETED, Sale.Status.ON_ACCOUNT, Sale.Status.VOIDED, Sale.Status.RETURNED]
+PAGE_SIZE = 50
+
+
+def _day_bounds(account, date_from, date_to):
+    """Whole days in the shop's time zone (the worker that runs an export has no request zone)."""
+    tz = zoneinfo.ZoneInfo(account.timezone)
+    start = datetime.datetime.combine(date_from, datetime.time.min, tz) if date_from else None
+    end = datetime.datetime.combine(date_to + datetime.timedelta(days=1), datetime.time.min, tz) if date_to else None
+    return start, end
+
+
+def filtered_sales(account, params: dict):
+    """Completed-or-later sales matching the history filters, newest first."""
+    sales = scoped(Sale, account).filter(status__in=HISTORY_STATUSES)
+    if params.get("status"):
+        sales = sales.filter(status=params["status"])
+    start, end = _day_bounds(account, params.get("date_from"), params.get("date_to"))
+    if start:
+        sales = sales.filter(completed_at__gte=start)
+    if end:
+        sales = sales.filter(completed_at__lt=end)
+    if params.get("outlet"):
+        sales = sales.filter(outlet_id=params["outlet"])
+    if params.get("register"):
+        sales = sales.filter(register_id=params["register"])
+    if params.get("customer"):
+        sales = sales.filter(customer_id=params["customer"])
+    if params.get("customer_q"):
+        sales = sales.filter(customer_id__in=customer_ids_matching(account, params["customer_q"]))
+    if params.get("receipt"):
+        sales = sales.filter(receipt_number=params["receipt"])
+    return sales.order_by("-completed_at", "-id")
+
+
+@dataclass
+class Page:
+    sales: list
+    next_cursor: str | None
+    is_first: bool
+
+
+def encode_cursor(sale: Sale) -> str:
+    return f"{sale.completed_at.isoformat()}_{sale.pk}"
+
+
+def decode_cursor(cursor: str | None):
+    if not cursor or "_" not in cursor:
+        return None
+    stamp, _sep, pk = cursor.rpartition("_")
+    moment = parse_datetime(stamp)
+    if moment is None or not pk.isdigit():
+        return None
+    return moment, int(pk)
+
+
+def history_page(account, params: dict, cursor: str | None) -> Page:
+    sales = filtered_sales(account, params)
+    position = decode_cursor(cursor)
+    if position:
+        moment, pk = position
+        # completed_at <= moment is implied by the OR; stated alone, it lets the index start at the cursor.
+        sales = sales.filter(Q(completed_at__lt=moment) | Q(completed_at=moment, id__lt=pk), completed_at__lte=moment)
+    rows = list(sales.select_related("customer", "outlet", "register")[: PAGE_SIZE + 1])
+    has_more = len(rows) > PAGE_SIZE
+    rows = rows[:PAGE_SIZE]
+    return Page(sales=rows, next_cursor=encode_cursor(rows[-1]) if has_more else None, is_first=position is None)
+
+
+def sale_detail(account, sale_id: int) -> Sale:
+    return (scoped(Sale, account).select_related("customer", "outlet", "register", "created_by")
+            .prefetch_related("lines", "payments__payment_type", "returns__lines__sale_line", "returns__payment_type",
+                              "fulfilments")
+            .get(pk=sale_id))
+
+
+def customer_ids_matching(account, query: str):
+    """Customers whose name, company, e-mail or phone contains the query (a subquery of ids)."""
+    query = query.strip()
+    match = Q()
+    for field in ("first_name", "last_name", "company", "email", "phone"):
+        match |= Q(**{f"{field}__icontains": query})
+    return scoped(Customer, account).filter(match).values("id")
+
+
+# What the timeline says for each audited step of a sale; cart edits before completion are left out.
+TIMELINE_LABELS = {
+    "sale.started": _("Sale started"),
+    "sale.customer_set": _("Customer attached"),
+    "sale.payment_added": _("Payment added"),
+    "sale.payment_removed": _("Payment removed"),
+    "sale.parked": _("Parked"),
+    "sale.resumed": _("Resumed"),
+    "sale.completed": _("Completed"),
+    "sale.payment_taken": _("Payment received"),
+    "sale.returned": _("Goods returned"),
+    "sale.voided": _("Voided"),
+    "fulfilment.created": _("Shipping order created"),
+}
+
+
+@dataclass
+class TimelineEntry:
+    at: datetime.datetime
+    label: str
+    actor: object
+
+
+def sale_timeline(account, sale: Sale) -> list[TimelineEntry]:
+    fulfilment_ids = [str(pk) for pk in sale.fulfilments.values_list("pk", flat=True)]
+    events = (scoped(AuditEvent, account)
+              .filter(Q(object_type="retail.sale", object_id=str(sale.pk))
+                      | Q(object_type="retail.fulfilment", object_id__in=fulfilment_ids, action="fulfilment.created"))
+              .filter(action__in=list(TIMELINE_LABELS))
+              .select_related("actor").order_by("created_at", "id"))
+    return [TimelineEntry(at=event.created_at, label=str(TIMELINE_LABELS[event.action]), actor=event.actor)
+            for event in events]
+
+
+# ---- CSV export --------------------------------------------------------------------------------------
+
+def _export_params(params: dict) -> dict:
+    """Export parameters arrive as JSON-safe strings; turn dates back into dates."""
+    clean = dict(params)
+    for key in ("date_from", "date_to"):
+        if clean.get(key) and isinstance(clean[key], str):
+            clean[key] = datetime.date.fromisoformat(clean[key])
+    return clean
+
+
+def _sales_rows(account, params):
+    currency = account.currency
+    statuses = dict(Sale.Status.choices)
+    rows = (filtered_sales(account, _export_params(params))
+            .values_list("receipt_number", "completed_at", "status", "outlet__name", "register__name",
+                         "customer__first_name", "customer__last_name", "customer__company", "total", "tax_total",
+                         "paid_total", "returned_total")
+            .iterator(chunk_size=exports.CHUNK))
+    for receipt, completed_at, status, outlet, register, first, last, company, total, tax, paid, returned in rows:
+        customer = f"{first} {last}".strip() or company or ""
+        yield (receipt, completed_at, str(statuses[status]), outlet, register, customer,
+               exports.Amount(total, currency), exports.Amount(tax, currency), exports.Amount(paid, currency),
+               exports.Amount(returned, currency), exports.Amount(total - returned - paid, currency))
+
+
+exports.register(exports.ExportKind(
+    key="sales",
+    permission="sell",
+    file_stem="sales",
+    header=lambda: [str(h) for h in (_("Receipt"), _("Date"), _("Status"), _("Outlet"), _("Register"),
+                                      _("Customer"), _("Total"), _("Tax"), _("Paid"), _("Returned"),
+                                      _("Balance due"))],
+    count=lambda account, params: filtered_sales(account, _export_params(params)).count(),
+    rows=_sales_rows,
+))

@@ -1,0 +1,69 @@
+"""Reads for the sell screen."""
+
+from django.db.models import F, Q
+
+from accounts.models import Register
+from accounts.tenancy import scoped
+from retail.models import Customer, PaymentType, Product, RegisterSession, Sale, StockLevel
+
+SEARCH_LIMIT = 12
+
+
+def registers_with_state(account):
+    registers = list(scoped(Register, account).filter(is_active=True).select_related("outlet")
+                     .order_by("outlet__name", "name"))
+    open_ids = set(RegisterSession.objects.filter(account=account, status=RegisterSession.Status.OPEN)
+                   .values_list("register_id", flat=True))
+    return [(register, register.pk in open_ids) for register in registers]
+
+
+def open_session(account, register) -> RegisterSession | None:
+    return scoped(RegisterSession, account).filter(register=register, status=RegisterSession.Status.OPEN).first()
+
+
+def product_search(account, outlet_id: int, query: str) -> list[dict]:
+    """Active products whose name, SKU or barcode contains the query; exact codes first."""
+    query = query.strip()
+    if not query:
+        return []
+    products = list(
+        scoped(Product, account).filter(is_active=True)
+        .filter(Q(name__icontains=query) | Q(sku__icontains=query) | Q(barcode__icontains=query))
+        .select_related("tax_rate").order_by("name", "id")[:SEARCH_LIMIT]
+    )
+    exact = query.lower()
+    products.sort(key=lambda p: (p.sku.lower() != exact and p.barcode != query, p.name.lower()))
+    stock = dict(StockLevel.objects.filter(account=account, outlet_id=outlet_id, product__in=products)
+                 .values_list("product_id", "quantity"))
+    return [{"product": p, "stock": stock.get(p.pk, 0) if p.track_inventory else None} for p in products]
+
+
+def customer_search(account, query: str) -> list[Customer]:
+    query = query.strip()
+    if not query:
+        return []
+    condition = Q()
+    for word in query.split()[:3]:
+        condition &= (Q(first_name__icontains=word) | Q(last_name__icontains=word) | Q(company__icontains=word)
+                      | Q(email__icontains=word) | Q(phone__icontains=word))
+    return list(scoped(Customer, account).filter(condition).select_related("customer_type")
+                .order_by(F("last_name").asc(nulls_first=True), "first_name", "id")[:8])  # see filtered_customers
+
+
+def cart(account, sale: Sale) -> dict:
+    lines = list(sale.lines.all())
+    payments = list(sale.payments.select_related("payment_type"))
+    last_cash = next((p for p in reversed(payments) if p.tendered), None)
+    return {
+        "sale": sale,
+        "lines": lines,
+        "payments": payments,
+        "change_due": last_cash.change_given if last_cash else 0,
+        "payment_types": list(scoped(PaymentType, account).filter(is_active=True).exclude(
+            kind__in=[PaymentType.Kind.ON_ACCOUNT, PaymentType.Kind.CARD])),
+    }
+
+
+def parked_sales(account, outlet_id: int):
+    return (scoped(Sale, account).filter(status=Sale.Status.PARKED, outlet_id=outlet_id)
+            .select_related("customer", "created_by").order_by("-parked_at"))

@@ -1,0 +1,74 @@
+from django.db import transaction
+from django.db.models import Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import Register
+from accounts.services import audit_record, snapshot
+from posbackoffice.errors import DomainError
+from retail.models import PaymentType, RegisterClosureLine, RegisterSession, Sale, SalePayment
+
+SESSION_FIELDS = ("status", "opening_float", "opened_at", "closed_at")
+
+
+def open_session_of(register) -> RegisterSession | None:
+    return RegisterSession.objects.filter(register=register, status=RegisterSession.Status.OPEN).first()
+
+
+@transaction.atomic
+def register_open(*, actor, account, register_id: int, opening_float: int) -> RegisterSession:
+    register = Register.objects.select_for_update().get(account=account, pk=register_id)
+    if not register.is_active:
+        raise DomainError(_("This register is switched off."))
+    if opening_float < 0:
+        raise DomainError(_("The opening float cannot be negative."))
+    if open_session_of(register) is not None:
+        raise DomainError(_("%(register)s is already open.") % {"register": register.name})
+    session = RegisterSession.objects.create(account=account, register=register, opening_float=opening_float,
+                                             opened_by=actor, opened_at=timezone.now())
+    audit_record(account=account, actor=actor, action="register.opened", target=session,
+                 after=snapshot(session, SESSION_FIELDS))
+    return session
+
+
+def expected_amounts(session: RegisterSession) -> dict[int, int]:
+    """payment type id → what the drawer or the processor should show for this session."""
+    totals = dict(
+        SalePayment.objects.filter(session=session).values("payment_type").annotate(total=Sum("amount"))
+        .values_list("payment_type", "total")
+    )
+    cash = PaymentType.objects.get(account_id=session.account_id, kind=PaymentType.Kind.CASH)
+    totals[cash.pk] = totals.get(cash.pk, 0) + session.opening_float
+    return totals
+
+
+@transaction.atomic
+def register_close(*, actor, account, session_id: int, counted: dict[int, int], note: str = "") -> RegisterSession:
+    session = RegisterSession.objects.select_for_update().select_related("register").get(account=account, pk=session_id)
+    if session.status != RegisterSession.Status.OPEN:
+        raise DomainError(_("This register is already closed."))
+    in_progress = Sale.objects.filter(account=account, register=session.register, status=Sale.Status.OPEN,
+                                      lines__isnull=False).exists()
+    if in_progress:
+        raise DomainError(_("A sale is in progress on this register: complete, park or discard it before closing."))
+    if any(amount < 0 for amount in counted.values()):
+        raise DomainError(_("Counted amounts cannot be negative."))
+    expected = expected_amounts(session)
+    types = {pt.pk: pt for pt in PaymentType.objects.filter(account=account, pk__in=set(expected) | set(counted))}
+    lines = []
+    for type_id in sorted(types, key=lambda pk: (types[pk].position, types[pk].name)):
+        exp = expected.get(type_id, 0)
+        cnt = counted.get(type_id, exp)
+        lines.append(RegisterClosureLine(account=account, session=session, payment_type_id=type_id,
+                                         expected=exp, counted=cnt, difference=cnt - exp))
+    RegisterClosureLine.objects.bulk_create(lines)
+    before = snapshot(session, SESSION_FIELDS)
+    session.status = RegisterSession.Status.CLOSED
+    session.closed_at = timezone.now()
+    session.closed_by = actor
+    session.closing_note = note.strip()
+    session.save(update_fields=["status", "closed_at", "closed_by", "closing_note"])
+    audit_record(account=account, actor=actor, action="register.closed", target=session, before=before,
+                 after={**snapshot(session, SESSION_FIELDS),
+                        "lines": {str(line.payment_type_id): [line.expected, line.counted] for line in lines}})
+    return session

@@ -1,0 +1,487 @@
+"""The life of a sale: the cart on a register (open), parked, completed or left on account, then
+voided, returned or paid later. Lock order everywhere: sale, receipt sequence, stock rows (pk
+order), customer — so concurrent services never deadlock."""
+
+import datetime
+
+from django.db import transaction
+from django.db.models import F, Max
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import Register
+from accounts.services import audit_record
+from posbackoffice.errors import DomainError
+from posbackoffice.money import format_money
+from retail.models import (
+    Customer,
+    PaymentType,
+    Product,
+    ReceiptSequence,
+    RegisterSession,
+    Sale,
+    SaleLine,
+    SalePayment,
+    SaleReturn,
+    SaleReturnLine,
+    ShopSettings,
+    StockMove,
+)
+from retail.pricing import line_amounts, share_of
+from retail.services.catalogue import apply_stock_moves
+from retail.services.customers import clean_single_email
+
+MAX_QUANTITY = 9999
+
+
+def _sale_after(sale: Sale) -> dict:
+    return {"status": sale.status, "receipt": sale.receipt_number, "total": sale.total, "paid": sale.paid_total,
+            "returned": sale.returned_total, "customer": sale.customer_id}
+
+
+def _lock_sale(account, sale_id: int, *statuses) -> Sale:
+    try:
+        sale = Sale.objects.select_for_update().get(account=account, pk=sale_id)
+    except Sale.DoesNotExist:
+        raise DomainError(_("This sale does not exist.")) from None
+    if statuses and sale.status not in statuses:
+        raise DomainError(_("This sale is %(status)s; it cannot be changed this way.")
+                          % {"status": sale.get_status_display().lower()})
+    return sale
+
+
+def _open_session(register) -> RegisterSession | None:
+    return RegisterSession.objects.filter(register=register, status=RegisterSession.Status.OPEN).first()
+
+
+def _recalculate(sale: Sale) -> None:
+    lines = list(sale.lines.all())
+    for line in lines:
+        amounts = line_amounts(quantity=line.quantity, unit_price=line.unit_price, discount=line.discount,
+                               rate_bp=line.tax_rate_bp, prices_include_tax=sale.prices_include_tax)
+        line.discount, line.tax_amount, line.line_total = amounts.discount, amounts.tax, amounts.total
+    SaleLine.objects.bulk_update(lines, ["discount", "tax_amount", "line_total"])
+    sale.discount_total = sum(line.discount for line in lines)
+    sale.tax_total = sum(line.tax_amount for line in lines)
+    sale.total = sum(line.line_total for line in lines)
+    sale.subtotal = sale.total - (0 if sale.prices_include_tax else sale.tax_total)
+    sale.save(update_fields=["discount_total", "tax_total", "total", "subtotal"])
+
+
+# ---- the cart ------------------------------------------------------------------------------------
+
+@transaction.atomic
+def sale_start(*, actor, account, register_id: int) -> Sale:
+    """The sale in progress on a register, created empty if there is none. The register must be open."""
+    register = Register.objects.select_related("outlet").get(account=account, pk=register_id)
+    session = _open_session(register)
+    if session is None:
+        raise DomainError(_("Open the register before selling."))
+    sale = Sale.objects.filter(account=account, register=register, status=Sale.Status.OPEN).first()
+    if sale is not None:
+        if sale.session_id != session.pk:
+            sale.session = session
+            sale.save(update_fields=["session"])
+        return sale
+    prices_include_tax = ShopSettings.objects.get(account=account).prices_include_tax
+    sale = Sale.objects.create(account=account, outlet=register.outlet, register=register, session=session,
+                               currency=account.currency, prices_include_tax=prices_include_tax, created_by=actor)
+    audit_record(account=account, actor=actor, action="sale.started", target=sale, after=_sale_after(sale))
+    return sale
+
+
+def _check_quantity(quantity: int) -> None:
+    if quantity <= 0:
+        raise DomainError(_("The quantity must be at least 1."))
+    if quantity > MAX_QUANTITY:
+        raise DomainError(_("The quantity cannot be above %(max)s.") % {"max": MAX_QUANTITY})
+
+
+def _check_cart_editable(sale: Sale) -> None:
+    if sale.payments.exists():
+        raise DomainError(_("Payments were taken: remove them before changing the cart."))
+
+
+@transaction.atomic
+def sale_add_product(*, actor, account, sale_id: int, product_id: int, quantity: int = 1) -> SaleLine:
+    sale = _lock_sale(account, sale_id, Sale.Status.OPEN)
+    _check_quantity(quantity)
+    _check_cart_editable(sale)
+    try:
+        product = Product.objects.select_related("tax_rate").get(account=account, pk=product_id, is_active=True)
+    except Product.DoesNotExist:
+        raise DomainError(_("This product does not exist or is no longer sold.")) from None
+    line = sale.lines.filter(product=product, discount=0, unit_price=product.price).first()
+    if line is not None:
+        _check_quantity(line.quantity + quantity)
+        line.quantity += quantity
+        line.save(update_fields=["quantity"])
+    else:
+        position = (sale.lines.aggregate(top=Max("position"))["top"] or 0) + 1
+        line = SaleLine.objects.create(account=account, sale=sale, product=product, name=product.name,
+                                       sku=product.sku, quantity=quantity, unit_price=product.price,
+                                       tax_rate_bp=product.tax_rate.rate_bp, position=position)
+    _recalculate(sale)
+    audit_record(account=account, actor=actor, action="sale.line_added", target=sale,
+                 after={"product": product.pk, "quantity": line.quantity})
+    return line
+
+
+@transaction.atomic
+def sale_update_line(*, actor, account, sale_id: int, line_id: int, quantity: int, discount: int) -> SaleLine:
+    sale = _lock_sale(account, sale_id, Sale.Status.OPEN)
+    _check_quantity(quantity)
+    _check_cart_editable(sale)
+    line = sale.lines.get(pk=line_id)
+    if discount < 0:
+        raise DomainError(_("A discount cannot be negative."))
+    if discount > quantity * line.unit_price:
+        raise DomainError(_("The discount cannot be more than the line’s amount."))
+    before = {"quantity": line.quantity, "discount": line.discount}
+    line.quantity, line.discount = quantity, discount
+    line.save(update_fields=["quantity", "discount"])
+    _recalculate(sale)
+    audit_record(account=account, actor=actor, action="sale.line_changed", target=sale, before=before,
+                 after={"line": line.pk, "quantity": quantity, "discount": discount})
+    return line
+
+
+@transaction.atomic
+def sale_remove_line(*, actor, account, sale_id: int, line_id: int) -> None:
+    sale = _lock_sale(account, sale_id, Sale.Status.OPEN)
+    _check_cart_editable(sale)
+    line = sale.lines.get(pk=line_id)
+    before = {"product": line.product_id, "quantity": line.quantity}
+    line.delete()
+    _recalculate(sale)
+    audit_record(account=account, actor=actor, action="sale.line_removed", target=sale, before=before)
+
+
+@transaction.atomic
+def sale_set_customer(*, actor, account, sale_id: int, customer_id: int | None) -> Sale:
+    sale = _lock_sale(account, sale_id, Sale.Status.OPEN)
+    customer = Customer.objects.get(account=account, pk=customer_id) if customer_id else None
+    before = {"customer": sale.customer_id}
+    sale.customer = customer
+    sale.save(update_fields=["customer"])
+    audit_record(account=account, actor=actor, action="sale.customer_set", target=sale, before=before,
+                 after={"customer": customer_id})
+    return sale
+
+
+@transaction.atomic
+def sale_add_payment(*, actor, account, sale_id: int, payment_type_id: int, amount: int,
+                     processor_payment_id: int | None = None) -> SalePayment:
+    """Record money taken at the register. Cash may exceed what is due: the difference is change.
+    A card payment is recorded only by the payments app, once the processor has taken the money
+    (`processor_payment_id` is our payments.Payment row)."""
+    sale = _lock_sale(account, sale_id, Sale.Status.OPEN)
+    if not sale.lines.exists():
+        raise DomainError(_("Add products before taking payment."))
+    try:
+        payment_type = PaymentType.objects.get(account=account, pk=payment_type_id, is_active=True)
+    except PaymentType.DoesNotExist:
+        raise DomainError(_("Choose a payment type.")) from None
+    if payment_type.kind == PaymentType.Kind.ON_ACCOUNT:
+        raise DomainError(_("Use “On account” to leave the rest owed by the customer."))
+    if (payment_type.kind == PaymentType.Kind.CARD) != (processor_payment_id is not None):
+        raise DomainError(_("Card payments go through the card processor."))
+    due = sale.balance_due
+    if amount <= 0:
+        raise DomainError(_("The amount must be more than zero."))
+    if due <= 0:
+        raise DomainError(_("Nothing is left to pay."))
+    tendered = None
+    if amount > due:
+        if not payment_type.is_cash:
+            raise DomainError(_("The amount is more than what is left to pay (%(due)s).")
+                              % {"due": format_money(due, sale.currency)})
+        tendered, amount = amount, due
+    payment = SalePayment.objects.create(account=account, sale=sale, payment_type=payment_type,
+                                         session=sale.session, amount=amount, tendered=tendered, created_by=actor,
+                                         processor_payment_id=processor_payment_id)
+    sale.paid_total += amount
+    sale.save(update_fields=["paid_total"])
+    audit_record(account=account, actor=actor, action="sale.payment_added", target=sale,
+                 after={"payment_type": payment_type.pk, "amount": amount, "tendered": tendered,
+                        "processor_payment": processor_payment_id})
+    return payment
+
+
+@transaction.atomic
+def sale_remove_payment(*, actor, account, sale_id: int, payment_id: int) -> None:
+    sale = _lock_sale(account, sale_id, Sale.Status.OPEN)
+    payment = sale.payments.get(pk=payment_id)
+    if payment.processor_payment_id:
+        raise DomainError(_("A card payment cannot be removed; refund it instead."))
+    sale.paid_total -= payment.amount
+    sale.save(update_fields=["paid_total"])
+    before = {"payment_type": payment.payment_type_id, "amount": payment.amount}
+    payment.delete()
+    audit_record(account=account, actor=actor, action="sale.payment_removed", target=sale, before=before)
+
+
+# ---- completing ----------------------------------------------------------------------------------
+
+def _next_receipt_number(account, outlet_id: int) -> int:
+    ReceiptSequence.objects.bulk_create([ReceiptSequence(account=account, outlet_id=outlet_id)],
+                                        ignore_conflicts=True)
+    sequence = ReceiptSequence.objects.select_for_update().get(outlet_id=outlet_id)
+    number = sequence.next_number
+    sequence.next_number = number + 1
+    sequence.save(update_fields=["next_number"])
+    return number
+
+
+@transaction.atomic
+def sale_complete(*, actor, account, sale_id: int, on_account: bool = False, receipt_email: str = "") -> Sale:
+    """Finish the sale in one transaction: receipt number, stock moves, and — with on_account — the
+    unpaid remainder added to the customer's balance."""
+    sale = _lock_sale(account, sale_id, Sale.Status.OPEN)
+    lines = list(sale.lines.all())
+    if not lines:
+        raise DomainError(_("The sale is empty."))
+    receipt_email = clean_single_email(receipt_email)
+    due = sale.balance_due
+    if on_account:
+        if sale.customer_id is None:
+            raise DomainError(_("Add a customer to the sale to put it on account."))
+        if due <= 0:
+            raise DomainError(_("Nothing is left to pay; complete the sale normally."))
+    elif due > 0:
+        raise DomainError(_("%(due)s is still to pay. Take a payment or put the rest on account.")
+                          % {"due": format_money(due, sale.currency)})
+    now = timezone.now()
+    sale.receipt_number = _next_receipt_number(account, sale.outlet_id)
+    apply_stock_moves(account=account, outlet_id=sale.outlet_id, reason=StockMove.Reason.SALE, sale=sale,
+                      actor=actor, at=now, moves=[(line.product_id, -line.quantity) for line in lines])
+    if on_account:
+        customer = Customer.objects.select_for_update().get(pk=sale.customer_id)
+        customer.balance += due
+        customer.save(update_fields=["balance"])
+        sale.status = Sale.Status.ON_ACCOUNT
+    else:
+        sale.status = Sale.Status.COMPLETED
+    sale.completed_at = now
+    sale.save(update_fields=["receipt_number", "status", "completed_at"])
+    audit_record(account=account, actor=actor, action="sale.completed", target=sale, after=_sale_after(sale))
+    if receipt_email:
+        from retail.services.receipts import queue_receipt_email
+
+        queue_receipt_email(sale=sale, to=receipt_email)
+    return sale
+
+
+# ---- parking -------------------------------------------------------------------------------------
+
+@transaction.atomic
+def sale_park(*, actor, account, sale_id: int, note: str = "") -> Sale:
+    sale = _lock_sale(account, sale_id, Sale.Status.OPEN)
+    if not sale.lines.exists():
+        raise DomainError(_("There is nothing to park."))
+    if sale.payments.exists():
+        raise DomainError(_("Payments were taken: complete the sale or remove them before parking."))
+    sale.status, sale.parked_at, sale.note = Sale.Status.PARKED, timezone.now(), note.strip()[:500]
+    sale.save(update_fields=["status", "parked_at", "note"])
+    audit_record(account=account, actor=actor, action="sale.parked", target=sale, after=_sale_after(sale))
+    return sale
+
+
+@transaction.atomic
+def sale_resume(*, actor, account, sale_id: int, register_id: int) -> Sale:
+    sale = _lock_sale(account, sale_id, Sale.Status.PARKED)
+    register = Register.objects.select_related("outlet").get(account=account, pk=register_id)
+    if register.outlet_id != sale.outlet_id:
+        raise DomainError(_("This sale was parked at another outlet."))
+    session = _open_session(register)
+    if session is None:
+        raise DomainError(_("Open the register before selling."))
+    current = Sale.objects.select_for_update().filter(account=account, register=register,
+                                                      status=Sale.Status.OPEN).first()
+    if current is not None:
+        if current.lines.exists():
+            raise DomainError(_("Finish or park the sale in progress first."))
+        current.delete()
+    sale.status, sale.register, sale.session, sale.parked_at = Sale.Status.OPEN, register, session, None
+    sale.save(update_fields=["status", "register", "session", "parked_at"])
+    audit_record(account=account, actor=actor, action="sale.resumed", target=sale, after=_sale_after(sale))
+    return sale
+
+
+@transaction.atomic
+def sale_discard(*, actor, account, sale_id: int) -> None:
+    sale = _lock_sale(account, sale_id, Sale.Status.OPEN, Sale.Status.PARKED)
+    if sale.payments.exists():
+        raise DomainError(_("Payments were taken: remove them before discarding the sale."))
+    before = {**_sale_after(sale), "lines": list(sale.lines.values_list("product_id", "quantity"))}
+    audit_record(account=account, actor=actor, action="sale.discarded", target=sale, before=before)
+    sale.lines.all().delete()
+    sale.delete()
+
+
+# ---- after the sale ------------------------------------------------------------------------------
+
+def _local_date(moment: datetime.datetime, account) -> datetime.date:
+    import zoneinfo
+
+    return moment.astimezone(zoneinfo.ZoneInfo(account.timezone)).date()
+
+
+def _refund(*, account, actor, sale: Sale, payment_type: PaymentType, amount: int, session) -> SalePayment:
+    return SalePayment.objects.create(account=account, sale=sale, payment_type=payment_type, session=session,
+                                      amount=-amount, created_by=actor)
+
+
+def _refundable_type(payment_type: PaymentType) -> None:
+    if payment_type.kind not in (PaymentType.Kind.CASH, PaymentType.Kind.CUSTOM):
+        raise DomainError(_("Refunds here are for cash and custom payment types; refund card payments from "
+                            "Finance › Payments."))
+
+
+@transaction.atomic
+def sale_void(*, actor, account, sale_id: int, reason: str = "") -> Sale:
+    """Cancel a sale of today: stock comes back, money taken is given back by the same types, and
+    what was left on account is taken off the customer's balance."""
+    sale = _lock_sale(account, sale_id, Sale.Status.COMPLETED, Sale.Status.ON_ACCOUNT)
+    now = timezone.now()
+    if _local_date(sale.completed_at, account) != _local_date(now, account):
+        raise DomainError(_("Only sales of today can be voided; use a return instead."))
+    if sale.returns.exists():
+        raise DomainError(_("Part of this sale was returned; it can no longer be voided."))
+    payments = list(sale.payments.select_related("payment_type"))
+    if any(p.processor_payment_id for p in payments):
+        raise DomainError(_("This sale was paid by card: refund the card payment from Finance › Payments."))
+    paid_by_type: dict[int, int] = {}
+    types = {}
+    for payment in payments:
+        paid_by_type[payment.payment_type_id] = paid_by_type.get(payment.payment_type_id, 0) + payment.amount
+        types[payment.payment_type_id] = payment.payment_type
+    session = _open_session(sale.register)
+    if session is None and any(types[t].is_cash and amount > 0 for t, amount in paid_by_type.items()):
+        raise DomainError(_("Open the register to give the cash back."))
+    lines = list(sale.lines.all())
+    apply_stock_moves(account=account, outlet_id=sale.outlet_id, reason=StockMove.Reason.VOID, sale=sale,
+                      actor=actor, at=now,
+                      moves=[(line.product_id, line.quantity - line.returned_quantity) for line in lines])
+    for type_id, amount in sorted(paid_by_type.items()):
+        if amount > 0:
+            _refund(account=account, actor=actor, sale=sale, payment_type=types[type_id], amount=amount,
+                    session=session)
+    before = _sale_after(sale)
+    if sale.status == Sale.Status.ON_ACCOUNT and sale.customer_id:
+        customer = Customer.objects.select_for_update().get(pk=sale.customer_id)
+        customer.balance -= max(0, sale.balance_due)
+        customer.save(update_fields=["balance"])
+    sale.paid_total = 0
+    sale.status, sale.voided_at = Sale.Status.VOIDED, now
+    sale.note = (sale.note + ("\n" if sale.note else "") + reason.strip())[:500] if reason.strip() else sale.note
+    sale.save(update_fields=["paid_total", "status", "voided_at", "note"])
+    audit_record(account=account, actor=actor, action="sale.voided", target=sale, before=before,
+                 after={**_sale_after(sale), "reason": reason.strip()})
+    return sale
+
+
+@transaction.atomic
+def sale_return(*, actor, account, sale_id: int, quantities: dict[int, int], refund_payment_type_id: int | None,
+                reason: str = "") -> SaleReturn:
+    """Take goods back: stock returns, the customer's on-account debt shrinks first, and anything
+    already paid beyond what is now due is refunded by a cash or custom payment type."""
+    sale = _lock_sale(account, sale_id, Sale.Status.COMPLETED, Sale.Status.ON_ACCOUNT)
+    lines = {line.pk: line for line in sale.lines.all()}
+    wanted = {line_id: qty for line_id, qty in quantities.items() if qty}
+    if not wanted:
+        raise DomainError(_("Choose what is being returned."))
+    amount = 0
+    returned_lines = []
+    for line_id, qty in wanted.items():
+        line = lines.get(line_id)
+        if line is None:
+            raise DomainError(_("This line is not part of the sale."))
+        if qty < 0 or qty > line.quantity - line.returned_quantity:
+            raise DomainError(_("You can return at most %(n)s of “%(name)s”.")
+                              % {"n": line.quantity - line.returned_quantity, "name": line.name})
+        # The last items returned take what remains of the line, so rounding never leaves cents behind.
+        already = share_of(line.line_total, line.returned_quantity, line.quantity)
+        line_amount = share_of(line.line_total, line.returned_quantity + qty, line.quantity) - already
+        amount += line_amount
+        returned_lines.append((line, qty, line_amount))
+    previous_due = sale.balance_due
+    new_due = previous_due - amount
+    refund_amount = max(0, -new_due) - max(0, -previous_due)
+    payment_type = None
+    if refund_amount > 0:
+        if refund_payment_type_id is None:
+            raise DomainError(_("Choose how the money is given back."))
+        payment_type = PaymentType.objects.get(account=account, pk=refund_payment_type_id)
+        _refundable_type(payment_type)
+    session = _open_session(sale.register)
+    if payment_type is not None and payment_type.is_cash and session is None:
+        raise DomainError(_("Open the register to give the cash back."))
+    before = _sale_after(sale)
+    now = timezone.now()
+    sale_return = SaleReturn.objects.create(account=account, sale=sale, amount=amount, payment_type=payment_type,
+                                            reason=reason.strip()[:300], created_by=actor, created_at=now)
+    SaleReturnLine.objects.bulk_create(
+        SaleReturnLine(account=account, sale_return=sale_return, sale_line=line, quantity=qty, amount=line_amount)
+        for line, qty, line_amount in returned_lines
+    )
+    for line, qty, _amount in returned_lines:
+        SaleLine.objects.filter(pk=line.pk).update(returned_quantity=F("returned_quantity") + qty)
+        line.returned_quantity += qty
+    apply_stock_moves(account=account, outlet_id=sale.outlet_id, reason=StockMove.Reason.RETURN, sale=sale,
+                      actor=actor, at=now, moves=[(line.product_id, qty) for line, qty, _amount in returned_lines])
+    if refund_amount > 0:
+        _refund(account=account, actor=actor, sale=sale, payment_type=payment_type, amount=refund_amount,
+                session=session)
+        sale.paid_total -= refund_amount
+    debt_reduction = min(max(0, previous_due), amount)
+    if debt_reduction and sale.customer_id:
+        customer = Customer.objects.select_for_update().get(pk=sale.customer_id)
+        customer.balance -= debt_reduction
+        customer.save(update_fields=["balance"])
+    sale.returned_total += amount
+    if all(line.returned_quantity >= line.quantity for line in lines.values()):
+        sale.status = Sale.Status.RETURNED
+    elif sale.status == Sale.Status.ON_ACCOUNT and sale.balance_due <= 0:
+        sale.status = Sale.Status.COMPLETED
+    sale.save(update_fields=["returned_total", "paid_total", "status"])
+    audit_record(account=account, actor=actor, action="sale.returned", target=sale, before=before,
+                 after={**_sale_after(sale), "amount": amount, "refund": refund_amount,
+                        "lines": {str(line.pk): qty for line, qty, _amount in returned_lines}})
+    return sale_return
+
+
+@transaction.atomic
+def sale_take_payment(*, actor, account, sale_id: int, payment_type_id: int, amount: int,
+                      processor_payment_id: int | None = None) -> SalePayment:
+    """A later payment on an on-account sale; settles the customer's balance by the same amount."""
+    sale = _lock_sale(account, sale_id, Sale.Status.ON_ACCOUNT)
+    try:
+        payment_type = PaymentType.objects.get(account=account, pk=payment_type_id, is_active=True)
+    except PaymentType.DoesNotExist:
+        raise DomainError(_("Choose a payment type.")) from None
+    if payment_type.kind == PaymentType.Kind.ON_ACCOUNT:
+        raise DomainError(_("Choose how the customer pays."))
+    if payment_type.kind == PaymentType.Kind.CARD and processor_payment_id is None:
+        raise DomainError(_("Card payments go through the card processor."))
+    if amount <= 0:
+        raise DomainError(_("The amount must be more than zero."))
+    if amount > sale.balance_due:
+        raise DomainError(_("The amount is more than what is left to pay (%(due)s).")
+                          % {"due": format_money(sale.balance_due, sale.currency)})
+    session = _open_session(sale.register)
+    if payment_type.is_cash and session is None:
+        raise DomainError(_("Open the register to take cash."))
+    before = _sale_after(sale)
+    payment = SalePayment.objects.create(account=account, sale=sale, payment_type=payment_type, session=session,
+                                         amount=amount, created_by=actor, processor_payment_id=processor_payment_id)
+    customer = Customer.objects.select_for_update().get(pk=sale.customer_id)
+    customer.balance -= amount
+    customer.save(update_fields=["balance"])
+    sale.paid_total += amount
+    if sale.balance_due <= 0:
+        sale.status = Sale.Status.COMPLETED
+    sale.save(update_fields=["paid_total", "status"])
+    audit_record(account=account, actor=actor, action="sale.payment_taken", target=sale, before=before,
+                 after={**_sale_after(sale), "payment_type": payment_type.pk, "amount": amount})
+    return payment

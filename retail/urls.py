@@ -1,0 +1,13 @@
+from retail.views import catalogue, customers, exports, fulfilments, history, reports, sell, settings
+
+app_name = "retail"
+urlpatterns = [
+    *sell.urlpatterns,
+    *history.urlpatterns,
+    *catalogue.urlpatterns,
+    *customers.urlpatterns,
+    *fulfilments.urlpatterns,
+    *reports.urlpatterns,
+    *exports.urlpatterns,
+    *settings.urlpatterns,
+]

@@ -1,0 +1,440 @@
+"""The sell screen: pick a register, open it, build the cart, take payment, complete; park and
+resume; close the register. One page; each action answers with the cart partial for htmx."""
+
+from django.conf import settings
+from django.contrib import messages
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import path, reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts.models import Register
+from accounts.tenancy import get_scoped_or_404, has_permission, staff_view
+from posbackoffice.errors import DomainError
+from retail import sell_actions
+from retail.forms.sales import CloseRegisterForm, LineForm, OpenRegisterForm, PaymentForm, QuickCustomerForm
+from retail.models import Customer, PaymentType, Product, RegisterSession, Sale, SaleLine, SalePayment
+from retail.pricing import percent_discount
+from retail.selectors import sell as selectors
+from retail.services import customers as customer_services
+from retail.services import registers as register_services
+from retail.services import sales as sale_services
+
+# The register is a device: this browser remembers which one it is, across logins, in a signed cookie.
+REGISTER_COOKIE = "sell_register"
+REGISTER_COOKIE_AGE = 365 * 24 * 3600
+SESSION_LAST_SALE = "sell_last_sale_id"
+
+
+def chosen_register(request) -> Register | None:
+    register_id = request.get_signed_cookie(REGISTER_COOKIE, default=None, salt=f"register-{request.account.pk}")
+    if not register_id:
+        return None
+    return Register.objects.filter(account=request.account, pk=register_id, is_active=True) \
+        .select_related("outlet").first()
+
+
+def _current_sale(request, register) -> Sale:
+    return sale_services.sale_start(actor=request.user, account=request.account, register_id=register.pk)
+
+
+def _screen_context(request, register, sale, **extra):
+    context = selectors.cart(request.account, sale)
+    last_sale_id = request.session.get(SESSION_LAST_SALE)
+    context.update(
+        register=register,
+        currency=request.account.currency,
+        last_sale=Sale.objects.filter(account=request.account, pk=last_sale_id).first() if last_sale_id else None,
+        parked_count=selectors.parked_sales(request.account, register.outlet_id).count(),
+        can_put_on_account=True,
+        other_payments=sell_actions.grouped(request.permissions),
+        can_create_customer=has_permission(request, "manage_customers"),
+        **extra,
+    )
+    return context
+
+
+def _cart_response(request, register, sale, *, error=None, status=200):
+    if error:
+        messages.error(request, error)
+    context = _screen_context(request, register, sale)
+    if request.htmx:
+        return render(request, "retail/sell/screen.html#cart", context, status=status)
+    return redirect("retail:sell")
+
+
+def _with_sale(view):
+    """Resolve the register and its sale in progress for an action; refuse when not ready."""
+    def wrapper(request, *args, **kwargs):
+        # Another shop's line or payment is not found, whatever state this register is in.
+        for key, model in (("line_id", SaleLine), ("payment_id", SalePayment)):
+            if key in kwargs and not model.objects.filter(pk=kwargs[key], sale__account=request.account).exists():
+                raise Http404
+        register = chosen_register(request)
+        if register is None or selectors.open_session(request.account, register) is None:
+            if request.htmx:
+                response = HttpResponse(status=204)
+                response["HX-Redirect"] = reverse("retail:sell")
+                return response
+            return redirect("retail:sell")
+        sale = _current_sale(request, register)
+        return view(request, register, sale, *args, **kwargs)
+
+    wrapper.__name__ = view.__name__
+    wrapper.__doc__ = view.__doc__
+    return wrapper
+
+
+@require_GET
+@staff_view("sell")
+def sell(request):
+    register = chosen_register(request)
+    if register is None:
+        return render(request, "retail/sell/pick_register.html",
+                      {"registers": selectors.registers_with_state(request.account)})
+    if selectors.open_session(request.account, register) is None:
+        return render(request, "retail/sell/open_register.html", {
+            "register": register, "form": OpenRegisterForm(currency=request.account.currency),
+        })
+    sale = _current_sale(request, register)
+    return render(request, "retail/sell/screen.html", _screen_context(request, register, sale))
+
+
+@require_POST
+@staff_view("sell")
+def choose_register(request):
+    register_id = request.POST.get("register", "")
+    if not register_id.isdigit():
+        messages.error(request, _("Choose a register."))
+        return redirect("retail:sell")
+    register = get_scoped_or_404(Register, request.account, pk=int(register_id), is_active=True)
+    response = redirect("retail:sell")
+    response.set_signed_cookie(REGISTER_COOKIE, str(register.pk), salt=f"register-{request.account.pk}",
+                               max_age=REGISTER_COOKIE_AGE, httponly=True, samesite="Lax",
+                               secure=settings.SESSION_COOKIE_SECURE)
+    return response
+
+
+@require_POST
+@staff_view("sell")
+def switch_register(request):
+    response = redirect("retail:sell")
+    response.delete_cookie(REGISTER_COOKIE)
+    return response
+
+
+@require_POST
+@staff_view("sell")
+def open_register(request):
+    register = chosen_register(request)
+    if register is None:
+        return redirect("retail:sell")
+    form = OpenRegisterForm(request.POST, currency=request.account.currency)
+    if form.is_valid():
+        try:
+            register_services.register_open(actor=request.user, account=request.account, register_id=register.pk,
+                                            opening_float=form.cleaned_data["opening_float"] or 0)
+        except DomainError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, _("%(register)s is open.") % {"register": register})
+            return redirect("retail:sell")
+    return render(request, "retail/sell/open_register.html", {"register": register, "form": form}, status=422)
+
+
+@require_GET
+@staff_view("sell")
+def product_search(request):
+    register = chosen_register(request)
+    if register is None:
+        return HttpResponse(status=204)
+    query = request.GET.get("q", "")
+    results = selectors.product_search(request.account, register.outlet_id, query)
+    return render(request, "retail/sell/screen.html#search_results",
+                  {"results": results, "query": query, "currency": request.account.currency})
+
+
+@require_POST
+@staff_view("sell")
+@_with_sale
+def add_product(request, register, sale):
+    try:
+        quantity = int(request.POST.get("quantity") or 1)
+    except ValueError:
+        return _cart_response(request, register, sale, error=_("The quantity must be a whole number."), status=422)
+    product_id = request.POST.get("product", "")
+    if not product_id.isdigit():  # a tampered hidden field: not found, rather than a server error
+        raise Http404
+    product = get_scoped_or_404(Product, request.account, pk=int(product_id))
+    try:
+        sale_services.sale_add_product(actor=request.user, account=request.account, sale_id=sale.pk,
+                                       product_id=product.pk, quantity=quantity)
+    except DomainError as error:
+        return _cart_response(request, register, sale, error=error.message, status=422)
+    sale.refresh_from_db()
+    return _cart_response(request, register, sale)
+
+
+@require_POST
+@staff_view("sell")
+@_with_sale
+def scan(request, register, sale):
+    """A scanner (or Enter in the search box) sends a code: add the product with that SKU or barcode."""
+    from retail.services.catalogue import find_by_code
+
+    code = request.POST.get("q", "").strip()
+    product = find_by_code(request.account, code)
+    if product is None:
+        return _cart_response(request, register, sale, status=422,
+                              error=_("No product has the SKU or barcode “%(code)s”.") % {"code": code})
+    try:
+        sale_services.sale_add_product(actor=request.user, account=request.account, sale_id=sale.pk,
+                                       product_id=product.pk)
+    except DomainError as error:
+        return _cart_response(request, register, sale, error=error.message, status=422)
+    sale.refresh_from_db()
+    return _cart_response(request, register, sale)
+
+
+@require_POST
+@staff_view("sell")
+@_with_sale
+def update_line(request, register, sale, line_id):
+    line = get_scoped_or_404(sale.lines.all(), request.account, pk=line_id)
+    form = LineForm(request.POST, currency=request.account.currency)
+    if not form.is_valid():
+        first = next(iter(form.errors.values()))[0]
+        return _cart_response(request, register, sale, error=first, status=422)
+    discount = form.cleaned_data["discount"]
+    percent = form.cleaned_data["discount_percent"]
+    if percent is not None and discount is None:
+        discount = percent_discount(form.cleaned_data["quantity"] * line.unit_price, int(percent * 100))
+    try:
+        sale_services.sale_update_line(actor=request.user, account=request.account, sale_id=sale.pk,
+                                       line_id=line.pk, quantity=form.cleaned_data["quantity"],
+                                       discount=discount if discount is not None else line.discount)
+    except DomainError as error:
+        return _cart_response(request, register, sale, error=error.message, status=422)
+    sale.refresh_from_db()
+    return _cart_response(request, register, sale)
+
+
+@require_POST
+@staff_view("sell")
+@_with_sale
+def remove_line(request, register, sale, line_id):
+    line = get_scoped_or_404(sale.lines.all(), request.account, pk=line_id)
+    try:
+        sale_services.sale_remove_line(actor=request.user, account=request.account, sale_id=sale.pk, line_id=line.pk)
+    except DomainError as error:
+        return _cart_response(request, register, sale, error=error.message, status=422)
+    sale.refresh_from_db()
+    return _cart_response(request, register, sale)
+
+
+@require_GET
+@staff_view("sell")
+def customer_search(request):
+    query = request.GET.get("q", "")
+    return render(request, "retail/sell/screen.html#customer_results",
+                  {"customers": selectors.customer_search(request.account, query), "query": query,
+                   "currency": request.account.currency})
+
+
+@require_POST
+@staff_view("sell")
+@_with_sale
+def set_customer(request, register, sale):
+    customer_id = request.POST.get("customer") or None
+    if customer_id:
+        if not customer_id.isdigit():  # a tampered hidden field: not found, rather than a server error
+            raise Http404
+        get_scoped_or_404(Customer, request.account, pk=customer_id)
+    sale_services.sale_set_customer(actor=request.user, account=request.account, sale_id=sale.pk,
+                                    customer_id=int(customer_id) if customer_id else None)
+    sale.refresh_from_db()
+    return _cart_response(request, register, sale)
+
+
+@require_POST
+@staff_view("manage_customers")
+@_with_sale
+def quick_customer(request, register, sale):
+    form = QuickCustomerForm(request.POST)
+    error = None
+    if form.is_valid():
+        try:
+            customer = customer_services.customer_create(actor=request.user, account=request.account,
+                                                         **form.cleaned_data)
+        except DomainError as exc:
+            error = exc.message
+        else:
+            sale_services.sale_set_customer(actor=request.user, account=request.account, sale_id=sale.pk,
+                                            customer_id=customer.pk)
+            sale.refresh_from_db()
+            return _cart_response(request, register, sale)
+    return _cart_response(request, register, sale, error=error or _("Check the customer’s details."), status=422)
+
+
+@require_POST
+@staff_view("sell")
+@_with_sale
+def add_payment(request, register, sale):
+    form = PaymentForm(request.POST, currency=request.account.currency)
+    if not form.is_valid():
+        first = next(iter(form.errors.values()))[0]
+        return _cart_response(request, register, sale, error=first, status=422)
+    get_scoped_or_404(PaymentType, request.account, pk=form.cleaned_data["payment_type"])
+    try:
+        sale_services.sale_add_payment(actor=request.user, account=request.account, sale_id=sale.pk,
+                                       payment_type_id=form.cleaned_data["payment_type"],
+                                       amount=form.cleaned_data["amount"])
+    except DomainError as error:
+        return _cart_response(request, register, sale, error=error.message, status=422)
+    sale.refresh_from_db()
+    return _cart_response(request, register, sale)
+
+
+@require_POST
+@staff_view("sell")
+@_with_sale
+def remove_payment(request, register, sale, payment_id):
+    payment = get_scoped_or_404(sale.payments.all(), request.account, pk=payment_id)
+    try:
+        sale_services.sale_remove_payment(actor=request.user, account=request.account, sale_id=sale.pk,
+                                          payment_id=payment.pk)
+    except DomainError as error:
+        return _cart_response(request, register, sale, error=error.message, status=422)
+    sale.refresh_from_db()
+    return _cart_response(request, register, sale)
+
+
+@require_POST
+@staff_view("sell")
+@_with_sale
+def complete(request, register, sale):
+    on_account = request.POST.get("on_account") == "1"
+    try:
+        completed = sale_services.sale_complete(actor=request.user, account=request.account, sale_id=sale.pk,
+                                                on_account=on_account,
+                                                receipt_email=request.POST.get("receipt_email", ""))
+    except DomainError as error:
+        return _cart_response(request, register, sale, error=error.message, status=422)
+    request.session[SESSION_LAST_SALE] = completed.pk
+    new_sale = _current_sale(request, register)
+    return _cart_response(request, register, new_sale)
+
+
+@require_POST
+@staff_view("sell")
+@_with_sale
+def park(request, register, sale):
+    try:
+        sale_services.sale_park(actor=request.user, account=request.account, sale_id=sale.pk,
+                                note=request.POST.get("note", ""))
+    except DomainError as error:
+        return _cart_response(request, register, sale, error=error.message, status=422)
+    messages.success(request, _("Sale parked."))
+    return _cart_response(request, register, _current_sale(request, register))
+
+
+@require_POST
+@staff_view("sell")
+@_with_sale
+def discard(request, register, sale):
+    try:
+        sale_services.sale_discard(actor=request.user, account=request.account, sale_id=sale.pk)
+    except DomainError as error:
+        return _cart_response(request, register, sale, error=error.message, status=422)
+    return _cart_response(request, register, _current_sale(request, register))
+
+
+@require_GET
+@staff_view("sell")
+def parked(request):
+    register = chosen_register(request)
+    if register is None:
+        return redirect("retail:sell")
+    return render(request, "retail/sell/parked.html", {
+        "register": register, "sales": selectors.parked_sales(request.account, register.outlet_id)[:100],
+        "currency": request.account.currency,
+    })
+
+
+@require_POST
+@staff_view("sell")
+def resume(request, sale_id):
+    sale = get_scoped_or_404(Sale, request.account, pk=sale_id)
+    register = chosen_register(request)
+    if register is None:
+        return redirect("retail:sell")
+    try:
+        sale_services.sale_resume(actor=request.user, account=request.account, sale_id=sale.pk,
+                                  register_id=register.pk)
+    except DomainError as error:
+        messages.error(request, error.message)
+        return redirect("retail:sell_parked")
+    return redirect("retail:sell")
+
+
+@require_http_methods(["GET", "POST"])
+@staff_view("sell")
+def close_register(request):
+    register = chosen_register(request)
+    session = selectors.open_session(request.account, register) if register else None
+    if session is None:
+        return redirect("retail:sell")
+    expected = register_services.expected_amounts(session)
+    payment_types = [pt for pt in PaymentType.objects.filter(account=request.account)
+                     if pt.is_cash or pt.pk in expected or (pt.kind == PaymentType.Kind.CUSTOM and pt.is_active)]
+    form = CloseRegisterForm(request.POST or None, currency=request.account.currency, payment_types=payment_types,
+                             expected=expected)
+    if request.method == "POST" and form.is_valid():
+        try:
+            register_services.register_close(actor=request.user, account=request.account, session_id=session.pk,
+                                             counted=form.counted(), note=form.cleaned_data["note"])
+        except DomainError as error:
+            form.add_error(None, error.message)
+        else:
+            return redirect("retail:sell_closure", session_id=session.pk)
+    return render(request, "retail/sell/close_register.html",
+                  {"register": register, "session": session, "form": form, "currency": request.account.currency},
+                  status=422 if request.method == "POST" else 200)
+
+
+@require_GET
+@staff_view("sell")
+def closure(request, session_id):
+    session = get_scoped_or_404(RegisterSession.objects.select_related("register__outlet", "opened_by", "closed_by"),
+                                request.account, pk=session_id, status=RegisterSession.Status.CLOSED)
+    lines = list(session.closure_lines.select_related("payment_type"))
+    return render(request, "retail/sell/closure.html", {
+        "session": session, "lines": lines, "currency": request.account.currency,
+        "totals": {key: sum(getattr(line, key) for line in lines) for key in ("expected", "counted", "difference")},
+    })
+
+
+urlpatterns = [
+    path("sell/", sell, name="sell"),
+    path("sell/register/", choose_register, name="sell_choose_register"),
+    path("sell/register/switch/", switch_register, name="sell_switch_register"),
+    path("sell/open/", open_register, name="sell_open"),
+    path("sell/close/", close_register, name="sell_close"),
+    path("sell/closures/<int:session_id>/", closure, name="sell_closure"),
+    path("sell/search/", product_search, name="sell_search"),
+    path("sell/scan/", scan, name="sell_scan"),
+    path("sell/lines/add/", add_product, name="sell_add"),
+    path("sell/lines/<int:line_id>/", update_line, name="sell_line"),
+    path("sell/lines/<int:line_id>/remove/", remove_line, name="sell_line_remove"),
+    path("sell/customers/", customer_search, name="sell_customer_search"),
+    path("sell/customer/", set_customer, name="sell_set_customer"),
+    path("sell/customer/new/", quick_customer, name="sell_quick_customer"),
+    path("sell/payments/", add_payment, name="sell_pay"),
+    path("sell/payments/<int:payment_id>/remove/", remove_payment, name="sell_payment_remove"),
+    path("sell/complete/", complete, name="sell_complete"),
+    path("sell/park/", park, name="sell_park"),
+    path("sell/discard/", discard, name="sell_discard"),
+    path("sell/parked/", parked, name="sell_parked"),
+    path("sell/parked/<int:sale_id>/resume/", resume, name="sell_resume"),
+]

@@ -1,0 +1,5 @@
+from django.apps import AppConfig
+
+
+class SavedCardsConfig(AppConfig):
+    name = "saved_cards"

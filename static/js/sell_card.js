@@ -1,0 +1,60 @@
+// Sell screen › Credit/Debit › Manual entry. The card fields are the processor's (PosCardEntry);
+// this form only ever sends our server the payment method id, the amount and the receipt e-mail.
+(function () {
+  "use strict";
+
+  function start() {
+    var form = document.querySelector("[data-card-payment]");
+    var container = form && form.querySelector("[data-card-entry]");
+    if (!form || !container || !window.PosCardEntry) return;
+    var entry = window.PosCardEntry.mount(container);
+    var message = form.querySelector("[data-card-message]");
+    var status = form.querySelector("[data-card-status]");
+    var button = form.querySelector("[data-card-submit]");
+    var csrf = form.querySelector("input[name=csrfmiddlewaretoken]").value;
+
+    function show(element, text) { element.textContent = text || ""; element.hidden = !text; }
+    function busy(on) {
+      button.disabled = on;
+      show(status, on ? form.getAttribute("data-text-processing") : "");
+      if (on) show(message, "");
+    }
+
+    function post(url, fields) {
+      var body = new FormData();
+      Object.keys(fields).forEach(function (key) { body.append(key, fields[key]); });
+      return fetch(url, {
+        method: "POST", body: body, credentials: "same-origin",
+        headers: { "X-CSRFToken": csrf, "Accept": "application/json" }
+      }).then(function (response) { return response.json(); });
+    }
+
+    function handle(answer) {
+      if (answer.status === "succeeded") { window.location.assign(answer.redirect); return; }
+      if (answer.status === "requires_action") {
+        show(status, answer.message);
+        return entry.handleNextAction(answer.client_secret).then(function () {
+          return post(answer.finish_url, {}).then(handle);
+        });
+      }
+      busy(false);
+      show(message, answer.message || form.getAttribute("data-text-error"));
+    }
+
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      busy(true);
+      entry.createPaymentMethod().then(function (result) {
+        if (!result || result.error) { busy(false); show(message, result && result.error); return; }
+        return post(form.action, {
+          payment_method_id: result.id,
+          amount: form.querySelector("[name=amount]").value,
+          receipt_email: form.querySelector("[name=receipt_email]").value
+        }).then(handle);
+      }).catch(function () { busy(false); show(message, form.getAttribute("data-text-error")); });
+    });
+  }
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
+})();

@@ -1,0 +1,11 @@
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_GET
+
+from accounts.tenancy import staff_view
+from posbackoffice.views import render_section_intro
+
+
+@require_GET
+@staff_view("manage_subscriptions")
+def index(request):
+    return render_section_intro(request, _("Subscriptions"), _("Plans, subscribed customers and recurring sales."))

@@ -1,0 +1,476 @@
+"""The gateway contract: the scenarios every adapter of the gateway port (payments.gateway) must pass,
+in the port's own terms: dataclasses in and out, errors from payments.gateway.errors.
+
+The `gateway` fixture is parametrized over ADAPTERS. Each adapter brings two fixtures:
+- `<name>_gateway`: the Gateway under test, talking to its test processor;
+- `<name>_cardholder`: a Cardholder (below) doing what the cardholder's browser does with that
+  processor's own JavaScript: type a card, confirm a card setup, answer the bank's question.
+To add the stripe adapter: add "stripe" to ADAPTERS and define `stripe_gateway` and `stripe_cardholder`
+(against localstripe). A scenario an adapter's test processor cannot answer is marked
+`@pytest.mark.adapter_cannot("stripe", reason="…")` with the reason and what covers it instead; that
+marker is the only way a scenario is skipped, and the sandbox skips nothing.
+"""
+
+import datetime
+import uuid
+from typing import Protocol
+
+import pytest
+
+from payments.gateway.base import CardSetup, PaymentStatus, ProcessorPayment, SetupStatus
+from payments.gateway.errors import (
+    AuthenticationRequired,
+    CardDeclined,
+    CardError,
+    ExpiredCard,
+    IdempotencyConflict,
+    IncorrectCvc,
+    InsufficientFunds,
+    InvalidRequest,
+    NotFound,
+)
+from payments.gateway.sandbox import SandboxGateway
+
+ADAPTERS = ["sandbox"]
+
+VISA = "4242424242424242"
+MASTERCARD = "5555555555554444"
+DECLINED = "4000000000000002"
+INSUFFICIENT_FUNDS = "4000000000009995"
+EXPIRED = "4000000000000069"
+INCORRECT_CVC = "4000000000000127"
+DECLINES_WHEN_CHARGED = "4000000000000341"
+NEEDS_AUTHENTICATION = "4000002500003155"
+
+
+class Cardholder(Protocol):
+    """The browser side of a processor, as each adapter's test double drives it."""
+
+    def payment_method(self, number: str) -> str:
+        """Type this card (a future expiry, a valid CVC) into the card fields: its payment method id."""
+        ...
+
+    def confirm_setup(self, setup: CardSetup, number: str) -> None:
+        """Confirm a card setup with this card; the bank's question, if any, is answered separately."""
+        ...
+
+    def answer_setup_authentication(self, setup: CardSetup, *, approve: bool) -> None: ...
+
+    def answer_payment_authentication(self, payment: ProcessorPayment, *, approve: bool) -> None: ...
+
+
+# ---- adapters -------------------------------------------------------------------------------------
+
+class SandboxCardholder:
+    """Through the sandbox's browser endpoints, as static/js/card_sandbox.js calls them."""
+
+    def __init__(self, client, config: dict):
+        self.client = client
+        self.config = config
+
+    def _post(self, url: str, data: dict) -> dict:
+        response = self.client.post(url, data)
+        assert response.status_code == 200, response.content
+        return response.json()
+
+    def payment_method(self, number: str) -> str:
+        expiry = f"12/{(datetime.date.today().year + 3) % 100:02d}"
+        return self._post(self.config["tokenize_url"], {"number": number, "expiry": expiry, "cvc": "123"})["id"]
+
+    def confirm_setup(self, setup: CardSetup, number: str) -> None:
+        url = self.config["setup_confirm_url_template"].replace("{id}", setup.id)
+        self._post(url, {"client_secret": setup.client_secret, "payment_method": self.payment_method(number)})
+
+    def answer_setup_authentication(self, setup: CardSetup, *, approve: bool) -> None:
+        url = self.config["setup_confirm_url_template"].replace("{id}", setup.id)
+        self._post(url, {"client_secret": setup.client_secret, "outcome": "approve" if approve else "refuse"})
+
+    def answer_payment_authentication(self, payment: ProcessorPayment, *, approve: bool) -> None:
+        url = self.config["confirm_url_template"].replace("{id}", payment.id)
+        self._post(url, {"client_secret": payment.client_secret, "outcome": "approve" if approve else "refuse"})
+
+
+@pytest.fixture
+def sandbox_gateway(db):
+    return SandboxGateway()
+
+
+@pytest.fixture
+def sandbox_cardholder(client, sandbox_gateway):
+    return SandboxCardholder(client, sandbox_gateway.browser_config())
+
+
+def _cannot(node, adapter: str) -> str | None:
+    for marker in node.iter_markers("adapter_cannot"):
+        if adapter in marker.args:
+            reason = marker.kwargs.get("reason", "")
+            assert reason, "adapter_cannot needs a reason"
+            return reason
+    return None
+
+
+@pytest.fixture(params=ADAPTERS)
+def gateway(request, db):  # `db` stated here: pytest-django creates the test database only for tests that ask
+    reason = _cannot(request.node, request.param)
+    if reason:
+        pytest.skip(f"the {request.param} adapter's test processor cannot answer this: {reason}")
+    return request.getfixturevalue(f"{request.param}_gateway")
+
+
+@pytest.fixture
+def cardholder(request, gateway) -> Cardholder:
+    return request.getfixturevalue(f"{gateway.name}_cardholder")
+
+
+# ---- helpers --------------------------------------------------------------------------------------
+
+def key(label: str) -> str:
+    return f"contract-{label}-{uuid.uuid4().hex}"
+
+
+def new_customer(gateway, name="Camille Martin"):
+    return gateway.create_customer(email="camille@example.test", name=name, idempotency_key=key("customer"))
+
+
+def saved_card(gateway, cardholder, number=VISA):
+    """A customer with this card saved (authenticated when the bank asks)."""
+    customer = new_customer(gateway)
+    setup = gateway.start_card_setup(customer_id=customer.id, idempotency_key=key("setup"))
+    cardholder.confirm_setup(setup, number)
+    finished = gateway.finish_card_setup(setup.id)
+    if finished.status == SetupStatus.REQUIRES_ACTION:
+        cardholder.answer_setup_authentication(setup, approve=True)
+        finished = gateway.finish_card_setup(setup.id)
+    assert finished.status == SetupStatus.SUCCEEDED
+    return customer, finished.payment_method_id
+
+
+def charge(gateway, customer, payment_method_id, amount=2500, idempotency_key=None, **extra):
+    return gateway.charge_saved_card(customer_id=customer.id, payment_method_id=payment_method_id, amount=amount,
+                                     currency="EUR", idempotency_key=idempotency_key or key("charge"), **extra)
+
+
+def pay(gateway, cardholder, number=VISA, amount=1000, idempotency_key=None, payment_method_id=None, **extra):
+    return gateway.create_card_payment(amount=amount, currency="EUR",
+                                       payment_method_id=payment_method_id or cardholder.payment_method(number),
+                                       idempotency_key=idempotency_key or key("payment"), **extra)
+
+
+# ---- customers ------------------------------------------------------------------------------------
+
+def test_customer_is_created_and_updated(gateway):
+    customer = gateway.create_customer(email="camille@example.test", name="Camille Martin",
+                                       idempotency_key=key("customer"), metadata={"customer": "12"})
+    assert customer.id and customer.email == "camille@example.test" and customer.name == "Camille Martin"
+
+    updated = gateway.update_customer(customer.id, email="c.martin@example.test", name="Camille Martin-Roux")
+
+    assert (updated.id, updated.email, updated.name) == (customer.id, "c.martin@example.test", "Camille Martin-Roux")
+
+
+def test_creating_a_customer_again_with_its_key_gives_the_same_customer(gateway):
+    same_key = key("customer")
+    first = gateway.create_customer(email="a@example.test", name="A", idempotency_key=same_key)
+    again = gateway.create_customer(email="a@example.test", name="A", idempotency_key=same_key)
+    assert again == first
+
+
+def test_updating_an_unknown_customer_is_not_found(gateway):
+    with pytest.raises(NotFound):
+        gateway.update_customer("cus_unknown", email="a@example.test", name="A")
+
+
+# ---- saving cards ---------------------------------------------------------------------------------
+
+def test_saved_card_is_listed_then_detached(gateway, cardholder):
+    customer = new_customer(gateway)
+    setup = gateway.start_card_setup(customer_id=customer.id, idempotency_key=key("setup"))
+    assert setup.status == SetupStatus.REQUIRES_PAYMENT_METHOD and setup.client_secret
+
+    cardholder.confirm_setup(setup, VISA)
+    finished = gateway.finish_card_setup(setup.id)
+
+    assert finished.status == SetupStatus.SUCCEEDED and finished.payment_method_id
+    cards = gateway.list_cards(customer.id)
+    assert [card.id for card in cards] == [finished.payment_method_id]
+    card = cards[0].card
+    assert (card.brand, card.last4, card.exp_month) == ("visa", "4242", 12)
+    assert card.exp_year > datetime.date.today().year and card.fingerprint
+    assert gateway.get_card(finished.payment_method_id) == cards[0]
+    assert cards[0].customer_id == customer.id
+
+    gateway.detach_card(finished.payment_method_id)
+
+    assert gateway.list_cards(customer.id) == []
+    with pytest.raises(InvalidRequest):
+        gateway.detach_card(finished.payment_method_id)
+
+
+def test_listing_cards_of_an_unknown_customer_is_not_found(gateway):
+    with pytest.raises(NotFound):
+        gateway.list_cards("cus_unknown")
+
+
+def test_card_needing_authentication_is_saved_once_the_cardholder_confirms(gateway, cardholder):
+    customer = new_customer(gateway)
+    setup = gateway.start_card_setup(customer_id=customer.id, idempotency_key=key("setup"))
+    cardholder.confirm_setup(setup, NEEDS_AUTHENTICATION)
+
+    assert gateway.finish_card_setup(setup.id).status == SetupStatus.REQUIRES_ACTION
+    assert gateway.list_cards(customer.id) == []
+
+    cardholder.answer_setup_authentication(setup, approve=True)
+    finished = gateway.finish_card_setup(setup.id)
+
+    assert finished.status == SetupStatus.SUCCEEDED
+    assert [card.id for card in gateway.list_cards(customer.id)] == [finished.payment_method_id]
+
+
+def test_card_setup_refused_by_the_cardholder_saves_nothing(gateway, cardholder):
+    customer = new_customer(gateway)
+    setup = gateway.start_card_setup(customer_id=customer.id, idempotency_key=key("setup"))
+    cardholder.confirm_setup(setup, NEEDS_AUTHENTICATION)
+    cardholder.answer_setup_authentication(setup, approve=False)
+
+    finished = gateway.finish_card_setup(setup.id)
+
+    assert finished.status == SetupStatus.FAILED and finished.failure_code
+    assert gateway.list_cards(customer.id) == []
+
+
+@pytest.mark.parametrize("number,code", [
+    (DECLINED, "generic_decline"), (INSUFFICIENT_FUNDS, "insufficient_funds"), (EXPIRED, "expired_card"),
+    (INCORRECT_CVC, "incorrect_cvc"),
+])
+def test_a_declining_card_cannot_be_saved(gateway, cardholder, number, code):
+    customer = new_customer(gateway)
+    setup = gateway.start_card_setup(customer_id=customer.id, idempotency_key=key("setup"))
+    cardholder.confirm_setup(setup, number)
+
+    finished = gateway.finish_card_setup(setup.id)
+
+    assert finished.status == SetupStatus.FAILED and finished.failure_code == code
+    assert gateway.list_cards(customer.id) == []
+
+
+# ---- off-session charges of a saved card ---------------------------------------------------------
+
+@pytest.mark.parametrize("number,brand", [(VISA, "visa"), (MASTERCARD, "mastercard")])
+def test_saved_card_is_charged_off_session(gateway, cardholder, number, brand):
+    customer, method = saved_card(gateway, cardholder, number)
+
+    payment = charge(gateway, customer, method, amount=2500, description="Abonnement", metadata={"payment": "7"})
+
+    assert payment.status == PaymentStatus.SUCCEEDED
+    assert (payment.amount, payment.currency, payment.amount_refunded) == (2500, "EUR", 0)
+    assert (payment.customer_id, payment.payment_method_id) == (customer.id, method)
+    assert (payment.card.brand, payment.card.last4) == (brand, number[-4:])
+    assert payment.metadata == {"payment": "7"}
+    assert gateway.retrieve_payment(payment.id) == payment
+
+
+def test_card_saved_fine_but_declined_when_charged(gateway, cardholder):
+    customer, method = saved_card(gateway, cardholder, DECLINES_WHEN_CHARGED)
+
+    with pytest.raises(CardDeclined) as refused:
+        charge(gateway, customer, method)
+
+    assert refused.value.decline_code == "generic_decline" and refused.value.payment_id
+    failed = gateway.retrieve_payment(refused.value.payment_id)
+    assert failed.status == PaymentStatus.REQUIRES_PAYMENT_METHOD and failed.failure_code == "generic_decline"
+
+
+def test_off_session_charge_needing_authentication_fails(gateway, cardholder):
+    customer, method = saved_card(gateway, cardholder, NEEDS_AUTHENTICATION)
+
+    with pytest.raises(AuthenticationRequired) as refused:
+        charge(gateway, customer, method)
+
+    assert refused.value.decline_code == "authentication_required" and refused.value.payment_id
+    failed = gateway.retrieve_payment(refused.value.payment_id)
+    assert failed.status == PaymentStatus.REQUIRES_PAYMENT_METHOD and failed.failure_code == "authentication_required"
+
+
+def test_charging_a_card_the_customer_does_not_own_is_refused(gateway, cardholder):
+    _owner, method = saved_card(gateway, cardholder)
+    stranger = new_customer(gateway, name="Someone Else")
+    with pytest.raises(InvalidRequest):
+        charge(gateway, stranger, method)
+
+
+# ---- card-not-present payments confirmed in the browser ------------------------------------------
+
+def test_card_payment_succeeds(gateway, cardholder):
+    payment = pay(gateway, cardholder, VISA, amount=1250, metadata={"payment": "3"})
+
+    assert payment.status == PaymentStatus.SUCCEEDED
+    assert (payment.amount, payment.currency, payment.card.last4, payment.card.brand) == (1250, "EUR", "4242", "visa")
+    assert payment.metadata == {"payment": "3"}
+    assert gateway.retrieve_payment(payment.id).status == PaymentStatus.SUCCEEDED
+
+
+@pytest.mark.parametrize("number,error,code", [
+    (DECLINED, CardDeclined, "generic_decline"),
+    (INSUFFICIENT_FUNDS, InsufficientFunds, "insufficient_funds"),
+    (EXPIRED, ExpiredCard, "expired_card"),
+    (INCORRECT_CVC, IncorrectCvc, "incorrect_cvc"),
+    (DECLINES_WHEN_CHARGED, CardDeclined, "generic_decline"),
+])
+def test_card_payment_is_declined(gateway, cardholder, number, error, code):
+    with pytest.raises(error) as refused:
+        pay(gateway, cardholder, number)
+
+    assert refused.value.decline_code == code and refused.value.payment_id
+    failed = gateway.retrieve_payment(refused.value.payment_id)
+    assert failed.status == PaymentStatus.REQUIRES_PAYMENT_METHOD and failed.failure_code == code
+    assert failed.amount == 1000
+
+
+def test_card_payment_needing_authentication_succeeds_once_confirmed(gateway, cardholder):
+    payment = pay(gateway, cardholder, NEEDS_AUTHENTICATION)
+    assert payment.status == PaymentStatus.REQUIRES_ACTION and payment.client_secret
+    assert gateway.retrieve_payment(payment.id).status == PaymentStatus.REQUIRES_ACTION
+
+    cardholder.answer_payment_authentication(payment, approve=True)
+
+    assert gateway.retrieve_payment(payment.id).status == PaymentStatus.SUCCEEDED
+
+
+def test_card_payment_refused_by_the_cardholder_fails(gateway, cardholder):
+    payment = pay(gateway, cardholder, NEEDS_AUTHENTICATION)
+
+    cardholder.answer_payment_authentication(payment, approve=False)
+
+    failed = gateway.retrieve_payment(payment.id)
+    assert failed.status == PaymentStatus.REQUIRES_PAYMENT_METHOD and failed.failure_code
+
+
+def test_retrieving_an_unknown_payment_is_not_found(gateway):
+    with pytest.raises(NotFound):
+        gateway.retrieve_payment("pi_unknown")
+
+
+# ---- refunds --------------------------------------------------------------------------------------
+
+def test_payment_is_refunded_in_part_then_in_full(gateway, cardholder):
+    payment = pay(gateway, cardholder, amount=1000)
+
+    first = gateway.refund(payment_id=payment.id, amount=400, idempotency_key=key("refund"), reason="Article abîmé")
+
+    assert (first.payment_id, first.amount, first.status) == (payment.id, 400, "succeeded") and first.id
+    assert gateway.retrieve_payment(payment.id).amount_refunded == 400
+
+    rest = gateway.refund(payment_id=payment.id, amount=600, idempotency_key=key("refund"))
+
+    assert rest.amount == 600 and rest.id != first.id
+    assert gateway.retrieve_payment(payment.id).amount_refunded == 1000
+
+
+def test_refund_above_what_remains_is_refused(gateway, cardholder):
+    payment = pay(gateway, cardholder, amount=1000)
+    gateway.refund(payment_id=payment.id, amount=600, idempotency_key=key("refund"))
+
+    with pytest.raises(InvalidRequest):
+        gateway.refund(payment_id=payment.id, amount=401, idempotency_key=key("refund"))
+
+    assert gateway.retrieve_payment(payment.id).amount_refunded == 600
+
+
+def test_refund_of_a_failed_payment_is_refused(gateway, cardholder):
+    with pytest.raises(CardError) as refused:
+        pay(gateway, cardholder, DECLINED)
+
+    with pytest.raises(InvalidRequest):
+        gateway.refund(payment_id=refused.value.payment_id, amount=100, idempotency_key=key("refund"))
+
+    assert gateway.retrieve_payment(refused.value.payment_id).amount_refunded == 0
+
+
+# ---- idempotency ----------------------------------------------------------------------------------
+
+def test_charging_again_with_the_same_key_returns_the_first_charge(gateway, cardholder):
+    customer, method = saved_card(gateway, cardholder)
+    same_key = key("charge")
+
+    first = charge(gateway, customer, method, idempotency_key=same_key)
+    again = charge(gateway, customer, method, idempotency_key=same_key)
+
+    assert again == first
+
+
+def test_a_card_payment_sent_again_with_its_key_returns_the_first_one(gateway, cardholder):
+    method = cardholder.payment_method(VISA)
+    same_key = key("payment")
+
+    first = pay(gateway, cardholder, payment_method_id=method, idempotency_key=same_key)
+    again = pay(gateway, cardholder, payment_method_id=method, idempotency_key=same_key)
+
+    assert again == first
+
+
+def test_a_declined_charge_sent_again_with_its_key_is_the_same_decline(gateway, cardholder):
+    customer, method = saved_card(gateway, cardholder, DECLINES_WHEN_CHARGED)
+    same_key = key("charge")
+
+    with pytest.raises(CardDeclined) as first:
+        charge(gateway, customer, method, idempotency_key=same_key)
+    with pytest.raises(CardDeclined) as again:
+        charge(gateway, customer, method, idempotency_key=same_key)
+
+    assert again.value.payment_id == first.value.payment_id
+    assert again.value.decline_code == first.value.decline_code == "generic_decline"
+
+
+def test_a_refund_sent_again_with_its_key_refunds_once(gateway, cardholder):
+    payment = pay(gateway, cardholder, amount=1000)
+    same_key = key("refund")
+
+    first = gateway.refund(payment_id=payment.id, amount=300, idempotency_key=same_key)
+    again = gateway.refund(payment_id=payment.id, amount=300, idempotency_key=same_key)
+
+    assert again == first
+    assert gateway.retrieve_payment(payment.id).amount_refunded == 300
+
+
+def test_the_same_key_with_other_parameters_is_a_conflict(gateway, cardholder):
+    customer, method = saved_card(gateway, cardholder)
+    same_key = key("charge")
+    first = charge(gateway, customer, method, amount=2500, idempotency_key=same_key)
+
+    with pytest.raises(IdempotencyConflict):
+        charge(gateway, customer, method, amount=2600, idempotency_key=same_key)
+
+    assert gateway.retrieve_payment(first.id).amount == 2500
+    assert gateway.find_payment(idempotency_key=same_key).id == first.id
+
+
+def test_a_refund_key_reused_for_another_amount_is_a_conflict(gateway, cardholder):
+    payment = pay(gateway, cardholder, amount=1000)
+    same_key = key("refund")
+    gateway.refund(payment_id=payment.id, amount=300, idempotency_key=same_key)
+
+    with pytest.raises(IdempotencyConflict):
+        gateway.refund(payment_id=payment.id, amount=400, idempotency_key=same_key)
+
+    assert gateway.retrieve_payment(payment.id).amount_refunded == 300
+
+
+def test_a_payment_is_found_by_its_key(gateway, cardholder):
+    customer, method = saved_card(gateway, cardholder)
+    charged_key, declined_key = key("charge"), key("payment")
+    charged = charge(gateway, customer, method, idempotency_key=charged_key)
+    with pytest.raises(CardDeclined) as declined:
+        pay(gateway, cardholder, DECLINED, idempotency_key=declined_key)
+
+    assert gateway.find_payment(idempotency_key=charged_key) == charged
+    found = gateway.find_payment(idempotency_key=declined_key)
+    assert found.id == declined.value.payment_id and found.status == PaymentStatus.REQUIRES_PAYMENT_METHOD
+    assert gateway.find_payment(idempotency_key=key("never-used")) is None
+
+
+# ---- browser --------------------------------------------------------------------------------------
+
+def test_browser_config_names_the_driver(gateway):
+    config = gateway.browser_config()
+    assert config["driver"] == gateway.name
+    assert all(isinstance(value, str) for value in config.values())

@@ -1,0 +1,58 @@
+import pytest
+from django.utils import translation
+
+from posbackoffice.money import CurrencyMismatch, InvalidAmount, Money, format_decimal, format_money, parse_money
+
+NBSP, NNBSP = "\u00a0", "\u202f"
+
+
+@pytest.mark.parametrize("amount,currency,language,text", [
+    (50, "EUR", "fr", f"0,50{NBSP}€"),
+    (123456, "EUR", "fr", f"1{NNBSP}234,56{NBSP}€"),
+    (-5, "EUR", "fr", f"-0,05{NBSP}€"),
+    (50, "EUR", "en", "€0.50"),
+    (123456789, "EUR", "en", "€1,234,567.89"),
+    (1200, "JPY", "en", "¥1,200"),
+    (1500, "CHF", "en", f"CHF{NBSP}15.00"),
+])
+def test_format_money_follows_the_language(amount, currency, language, text):
+    assert format_money(amount, currency, language) == text
+
+
+def test_format_uses_the_active_language():
+    with translation.override("fr"):
+        assert format_money(50, "EUR") == f"0,50{NBSP}€"
+    with translation.override("en"):
+        assert format_money(50, "EUR") == "€0.50"
+
+
+@pytest.mark.parametrize("text,language,amount", [
+    ("12,50", "fr", 1250), ("12.50", "fr", 1250), ("1 234,56 €", "fr", 123456), ("0,5", "fr", 50),
+    ("€1,234.56", "en", 123456), ("12", "en", 1200), ("1,5", "en", 150), ("1,234", "en", 123400),
+    (f"1{NNBSP}234,56{NBSP}€", "fr", 123456),
+])
+def test_parse_money(text, language, amount):
+    assert parse_money(text, "EUR", language) == amount
+
+
+@pytest.mark.parametrize("text", ["", "abc", "1,2,3", "12.345,6.7", "--1", "1..2", "12,345", "1.", "€"])
+def test_parse_money_refuses_what_is_not_an_amount(text):
+    with pytest.raises(InvalidAmount):
+        parse_money(text, "EUR", "fr")
+
+
+def test_parse_money_refuses_negative_unless_allowed():
+    with pytest.raises(InvalidAmount):
+        parse_money("-5", "EUR", "en")
+    assert parse_money("-5", "EUR", "en", allow_negative=True) == -500
+
+
+def test_money_never_takes_floats_and_never_mixes_currencies():
+    with pytest.raises(TypeError):
+        Money(1.5, "EUR")
+    with pytest.raises(TypeError):
+        format_money(0.5, "EUR", "en")
+    with pytest.raises(CurrencyMismatch):
+        Money(100, "EUR") + Money(100, "USD")
+    assert Money(150, "EUR") + Money(50, "EUR") == Money(200, "EUR")
+    assert format_decimal(-123450, "EUR") == "-1234.50"

@@ -1,0 +1,58 @@
+"""Start-up configuration: wrong or missing environment values stop the process with the variable
+named; with DEBUG off and production values, Django's deployment check reports nothing."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+GOOD = {
+    "SECRET_KEY": "x" * 20 + "production-secret-value-0123456789-abcdefghij",
+    "DEBUG": "false",
+    "ALLOWED_HOSTS": "shop.example.com",
+    "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/posbackoffice",
+    "REDIS_URL": "redis://127.0.0.1:6379/0",
+    "CELERY_BROKER_URL": "redis://127.0.0.1:6379/1",
+    "EMAIL_URL": "smtp://mailer:secret@mail.example.com:587",
+}
+
+
+def run_manage(*args, **env_changes):
+    test_only = ("HTTPS", "STATIC_MANIFEST", "DJANGO_ALLOW_ASYNC_UNSAFE")
+    env = {k: v for k, v in os.environ.items() if k not in GOOD and k not in test_only}
+    env.update(GOOD)
+    for key, value in env_changes.items():
+        if value is None:
+            env.pop(key, None)
+        else:
+            env[key] = value
+    env["VAR_DIR"] = str(ROOT / "var" / "test-settings")
+    return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_deploy_check_reports_nothing_with_debug_off():
+    result = run_manage("check", "--deploy")
+    assert result.returncode == 0, result.stderr
+    assert "System check identified no issues (0 silenced)." in result.stdout
+
+
+@pytest.mark.parametrize("changes,expected", [
+    ({"SECRET_KEY": None}, "SECRET_KEY is required when DEBUG is off"),
+    ({"SECRET_KEY": "short"}, "SECRET_KEY must be at least 50 characters"),
+    ({"DEBUG": "maybe"}, "DEBUG must be true or false"),
+    ({"ALLOWED_HOSTS": None}, "ALLOWED_HOSTS is required when DEBUG is off"),
+    ({"PAYMENTS_GATEWAY": "paypal"}, "PAYMENTS_GATEWAY must be one of sandbox, stripe"),
+    ({"PAYMENTS_GATEWAY": "stripe"}, "STRIPE_SECRET_KEY is required when PAYMENTS_GATEWAY is stripe"),
+    ({"EMAIL_URL": "pigeon://loft"}, "EMAIL_URL has an unknown scheme"),
+    ({"DATABASE_URL": "nonsense"}, "DATABASE_URL"),
+    ({"AXES_FAILURE_LIMIT": "many"}, "AXES_FAILURE_LIMIT must be a whole number"),
+])
+def test_bad_environment_stops_start_up_naming_the_variable(changes, expected):
+    result = run_manage("check", **changes)
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert expected in result.stderr
