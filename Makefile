@@ -10,9 +10,8 @@ UV_VERSION := 0.13.9
 # Embedded defaults for `make run`: SQLite, filesystem broker, e-mails in var/mail, sandbox processor.
 RUN_ENV := DEBUG=true HTTPS=false
 
-# `make test`: PostgreSQL and Redis at their local default addresses unless already set.
-export TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/posbackoffice
-export TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
+# `make test` uses PostgreSQL and Redis at their local default addresses (pyproject.toml's pytest env),
+# unless DATABASE_URL, REDIS_URL or CELERY_BROKER_URL are set.
 
 .PHONY: run test install install-dev messages makemessages migrate demo check clean
 
@@ -28,6 +27,7 @@ install-dev: $(UV)
 	$(UV) sync --frozen
 
 messages:
+	@command -v msgfmt >/dev/null || { echo "The translations need GNU gettext's msgfmt: apt-get install -y gettext"; exit 1; }
 	cd $(CURDIR) && $(RUN_ENV) $(PY) manage.py compilemessages --ignore=.venv -v 0
 
 makemessages:

@@ -7,12 +7,19 @@ from django.template import loader
 from django.utils.translation import gettext_lazy as _
 
 from accounts import permissions as perms
+from accounts.audit import action_label
 from accounts.models import Account, AuditEvent, StaffRole
+from accounts.tenancy import scoped
 
 
 class LoginForm(AuthenticationForm):
     username = forms.EmailField(label=_("E-mail address"), widget=forms.EmailInput(attrs={"autofocus": True,
                                                                                          "autocomplete": "email"}))
+    # Our own wording: Django's says "username", and its French assumes a masculine noun.
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "invalid_login": _("The e-mail address or the password is not right. Both are case-sensitive."),
+    }
 
 
 class QueuedPasswordResetForm(PasswordResetForm):
@@ -100,10 +107,9 @@ class ActivityFilterForm(forms.Form):
 
     def __init__(self, *args, account, members, **kwargs):
         super().__init__(*args, **kwargs)
-        actions = (
-            AuditEvent.objects.filter(account=account).order_by("action").values_list("action", flat=True).distinct()
-        )
-        self.fields["action"].choices = [("", _("All actions"))] + [(a, a) for a in actions]
+        actions = scoped(AuditEvent, account).order_by("action").values_list("action", flat=True).distinct()
+        labelled = sorted(((code, action_label(code)) for code in actions), key=lambda choice: choice[1])
+        self.fields["action"].choices = [("", _("All actions"))] + labelled
         self.fields["actor"].choices = [("", _("Everyone"))] + [(u.pk, str(u)) for u in members]
 
     def clean(self):

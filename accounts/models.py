@@ -150,10 +150,21 @@ class Membership(TenantModel):
         return f"{self.user} @ {self.account_id} ({self.role})"
 
 
+class AppendOnlyQuerySet(models.QuerySet):
+    """Bulk rewrites are refused like single-row ones: nothing changes an audit row once written."""
+
+    def update(self, **kwargs):
+        raise ValueError("audit events are append-only")
+
+    def delete(self):
+        raise ValueError("audit events are append-only")
+
+
 class AuditEvent(TenantModel):
     """Append-only record of every state change a service makes: who, what, before and after."""
 
-    actor = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # A user who acted cannot be deleted (deactivate them instead): the trail keeps its actors.
+    actor = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     action = models.CharField(max_length=80)
     object_type = models.CharField(max_length=80, blank=True)
     object_id = models.CharField(max_length=64, blank=True)
@@ -161,6 +172,8 @@ class AuditEvent(TenantModel):
     before = models.JSONField(null=True, blank=True)
     after = models.JSONField(null=True, blank=True)
     created_at = models.DateTimeField(default=dj_timezone.now)
+
+    objects = AppendOnlyQuerySet.as_manager()
 
     class Meta:
         indexes = [

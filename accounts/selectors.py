@@ -1,8 +1,10 @@
 import datetime
+import json
 
 from django.db.models import Q
 from django.utils import timezone
 
+from accounts.audit import action_label, object_type_label
 from accounts.models import AuditEvent, Membership, Outlet, Register, StaffRole, User
 from accounts.tenancy import scoped
 
@@ -42,3 +44,13 @@ def activity_events(account, *, action=None, actor=None, date_from=None, date_to
     if q:
         events = events.filter(Q(object_repr__icontains=q) | Q(object_type__icontains=q) | Q(object_id=q))
     return events.order_by("-created_at", "-id")
+
+
+def activity_rows(events) -> list[dict]:
+    """The Activity page's rows: each event with its action and object type in the reader's words and
+    its before/after as indented JSON."""
+    def pretty(value):
+        return json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True) if value is not None else ""
+
+    return [{"event": event, "action": action_label(event.action), "type": object_type_label(event.object_type),
+             "before": pretty(event.before), "after": pretty(event.after)} for event in events]

@@ -233,13 +233,17 @@ def membership_role(request, membership_id):
 def activity(request):
     account = request.account
     form = ActivityFilterForm(request.GET or None, account=account, members=selectors.staff_users(account))
-    filters = form.cleaned_data if form.is_valid() else {}
-    events = selectors.activity_events(account, **{k: v for k, v in filters.items() if v})
+    refused = form.is_bound and not form.is_valid()
+    if refused:  # a wrong filter lists nothing rather than everything
+        events = selectors.activity_events(account).none()
+    else:
+        filters = form.cleaned_data if form.is_bound else {}
+        events = selectors.activity_events(account, **{k: v for k, v in filters.items() if v})
     page = Paginator(events, 50).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
-    context = {"form": form, "page": page, "query": query.urlencode()}
-    if request.htmx:
-        return render(request, "accounts/activity.html#results", context)
-    return render(request, "accounts/activity.html", context)
+    context = {"form": form, "page": page, "rows": selectors.activity_rows(page), "query": query.urlencode(),
+               "refused": refused}
+    template = "accounts/activity.html#results" if request.htmx else "accounts/activity.html"
+    return render(request, template, context, status=400 if refused else 200)
 

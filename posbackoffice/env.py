@@ -68,3 +68,17 @@ def env_choice(name: str, choices: Sequence[str], default: str) -> str:
     if value not in choices:
         raise ImproperlyConfigured(f"{name} must be one of {', '.join(choices)}; got {value!r}.")
     return value
+
+
+def env_url(name: str, default: str | None, *, schemes: Sequence[str]) -> str | None:
+    """An address whose scheme is one of `schemes` (and, except for file-like schemes, with a host)."""
+    value = _raw(name)
+    if value is None:
+        return default
+    scheme, separator, rest = value.partition("://")
+    if not separator or scheme.lower() not in schemes:
+        raise ImproperlyConfigured(
+            f"{name} must be an address starting with {' or '.join(s + '://' for s in schemes)}; got {value!r}.")
+    if scheme.lower() not in ("filesystem", "memory", "unix") and not rest.split("/", 1)[0]:
+        raise ImproperlyConfigured(f"{name} has no host name: {value!r}.")
+    return value

@@ -146,7 +146,12 @@ def parse_money(text: str, currency: str, language: str | None = None, *, allow_
     if positions:
         last = positions[-1]
         trailing = len(cleaned) - last - 1
-        is_grouping = cleaned[last] == grouping and trailing == 3 and (exp != 3 or len(positions) > 1)
+        # "1.234" is a thousand in French, but "0.500" or "0012.345" cannot be grouped thousands:
+        # the leading group has one to three digits and no leading zero.
+        head = cleaned[: positions[0]]
+        leading_group = 1 <= len(head) <= 3 and head[0] != "0"
+        is_grouping = (cleaned[last] == grouping and trailing == 3 and leading_group
+                       and (exp != 3 or len(positions) > 1))
         if not is_grouping:
             decimal_at = last
     whole_part = cleaned if decimal_at is None else cleaned[:decimal_at]

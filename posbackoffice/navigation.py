@@ -67,7 +67,9 @@ def menu_for(request) -> list[dict]:
             active = current == url or (url != "/setup/" and current.startswith(url))
             items.append({"label": item.label, "url": url, "active": active})
         if items:
-            sections.append({"label": section.label, "items": items})
+            # "Inventory › Fulfilments" keeps its heading; "Products › Products" would only repeat it.
+            show_heading = len(items) > 1 or str(items[0]["label"]) != str(section.label)
+            sections.append({"label": section.label, "items": items, "show_heading": show_heading})
     return sections
 
 

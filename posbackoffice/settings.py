@@ -13,7 +13,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
-from posbackoffice.env import env_bool, env_choice, env_int, env_list, env_str
+from posbackoffice.env import env_bool, env_choice, env_int, env_list, env_str, env_url
 from posbackoffice.mailconfig import mailers_from_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -50,7 +50,7 @@ if not DEBUG and not ALLOWED_HOSTS:
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 # Public base address used in e-mailed links (pay links, card-update links, password resets
 # sent from the worker, which has no request to build absolute URLs from).
-SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+SITE_URL = env_url("SITE_URL", "http://127.0.0.1:8000", schemes=["http", "https"]).rstrip("/")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -105,7 +105,7 @@ TEMPLATES = [
                 "django.template.context_processors.csp",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "posbackoffice.context_processors.shell",
+                "accounts.context_processors.shell",
             ],
             "builtins": ["posbackoffice.templatetags.shell"],
         },
@@ -128,7 +128,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Cache: Redis when REDIS_URL is set, process memory otherwise.
-REDIS_URL = env_str("REDIS_URL", None)
+REDIS_URL = env_url("REDIS_URL", None, schemes=["redis", "rediss", "unix"])
 CACHES = {
     "default": (
         {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
@@ -227,7 +227,8 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 MAILERS, EMAIL_OUTBOX_DIR = mailers_from_url(env_str("EMAIL_URL", "outbox://"), default_outbox=VAR_DIR / "mail")
 
 # Celery: a no-server broker (kombu's filesystem transport under var/) unless CELERY_BROKER_URL is set.
-CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")
+CELERY_BROKER_URL = env_url("CELERY_BROKER_URL", "filesystem://",
+                            schemes=["filesystem", "redis", "rediss", "amqp", "amqps", "memory"])
 CELERY_BROKER_TRANSPORT_OPTIONS = {}
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _queue_dir = VAR_DIR / "celery" / "queue"
@@ -238,6 +239,8 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "data_folder_out": str(_queue_dir),
         "processed_folder": str(VAR_DIR / "celery" / "processed"),
         "store_processed": False,
+        # Without it kombu writes its broadcast (control) files to ./control wherever the process runs.
+        "control_folder": str(VAR_DIR / "celery" / "control"),
     }
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_EAGER_PROPAGATES = True
@@ -253,7 +256,7 @@ PAYMENTS_GATEWAY = env_choice("PAYMENTS_GATEWAY", ["sandbox", "stripe"], "sandbo
 STRIPE_SECRET_KEY = env_str("STRIPE_SECRET_KEY", "")
 STRIPE_PUBLISHABLE_KEY = env_str("STRIPE_PUBLISHABLE_KEY", "")
 STRIPE_WEBHOOK_SECRET = env_str("STRIPE_WEBHOOK_SECRET", "")
-STRIPE_API_BASE = env_str("STRIPE_API_BASE", "https://api.stripe.com")
+STRIPE_API_BASE = env_url("STRIPE_API_BASE", "https://api.stripe.com", schemes=["http", "https"]).rstrip("/")
 if PAYMENTS_GATEWAY == "stripe":
     for _name in ("STRIPE_SECRET_KEY", "STRIPE_PUBLISHABLE_KEY", "STRIPE_WEBHOOK_SECRET"):
         if not globals()[_name]:
@@ -271,6 +274,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env_choice("LOG_LEVEL", ["DEBUG", "INFO", "WARNING"], "INFO")},
+    "root": {"handlers": ["console"], "level": env_choice("LOG_LEVEL", ["DEBUG", "INFO", "WARNING", "ERROR"], "INFO")},
     "loggers": {"axes": {"level": "WARNING"}},
 }

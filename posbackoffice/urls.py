@@ -1,4 +1,3 @@
-from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
@@ -21,11 +20,8 @@ urlpatterns = [
     path("", include("paylinks.urls")),
     path("subscriptions/", include("subscriptions.urls")),
     *auth_patterns,
+    # Sent e-mails, for the demo: the views answer 404 unless DEBUG is on with the outbox backend.
+    path("dev/mail/", views.dev_mail_list, name="dev_mail_list"),
+    path("dev/mail/<str:key>/", views.dev_mail_detail, name="dev_mail_detail"),
+    path("dev/mail/<str:key>/html/", views.dev_mail_html, name="dev_mail_html"),
 ]
-
-if settings.DEBUG:
-    urlpatterns += [
-        path("dev/mail/", views.dev_mail_list, name="dev_mail_list"),
-        path("dev/mail/<str:key>/", views.dev_mail_detail, name="dev_mail_detail"),
-        path("dev/mail/<str:key>/html/", views.dev_mail_html, name="dev_mail_html"),
-    ]

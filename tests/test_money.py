@@ -41,6 +41,12 @@ def test_parse_money_refuses_what_is_not_an_amount(text):
         parse_money(text, "EUR", "fr")
 
 
+@pytest.mark.parametrize("text,language", [("0.500", "fr"), ("0.005", "fr"), ("0,500", "en"), ("0012.345", "fr")])
+def test_a_leading_zero_is_never_read_as_thousands(text, language):
+    with translation.override("en"), pytest.raises(InvalidAmount, match="more than 2 decimals"):
+        parse_money(text, "EUR", language)
+
+
 def test_parse_money_refuses_negative_unless_allowed():
     with pytest.raises(InvalidAmount):
         parse_money("-5", "EUR", "en")

@@ -50,9 +50,22 @@ def test_deploy_check_reports_nothing_with_debug_off():
     ({"EMAIL_URL": "pigeon://loft"}, "EMAIL_URL has an unknown scheme"),
     ({"DATABASE_URL": "nonsense"}, "DATABASE_URL"),
     ({"AXES_FAILURE_LIMIT": "many"}, "AXES_FAILURE_LIMIT must be a whole number"),
+    ({"REDIS_URL": "nonsense"}, "REDIS_URL must be an address starting with redis://"),
+    ({"CELERY_BROKER_URL": "foo://bar"}, "CELERY_BROKER_URL must be an address starting with"),
+    ({"CELERY_BROKER_URL": "redis://"}, "CELERY_BROKER_URL has no host name"),
+    ({"SITE_URL": "shop.example.com"}, "SITE_URL must be an address starting with http:// or https://"),
+    ({"STRIPE_API_BASE": "notaurl"}, "STRIPE_API_BASE must be an address"),
+    ({"LOG_LEVEL": "LOUD"}, "LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR"),
 ])
 def test_bad_environment_stops_start_up_naming_the_variable(changes, expected):
     result = run_manage("check", **changes)
     assert result.returncode != 0
     assert "ImproperlyConfigured" in result.stderr
     assert expected in result.stderr
+
+
+def test_deploy_check_warns_about_forgotten_production_variables():
+    result = run_manage("check", "--deploy", DATABASE_URL=None, CELERY_BROKER_URL=None, EMAIL_URL=None)
+    output = result.stdout + result.stderr
+    assert "posbackoffice.W001" in output and "DATABASE_URL is not set" in output
+    assert "posbackoffice.W002" in output and "posbackoffice.W003" in output

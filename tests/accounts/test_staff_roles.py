@@ -82,6 +82,21 @@ def test_audit_events_are_append_only(account):
         event.save()
     with pytest.raises(ValueError):
         event.delete()
+    with pytest.raises(ValueError):
+        AuditEvent.objects.filter(account=account).update(action="tampered")
+    with pytest.raises(ValueError):
+        AuditEvent.objects.filter(account=account).delete()
+    assert not AuditEvent.objects.filter(action="tampered").exists()
+
+
+def test_a_user_who_acted_cannot_be_deleted_so_the_trail_keeps_its_actor(account):
+    from django.db.models import ProtectedError
+
+    event = AuditEvent.objects.filter(account=account, actor__isnull=False).first()
+    with pytest.raises(ProtectedError):
+        event.actor.delete()
+    event.refresh_from_db()
+    assert event.actor_id is not None
 
 
 def test_staff_roles_page_edits_checkboxes(owner_client, account):

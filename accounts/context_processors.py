@@ -1,5 +1,6 @@
 from django.conf import settings
 
+from accounts.models import Membership
 from posbackoffice.navigation import menu_for
 
 
@@ -7,8 +8,6 @@ def shell(request):
     """What the base layout needs on every page: the menu, the account and its switcher."""
     if not getattr(request, "account", None):
         return {"debug_mail": settings.DEBUG}
-    from accounts.models import Membership
-
     others = (
         Membership.objects.filter(user=request.user)
         .exclude(account=request.account)

@@ -1,0 +1,25 @@
+"""Deployment checks of our own: with DEBUG off, the embedded development defaults (SQLite, the
+file-system broker, e-mails kept on disk) are almost certainly a forgotten variable."""
+
+from django.conf import settings
+from django.core import checks
+
+
+@checks.register(checks.Tags.security, deploy=True)
+def embedded_defaults_in_production(app_configs, **kwargs):
+    if settings.DEBUG:
+        return []
+    found = []
+    if settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+        found.append(checks.Warning(
+            "DATABASE_URL is not set: the database is the development SQLite file.",
+            hint="Set DATABASE_URL=postgres://user:password@host:5432/name.", id="posbackoffice.W001"))
+    if settings.CELERY_BROKER_URL.startswith("filesystem://"):
+        found.append(checks.Warning(
+            "CELERY_BROKER_URL is not set: tasks go through the development file-system queue.",
+            hint="Set CELERY_BROKER_URL=redis://host:6379/1.", id="posbackoffice.W002"))
+    if settings.EMAIL_OUTBOX_DIR is not None:
+        found.append(checks.Warning(
+            "EMAIL_URL is not set: e-mails are kept on disk instead of being sent.",
+            hint="Set EMAIL_URL=smtp://user:password@host:587.", id="posbackoffice.W003"))
+    return found

@@ -1,0 +1,38 @@
+"""Activity page labels of the audit actions the POS core writes (see accounts.audit)."""
+
+from django.utils.translation import gettext_lazy as _
+
+ACTION_LABELS = {
+    "shop.set_up": _("Shop set up"),
+    "shop.settings_changed": _("Sales settings changed"),
+    "tax_rate.created": _("Tax rate created"),
+    "payment_type.created": _("Payment type created"),
+    "payment_type.changed": _("Payment type changed"),
+    "product.created": _("Product created"),
+    "product.updated": _("Product changed"),
+    "stock.adjusted": _("Stock adjusted"),
+    "customer.created": _("Customer created"),
+    "customer.updated": _("Customer changed"),
+    "customer_type.created": _("Customer type created"),
+    "customer_type.renamed": _("Customer type renamed"),
+    "customer_type.deleted": _("Customer type deleted"),
+    "register.opened": _("Register opened"),
+    "register.closed": _("Register closed"),
+    "sale.started": _("Sale started"),
+    "sale.line_added": _("Item added to a sale"),
+    "sale.line_changed": _("Sale item changed"),
+    "sale.line_removed": _("Item removed from a sale"),
+    "sale.customer_set": _("Customer of a sale changed"),
+    "sale.payment_added": _("Payment added to a sale"),
+    "sale.payment_removed": _("Payment removed from a sale"),
+    "sale.parked": _("Sale parked"),
+    "sale.resumed": _("Sale resumed"),
+    "sale.discarded": _("Sale discarded"),
+    "sale.completed": _("Sale completed"),
+    "sale.voided": _("Sale voided"),
+    "sale.returned": _("Sale returned"),
+    "sale.payment_taken": _("Later payment taken"),
+    "fulfilment.created": _("Fulfilment created"),
+    "fulfilment.status_changed": _("Fulfilment status changed"),
+    "export.requested": _("Export requested"),
+}

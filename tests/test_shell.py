@@ -1,0 +1,81 @@
+"""The layout around every page: the menu as the help-centre articles name it, and the development
+mail pages where a demo user reads what the worker sent."""
+
+import html
+
+import pytest
+from django.core.mail import EmailMultiAlternatives
+
+from accounts import permissions as perms
+from posbackoffice.outbox import OutboxBackend
+from tests.factories import member
+
+pytestmark = pytest.mark.django_db
+
+
+def test_menu_keeps_headings_that_say_more_than_their_only_item(client, owner):
+    owner.language = "fr"
+    owner.save(update_fields=["language"])
+    client.force_login(owner)
+    text = html.unescape(client.get("/setup/activity/").content.decode())
+    assert '<p class="nav-heading">Stocks</p>' in text  # Stocks › Expéditions, as in the articles
+    assert "Expéditions" in text
+    assert '<p class="nav-heading">Produits</p>' not in text  # "Produits › Produits" would only repeat
+
+
+def test_a_cashier_sees_only_what_the_role_allows(client, account):
+    client.force_login(member(account, perms.CASHIER, language="en"))
+    sections = {str(s["label"]): [str(i["label"]) for i in s["items"]]
+                for s in client.get("/sell/").context["menu"]}
+    assert "Finance" not in sections and "Reports" not in sections
+    assert "Staff roles" not in sections.get("Setup", []) and "Billing" not in sections.get("Setup", [])
+    assert sections["Sell"] == ["Sell", "Sales history"]
+
+
+@pytest.fixture
+def outbox(settings, tmp_path):
+    settings.DEBUG = True
+    settings.EMAIL_OUTBOX_DIR = tmp_path
+    return OutboxBackend(folder=str(tmp_path))
+
+
+def test_dev_mail_pages_list_and_show_sent_messages(client, outbox):
+    message = EmailMultiAlternatives("Votre lien de paiement", "Bonjour Léa", to=["lea@shop.test"],
+                                     connection=outbox)
+    message.attach_alternative("<p>Bonjour <b>Léa</b></p>", "text/html")
+    message.attach("facture.pdf", b"%PDF-1.4", "application/pdf")
+    message.send()
+
+    listing = client.get("/dev/mail/")
+    assert listing.status_code == 200
+    sent = listing.context["messages_sent"]
+    assert [(m.subject, m.to) for m in sent] == [("Votre lien de paiement", "lea@shop.test")]
+
+    detail = client.get(f"/dev/mail/{sent[0].key}/")
+    text = detail.content.decode()
+    assert detail.status_code == 200 and "Bonjour Léa" in text and "facture.pdf" in text
+    html_part = client.get(f"/dev/mail/{sent[0].key}/html/")
+    assert b"<b>L\xc3\xa9a</b>" in html_part.content
+    assert "sandbox" in html_part["Content-Security-Policy"]  # the e-mail's HTML cannot run anything
+
+
+def test_dev_mail_pages_refuse_paths_and_exist_only_in_debug(client, outbox, settings):
+    assert client.get("/dev/mail/..%2Fsecret_key/").status_code == 404
+    assert client.get("/dev/mail/nothing-here/").status_code == 404
+    settings.DEBUG = False
+    assert client.get("/dev/mail/").status_code == 404
+
+
+def test_demo_data_twice_adds_nothing_the_second_time(transactional_db):
+    from django.apps import apps
+    from django.core.management import call_command
+
+    def counts():
+        return {model._meta.label: model.objects.count() for model in apps.get_models()
+                if model._meta.app_label in ("accounts", "retail")}
+
+    call_command("demo_data", stdout=open("/dev/null", "w"))
+    first = counts()
+    call_command("demo_data", stdout=open("/dev/null", "w"))
+    assert counts() == first
+    assert first["accounts.Account"] == 2 and first["accounts.Membership"] >= 5
