@@ -3,22 +3,25 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from retail.forms.filters import RegisterFilterMixin, register_field
 from retail.forms.sales import MoneyField
 from retail.models import Sale
 from retail.selectors.history import HISTORY_STATUSES
 
 
-class HistoryFilterForm(forms.Form):
+class HistoryFilterForm(RegisterFilterMixin, forms.Form):
     status = forms.ChoiceField(label=_("Status"), required=False)
     date_from = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     date_to = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     outlet = forms.TypedChoiceField(label=_("Outlet"), required=False, coerce=int, empty_value=None)
+    register = register_field()
     customer_q = forms.CharField(label=_("Customer"), required=False, max_length=100, widget=forms.TextInput(
         attrs={"type": "search", "placeholder": _("Name, e-mail or phone"), "autocomplete": "off"}))
     receipt = forms.IntegerField(label=_("Receipt number"), required=False, min_value=1)
 
-    def __init__(self, *args, outlets, **kwargs):
+    def __init__(self, *args, outlets, registers, **kwargs):
         super().__init__(*args, **kwargs)
+        self.set_registers(registers)
         labels = dict(Sale.Status.choices)
         self.fields["status"].choices = [("", _("All statuses"))] + [(s.value, labels[s]) for s in HISTORY_STATUSES]
         self.fields["outlet"].choices = [("", _("All outlets"))] + [(o.pk, o.name) for o in outlets]
@@ -27,6 +30,7 @@ class HistoryFilterForm(forms.Form):
         cleaned = super().clean()
         if cleaned.get("date_from") and cleaned.get("date_to") and cleaned["date_from"] > cleaned["date_to"]:
             self.add_error("date_to", _("The end date is before the start date."))
+        self.check_register_at_outlet(cleaned)
         return cleaned
 
     def params(self) -> dict:

@@ -7,6 +7,7 @@ from django import forms
 from django.utils import formats
 from django.utils.translation import gettext_lazy as _
 
+from retail.forms.filters import RegisterFilterMixin, register_field
 from retail.selectors.reports import GROUP_BY_DAY, GROUP_BY_PAYMENT, GROUP_BY_PRODUCT
 
 FIRST_DATE = datetime.date(2000, 1, 1)
@@ -93,22 +94,18 @@ class SalesReportForm(ReportFilterForm):
         return {**super().params(), "group_by": self.cleaned_data["group_by"]}
 
 
-class ClosureFilterForm(ReportFilterForm):
+class ClosureFilterForm(RegisterFilterMixin, ReportFilterForm):
     """Closed registers: the dates are optional (all closures by default)."""
 
-    register = forms.TypedChoiceField(label=_("Register"), required=False, coerce=int, empty_value=None)
+    register = register_field()
 
     def __init__(self, data=None, *, outlets, registers, today, **kwargs):
         super().__init__(data, outlets=outlets, today=today, default_days=None, **kwargs)
-        self.register_outlets = {r.pk: r.outlet_id for r in registers}
-        self.fields["register"].choices = [("", _("All registers"))] + [
-            (r.pk, f"{r.outlet.name} › {r.name}") for r in registers]
+        self.set_registers(registers)
 
     def clean(self):
         data = super().clean()
-        outlet, register = data.get("outlet"), data.get("register")
-        if outlet and register and self.register_outlets.get(register) != outlet:
-            self.add_error("register", _("This register is not at the chosen outlet."))
+        self.check_register_at_outlet(data)
         return data
 
     def params(self) -> dict:

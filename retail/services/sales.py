@@ -29,7 +29,7 @@ from retail.models import (
 )
 from retail.pricing import line_amounts, share_of
 from retail.services.catalogue import apply_stock_moves
-from retail.services.customers import clean_single_email
+from retail.services.customers import clean_single_email, customer_create
 
 MAX_QUANTITY = 9999
 
@@ -167,6 +167,14 @@ def sale_set_customer(*, actor, account, sale_id: int, customer_id: int | None) 
     audit_record(account=account, actor=actor, action="sale.customer_set", target=sale, before=before,
                  after={"customer": customer_id})
     return sale
+
+
+@transaction.atomic
+def sale_set_new_customer(*, actor, account, sale_id: int, **customer_data) -> Sale:
+    """Quick-create a customer from the sell screen and attach them, both or neither."""
+    _lock_sale(account, sale_id, Sale.Status.OPEN)  # a sale that cannot take a customer creates none
+    customer = customer_create(actor=actor, account=account, **customer_data)
+    return sale_set_customer(actor=actor, account=account, sale_id=sale_id, customer_id=customer.pk)
 
 
 @transaction.atomic

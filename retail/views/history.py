@@ -9,7 +9,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts.models import Outlet
+from accounts.models import Outlet, Register
 from accounts.tenancy import get_scoped_or_404, has_permission, scoped, staff_view
 from posbackoffice.errors import DomainError
 from posbackoffice.money import format_decimal
@@ -22,7 +22,9 @@ from retail.views.exports import export_or_queue
 
 
 def _filter_form(request):
-    return HistoryFilterForm(request.GET, outlets=scoped(Outlet, request.account).order_by("name"))
+    return HistoryFilterForm(request.GET, outlets=scoped(Outlet, request.account).order_by("name"),
+                             registers=scoped(Register, request.account).select_related("outlet")
+                             .order_by("outlet__name", "name"))
 
 
 def _page_filters(form) -> dict:

@@ -17,7 +17,6 @@ from retail.forms.sales import CloseRegisterForm, LineForm, OpenRegisterForm, Pa
 from retail.models import Customer, PaymentType, Product, RegisterSession, Sale, SaleLine, SalePayment
 from retail.pricing import percent_discount
 from retail.selectors import sell as selectors
-from retail.services import customers as customer_services
 from retail.services import registers as register_services
 from retail.services import sales as sale_services
 
@@ -265,14 +264,11 @@ def quick_customer(request, register, sale):
     error = None
     if form.is_valid():
         try:
-            customer = customer_services.customer_create(actor=request.user, account=request.account,
-                                                         **form.cleaned_data)
+            sale = sale_services.sale_set_new_customer(actor=request.user, account=request.account,
+                                                       sale_id=sale.pk, **form.cleaned_data)
         except DomainError as exc:
             error = exc.message
         else:
-            sale_services.sale_set_customer(actor=request.user, account=request.account, sale_id=sale.pk,
-                                            customer_id=customer.pk)
-            sale.refresh_from_db()
             return _cart_response(request, register, sale)
     return _cart_response(request, register, sale, error=error or _("Check the customer’s details."), status=422)
 

@@ -2,9 +2,11 @@
 of tests/retail/report_factories.py: inventory-tracked products with stock, staff with a chosen set of
 permissions, and a snapshot of everything a refused action must leave untouched."""
 
+import csv
 import dataclasses
 import datetime
 import html
+import io
 import zoneinfo
 
 import time_machine
@@ -111,3 +113,13 @@ def choose_register(client, register) -> None:
 
     response = client.post(reverse("retail:sell_choose_register"), {"register": register.pk})
     assert response.status_code == 302, response.status_code
+
+
+def csv_rows(response) -> list[list[str]]:
+    """The rows of a CSV download (UTF-8 with BOM; `;` in French, `,` in English)."""
+    body = b"".join(response.streaming_content) if response.streaming else response.content
+    text = body.decode("utf-8")
+    assert text.startswith("\ufeff"), "exports start with a byte order mark (Excel reads UTF-8 then)"
+    text = text[1:]
+    delimiter = ";" if text.splitlines()[0].count(";") else ","
+    return list(csv.reader(io.StringIO(text), delimiter=delimiter))

@@ -2,8 +2,6 @@
 product form with prices typed in the user's language, stock takes per outlet, the CSV export,
 tenancy and permissions."""
 
-import csv
-import io
 
 import pytest
 from django.db import connection
@@ -14,6 +12,7 @@ from accounts.models import AuditEvent, Membership, StaffRole
 from retail import exports
 from retail.models import ExportJob, Product, StockLevel, StockMove, TaxRate
 from tests.factories import OutletFactory, UserFactory, member, owner_of
+from tests.retail.builders import csv_rows
 from tests.retail.factories import ProductFactory, StockLevelFactory
 
 pytestmark = pytest.mark.django_db
@@ -46,12 +45,6 @@ def rate(account, rate_bp) -> TaxRate:
 
 def names_on(response) -> list[str]:
     return [product.name for product in response.context["rows"]]
-
-
-def csv_rows(response) -> list[list[str]]:
-    text = b"".join(response.streaming_content).decode("utf-8-sig")
-    delimiter = ";" if text.splitlines()[0].count(";") else ","
-    return list(csv.reader(io.StringIO(text), delimiter=delimiter))
 
 
 # ---- List ---------------------------------------------------------------------------------------------

@@ -2,8 +2,6 @@
 the profile with balances and latest sales, the customer form (one e-mail address only), customer
 types under Setup, tenancy and permissions."""
 
-import csv
-import io
 
 import pytest
 from django.template import engines
@@ -14,6 +12,7 @@ from django.utils.translation import gettext
 from accounts.models import AuditEvent
 from retail.models import Customer, CustomerType, ExportJob, Sale
 from tests.factories import RegisterFactory, member, owner_of
+from tests.retail.builders import csv_rows
 from tests.retail.factories import CustomerFactory, CustomerTypeFactory, SaleFactory
 
 pytestmark = pytest.mark.django_db
@@ -42,12 +41,6 @@ def french_staff(client, account):
 
 def names_on(response) -> list[str]:
     return [str(customer) for customer in response.context["page"]]
-
-
-def csv_rows(response) -> list[list[str]]:
-    text = b"".join(response.streaming_content).decode("utf-8-sig")
-    delimiter = ";" if text.splitlines()[0].count(";") else ","
-    return list(csv.reader(io.StringIO(text), delimiter=delimiter))
 
 
 def customer_form(**fields) -> dict:

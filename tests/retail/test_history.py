@@ -2,9 +2,7 @@
 (lines, payments, timeline) and the actions taken there (void, return, later payment, shipping order), with
 refusals that re-render the page and change nothing, permissions and tenancy."""
 
-import csv
 import html
-import io
 import re
 
 import pytest
@@ -17,7 +15,7 @@ from retail.models import Fulfilment, PaymentType, Sale
 from retail.selectors import history as history_selectors
 from tests.factories import member, owner_of
 from tests.retail import report_factories as rf
-from tests.retail.builders import in_english, page_text, paris, pos_state, staff_with, tracked_product, travel
+from tests.retail.builders import csv_rows, in_english, page_text, paris, pos_state, staff_with, tracked_product, travel
 
 pytestmark = pytest.mark.django_db
 
@@ -134,6 +132,25 @@ def test_filter_by_outlet(staff, scenario):
     assert listed(history(staff, outlet=scenario.shop.outlet.pk)) == [scenario.s4, scenario.s2, scenario.s1]
 
 
+def test_filter_by_register(staff, scenario, client, account):
+    gare = scenario.shop2.register
+    assert listed(history(staff, register=gare.pk)) == [scenario.s3]
+    assert listed(history(staff, outlet=scenario.shop2.outlet.pk, register=gare.pk)) == [scenario.s3]
+    choices = dict(history(staff).context["form"].fields["register"].choices)
+    assert choices[gare.pk] == f"Gare › {gare.name}"
+
+    exported = staff.get(reverse("retail:history_export"), {"register": gare.pk})
+    assert [row[0] for row in csv_rows(exported)[1:]] == ["1"]  # Gare's receipt 1 only
+
+
+def test_a_register_of_another_outlet_is_refused(staff, scenario):
+    response = history(staff, outlet=scenario.shop.outlet.pk, register=scenario.shop2.register.pk)
+
+    assert response.status_code == 400
+    assert "This register is not at the chosen outlet." in page_text(response)
+    assert listed(response) == [scenario.s4, scenario.s2, scenario.s1]  # the outlet still applies
+
+
 def test_a_bad_filter_is_shown_and_the_valid_ones_still_apply(staff, scenario):
     response = history(staff, date_from="2026-03-11", date_to="2026-03-10", status="completed")
 
@@ -194,12 +211,6 @@ def test_a_broken_cursor_shows_the_first_page(staff, scenario):
 
 
 # ---- the CSV export ----------------------------------------------------------------------------------------------
-
-def csv_rows(response) -> list[list[str]]:
-    body = b"".join(response.streaming_content).decode("utf-8")
-    assert body.startswith("\ufeff")
-    return list(csv.reader(io.StringIO(body[1:]), delimiter=";"))
-
 
 def test_the_export_in_french(client, scenario, account):
     client.force_login(owner_of(account))  # follows the account's language: French

@@ -9,6 +9,7 @@ from django.utils import translation
 from django.utils.translation import gettext
 
 from accounts import permissions as perms
+from posbackoffice.errors import DomainError
 from retail.models import Customer, Product, RegisterSession, Sale, SaleLine
 from retail.services import sales as sale_services
 from retail.views.sell import REGISTER_COOKIE
@@ -403,6 +404,16 @@ def test_a_bad_quick_customer_is_refused(till, shop, jam, data, message):
     response = post(till, "sell_quick_customer", data)
 
     refused(response, 422, message, shop.account, before)
+
+
+def test_quick_creating_for_a_sale_that_cannot_take_one_creates_no_customer(shop, session, jam):
+    parked = rf.park(shop, [(jam, 1)])
+    before = pos_state(shop.account)
+
+    with translation.override("en"), pytest.raises(DomainError, match="cannot be changed this way"):
+        sale_services.sale_set_new_customer(actor=None, account=shop.account, sale_id=parked.pk,
+                                            first_name="Léa", last_name="Roux")
+    assert pos_state(shop.account) == before
 
 
 def test_quick_creating_a_customer_needs_the_customers_permission(client, account, shop, session, jam):
