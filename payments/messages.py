@@ -13,6 +13,8 @@ MESSAGES = {
     "incorrect_number": _("The card number is incorrect."),
     "authentication_required": _("The bank asks the cardholder to confirm this payment; it cannot be taken "
                                  "without them."),
+    "payment_intent_authentication_failure": _("The cardholder did not confirm the payment with their bank."),
+    "canceled": _("The card payment was cancelled; nothing was taken."),
     "processor_unavailable": _("The card processor is not answering. The payment is pending: it will be "
                                "checked automatically and never taken twice."),
     "idempotency_conflict": _("This payment was already sent with other details."),

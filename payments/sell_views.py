@@ -15,11 +15,12 @@ from payments.gateway import get_gateway
 from payments.gateway.base import PaymentStatus
 from payments.messages import failure_message
 from payments.models import Payment
-from payments.services import payment_charge, payment_create, payment_finish_action
+from payments.services import payment_cancel, payment_charge, payment_check, payment_create, payment_finish_action
 from posbackoffice.errors import DomainError
 from posbackoffice.money import format_decimal, format_money, parse_money
 from retail.models import Sale
 from retail.selectors.sell import open_session
+from retail.sell_actions import CartNotice, CartNoticeAction
 from retail.views.sell import SESSION_LAST_SALE, chosen_register
 
 
@@ -103,9 +104,72 @@ def card_finish(request, payment_id):
     return _answer(request, payment, payment.sale)
 
 
+def _settled_message(request, payment: Payment) -> None:
+    if payment.status == Payment.Status.SUCCEEDED:
+        messages.success(request, _("Card payment of %(amount)s accepted.") % {
+            "amount": format_money(payment.amount, payment.currency)})
+    elif payment.status == Payment.Status.FAILED:
+        messages.error(request, failure_message(payment.failure_code))
+    else:
+        messages.info(request, _("The card payment is still pending."))
+
+
+@require_POST
+@staff_view("sell")
+def card_check(request, payment_id):
+    payment = get_scoped_or_404(Payment, request.account, pk=payment_id)
+    try:
+        payment = payment_check(account=request.account, payment_id=payment.pk)
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        _settled_message(request, payment)
+        if payment.sale_id and payment.status == Payment.Status.SUCCEEDED and \
+                payment.sale.status != Sale.Status.OPEN:
+            request.session[SESSION_LAST_SALE] = payment.sale_id
+    return redirect("retail:sell")
+
+
+@require_POST
+@staff_view("sell")
+def card_cancel(request, payment_id):
+    payment = get_scoped_or_404(Payment, request.account, pk=payment_id)
+    try:
+        payment = payment_cancel(actor=request.user, account=request.account, payment_id=payment.pk)
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        _settled_message(request, payment)
+    return redirect("retail:sell")
+
+
+def pending_card_notices(request, sale) -> list[CartNotice]:
+    """The sell screen's notice for a card payment of this sale that is not settled yet."""
+    if sale is None or sale.pk is None:
+        return []
+    notices = []
+    for payment in Payment.objects.filter(account=request.account, sale=sale, status=Payment.Status.PENDING):
+        amount = format_money(payment.amount, payment.currency)
+        check = CartNoticeAction(_("Check again"), reverse("payments_sell:card_check", args=[payment.pk]))
+        if payment.requires_action:
+            notices.append(CartNotice(
+                _("A card payment of %(amount)s is waiting for the cardholder to confirm it with their bank.")
+                % {"amount": amount},
+                [check, CartNoticeAction(_("Cancel the card payment"),
+                                         reverse("payments_sell:card_cancel", args=[payment.pk]),
+                                         confirm=_("Cancel this card payment? Nothing will be taken."))]))
+        else:
+            notices.append(CartNotice(
+                _("A card payment of %(amount)s is pending: the card processor has not answered yet. It is "
+                  "checked automatically and never taken twice.") % {"amount": amount}, [check]))
+    return notices
+
+
 app_name = "payments_sell"
 urlpatterns = [
     path("sell/card/", card, name="card"),
     path("sell/card/pay/", card_pay, name="card_pay"),
     path("sell/card/<int:payment_id>/finish/", card_finish, name="card_finish"),
+    path("sell/card/<int:payment_id>/check/", card_check, name="card_check"),
+    path("sell/card/<int:payment_id>/cancel/", card_cancel, name="card_cancel"),
 ]

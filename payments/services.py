@@ -22,7 +22,8 @@ from django.utils.translation import gettext as _
 from accounts.services import audit_record
 from payments.gateway import get_gateway
 from payments.gateway.base import PaymentStatus, ProcessorPayment, ProcessorRefund
-from payments.gateway.errors import CardError, GatewayError, ProcessorUnavailable
+from payments.gateway.errors import CardError, GatewayError, InvalidRequest, ProcessorUnavailable
+from payments.messages import failure_message
 from payments.models import Payment, PaymentAttempt, Refund
 from posbackoffice.errors import DomainError
 from posbackoffice.money import format_money
@@ -34,6 +35,8 @@ logger = logging.getLogger(__name__)
 RETRY_DELAYS = (0.3, 1.0)
 # An attempt still pending after this long is looked at by the reconciliation task.
 RECONCILE_AFTER_SECONDS = 60
+# A payment waiting for the cardholder's confirmation (3-D Secure) for longer is cancelled.
+REQUIRES_ACTION_EXPIRY_SECONDS = 15 * 60
 
 
 def charge_key(payment: Payment) -> str:
@@ -157,7 +160,7 @@ def _copy_processor_fields(payment: Payment, result: ProcessorPayment) -> None:
 
 @transaction.atomic
 def payment_settle(*, payment_id: int, result: ProcessorPayment | None = None, error: GatewayError | None = None,
-                   source: str = "api") -> Payment:
+                   source: str = "api", actor=None) -> Payment:
     """Record what the processor says about a charge. Only a pending payment moves; a second answer
     (the webhook after the API response, or the other way round) changes nothing."""
     payment = _lock_payment(payment_id)
@@ -185,7 +188,8 @@ def payment_settle(*, payment_id: int, result: ProcessorPayment | None = None, e
         attempt.outcome = PaymentAttempt.Outcome.REQUIRES_ACTION
     elif result.status in (PaymentStatus.REQUIRES_PAYMENT_METHOD, PaymentStatus.CANCELED):
         _copy_processor_fields(payment, result)
-        _fail(payment, attempt, code=result.failure_code or "card_declined", message=result.failure_message, now=now)
+        default = "canceled" if result.status == PaymentStatus.CANCELED else "card_declined"
+        _fail(payment, attempt, code=result.failure_code or default, message=result.failure_message, now=now)
     else:  # processing: the answer will come by webhook or reconciliation
         _copy_processor_fields(payment, result)
     payment.save()
@@ -194,7 +198,7 @@ def payment_settle(*, payment_id: int, result: ProcessorPayment | None = None, e
     attempt.finished_at = now if attempt.outcome != PaymentAttempt.Outcome.PENDING else None
     attempt.save(update_fields=["outcome", "response", "error_code", "finished_at"])
     if payment.status != before["status"] or payment.requires_action != before["requires_action"]:
-        audit_record(account=payment.account, actor=payment.created_by, action=f"payment.{payment.status}",
+        audit_record(account=payment.account, actor=actor or payment.created_by, action=f"payment.{payment.status}",
                      target=payment, before=before, after=_payment_state(payment) | {"source": source})
     if payment.status == Payment.Status.SUCCEEDED and payment.sale_id:
         _pay_sale(payment)
@@ -243,6 +247,38 @@ def payment_finish_action(*, account, payment_id: int) -> Payment:
     return payment_settle(payment_id=payment.pk, result=result, source="browser")
 
 
+def payment_cancel(*, actor, account, payment_id: int, source: str = "staff") -> Payment:
+    """Give up a card payment that waits for the cardholder's confirmation (they left, or the cashier
+    takes another way of paying): cancelled at the processor, so it can never be taken later, and
+    failed here. If the cardholder confirmed in the meantime, the payment settles as succeeded."""
+    payment = Payment.objects.filter(account=account, pk=payment_id).first()
+    if payment is None:
+        raise DomainError(_("This payment does not exist."))
+    if payment.status != Payment.Status.PENDING or not payment.requires_action:
+        raise DomainError(_("Only a card payment waiting for the cardholder can be cancelled."))
+    gateway = get_gateway()
+    try:
+        result = _with_retries(lambda: gateway.cancel_payment(payment.processor_payment_id))
+    except ProcessorUnavailable:
+        raise DomainError(failure_message("processor_unavailable")) from None
+    except InvalidRequest:  # no longer cancellable: it succeeded or failed meanwhile; record how it ended
+        result = _with_retries(lambda: gateway.retrieve_payment(payment.processor_payment_id))
+    return payment_settle(payment_id=payment.pk, result=result, source=source, actor=actor)
+
+
+def payment_check(*, account, payment_id: int) -> Payment:
+    """Someone asks again how a pending card payment ended: the cardholder's answer to their bank, or
+    the processor's answer that was lost (sent again with the same key, so never charged twice)."""
+    payment = Payment.objects.filter(account=account, pk=payment_id).first()
+    if payment is None:
+        raise DomainError(_("This payment does not exist."))
+    if payment.status != Payment.Status.PENDING:
+        return payment
+    if payment.requires_action:
+        return payment_finish_action(account=account, payment_id=payment.pk)
+    return payment_reconcile(payment_id=payment.pk)
+
+
 def payment_reconcile(*, payment_id: int) -> Payment:
     """Settle a charge whose answer was lost: ask the processor for the payment made with our key;
     if it never got there, send it again with the same key (which cannot charge twice)."""
@@ -260,7 +296,11 @@ def payment_reconcile(*, payment_id: int) -> Payment:
         return payment_settle(payment_id=payment.pk, error=error, source="reconciliation")
     if found is not None:
         if found.status == PaymentStatus.REQUIRES_ACTION and payment.requires_action:
-            return payment  # still with the cardholder
+            if timezone.now() - payment.created_at < datetime.timedelta(seconds=REQUIRES_ACTION_EXPIRY_SECONDS):
+                return payment  # still with the cardholder
+            # Nobody answered the bank: free the sale rather than leave it blocked by a pending payment.
+            return payment_cancel(actor=None, account=payment.account, payment_id=payment.pk,
+                                  source="reconciliation")
         return payment_settle(payment_id=payment.pk, result=found, source="reconciliation")
     return payment_charge(payment_id=payment.pk)
 

@@ -1,8 +1,12 @@
-"""Other ways to pay on the sell screen, contributed by apps above retail (which retail must not
-import): the payments app adds "Credit/Debit › Manual entry". Each entry links to a page of its app
-that takes the payment for the sale in progress and comes back to the sell screen."""
+"""What apps above retail (which retail must not import) add to the sell screen:
 
-from dataclasses import dataclass
+- other ways to pay: the payments app adds "Credit/Debit › Manual entry". Each entry links to a page of
+  its app that takes the payment for the sale in progress and comes back to the sell screen;
+- notices on the cart: the payments app tells the cashier about a card payment of this sale that is
+  still pending, with what can be done about it (each action is a POST to its app's URL)."""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
@@ -27,3 +31,29 @@ def grouped(permissions) -> list[tuple[str, list[SellPaymentAction]]]:
         if action.permission in permissions:
             groups.setdefault(str(action.group), []).append(action)
     return list(groups.items())
+
+
+@dataclass(frozen=True)
+class CartNoticeAction:
+    label: str
+    url: str
+    confirm: str = ""
+
+
+@dataclass(frozen=True)
+class CartNotice:
+    message: str
+    actions: list[CartNoticeAction] = field(default_factory=list)
+
+
+NOTICE_PROVIDERS: list[Callable] = []
+
+
+def register_notices(provider: Callable) -> None:
+    """provider(request, sale) -> list[CartNotice]"""
+    if provider not in NOTICE_PROVIDERS:
+        NOTICE_PROVIDERS.append(provider)
+
+
+def notices(request, sale) -> list[CartNotice]:
+    return [notice for provider in NOTICE_PROVIDERS for notice in provider(request, sale)]

@@ -129,6 +129,11 @@ class Gateway(Protocol):
 
     def retrieve_payment(self, payment_id: str) -> ProcessorPayment: ...
 
+    def cancel_payment(self, payment_id: str) -> ProcessorPayment:
+        """Give up a payment that has not succeeded (waiting for the cardholder, or declined): it can
+        never be charged afterwards. Raises InvalidRequest for a succeeded or canceled one."""
+        ...
+
     def find_payment(self, *, idempotency_key: str) -> ProcessorPayment | None:
         """The payment created with this key, if any (reconciliation after a crash)."""
         ...

@@ -49,7 +49,8 @@ from payments.sandbox.events import hold_events  # noqa: F401 - re-exported for 
 
 OPERATIONS = frozenset({
     "create_customer", "update_customer", "start_card_setup", "finish_card_setup", "list_cards", "get_card",
-    "detach_card", "charge_saved_card", "create_card_payment", "retrieve_payment", "find_payment", "refund",
+    "detach_card", "charge_saved_card", "create_card_payment", "retrieve_payment", "cancel_payment", "find_payment",
+    "refund",
 })
 BEFORE, AFTER = "before", "after"
 
@@ -219,6 +220,10 @@ class SandboxGateway:
     def retrieve_payment(self, payment_id: str) -> ProcessorPayment:
         return self._call("retrieve_payment", lambda: _payment(
             services.payment_intent_retrieve(payment_intent_id=payment_id)))
+
+    def cancel_payment(self, payment_id: str) -> ProcessorPayment:
+        return self._call("cancel_payment", lambda: _payment(
+            services.payment_intent_cancel(payment_intent_id=payment_id)))
 
     def find_payment(self, *, idempotency_key: str) -> ProcessorPayment | None:
         def run():

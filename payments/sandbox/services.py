@@ -388,6 +388,22 @@ def payment_intent_authenticate(*, payment_intent_id: str, client_secret: str, a
     return payment_intent_object(intent, expand=True)
 
 
+@transaction.atomic
+def payment_intent_cancel(*, payment_intent_id: str) -> dict:
+    """Give up a payment that has not succeeded (e.g. the cardholder never answered their bank), as
+    Stripe does: canceled, and never chargeable afterwards; a succeeded or canceled one is refused."""
+    now = timezone.now()
+    intent = _get(SandboxPaymentIntent, payment_intent_id, "payment_intent", lock=True)
+    cancelable = (SandboxPaymentIntent.Status.REQUIRES_ACTION, SandboxPaymentIntent.Status.REQUIRES_PAYMENT_METHOD,
+                  SandboxPaymentIntent.Status.PROCESSING)
+    if intent.status not in cancelable:
+        raise InvalidRequest(f"You cannot cancel this PaymentIntent because it has a status of {intent.status}.")
+    intent.status = SandboxPaymentIntent.Status.CANCELED
+    intent.save(update_fields=["status"])
+    event_emit("payment_intent.canceled", payment_intent_object(intent), now=now)
+    return payment_intent_object(intent, expand=True)
+
+
 # ---- refunds --------------------------------------------------------------------------------------
 
 def refund_create(*, payment_intent_id: str, amount: int, reason: str = "", idempotency_key: str) -> dict:

@@ -48,6 +48,7 @@ def _screen_context(request, register, sale, **extra):
         parked_count=selectors.parked_sales(request.account, register.outlet_id).count(),
         can_put_on_account=True,
         other_payments=sell_actions.grouped(request.permissions),
+        cart_notices=sell_actions.notices(request, sale),
         can_create_customer=has_permission(request, "manage_customers"),
         **extra,
     )

@@ -1,8 +1,10 @@
+import logging
 import re
 
 import pytest
 
 from accounts.models import Account
+from tests.browser.card_numbers import found_in_database, found_in_logs
 
 
 @pytest.fixture
@@ -31,3 +33,29 @@ def _no_outside_requests(page, live_server):
             if not request.url.startswith((live_server.url, "data:", "about:")) else None)
     yield
     assert outside == [], f"requests outside the server: {outside}"
+
+
+class _EveryLine(logging.Handler):
+    def __init__(self):
+        super().__init__(level=logging.DEBUG)
+        self.lines = []
+
+    def emit(self, record):
+        self.lines.append(self.format(record))
+
+
+@pytest.fixture(autouse=True)
+def _no_card_numbers_kept(live_server):
+    """After each journey, before its data is flushed: no test card number in any table or log line
+    (the web server runs in this process, so its logging is the session's)."""
+    handler = _EveryLine()
+    handler.setFormatter(logging.Formatter("%(name)s %(levelname)s %(message)s %(args)s"))
+    root = logging.getLogger()
+    level = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+    yield
+    root.removeHandler(handler)
+    root.setLevel(level)
+    assert found_in_logs(handler.lines) == []
+    assert found_in_database() == []

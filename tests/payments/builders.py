@@ -104,3 +104,10 @@ def payments_state(account) -> dict:
 def page_text(response) -> str:
     """The response body with HTML entities decoded, as a reader sees the words."""
     return html.unescape(response.content.decode())
+
+
+def card(number: str = "4242424242424242") -> str:
+    """What the browser's card entry hands us for a test card: the sandbox's payment method id."""
+    from payments.sandbox import services as processor
+
+    return processor.payment_method_create(number=number, expiry="12/40", cvc="123")["id"]

@@ -88,7 +88,7 @@ def test_list_shows_every_payment_of_the_account_newest_first(staff, account, ot
     assert f'href="{reverse("retail:sale_detail", args=[sale.pk])}">{sale.receipt}</a>' in text
     assert "Mastercard •••• 4444" in text and "Visa •••• 4242" in text
     assert "€42.00" in text and "€10.00" in text
-    assert "Partially refunded" in text and '<span class="badge danger">Failed</span>' in text
+    assert "Partially refunded" in text and '<span class="badge danger" data-payment-status="failed">Failed</span>' in text
     assert "Card not present" in text and "Online" in text and "Integrated" in text
     assert f'href="{reverse("payments:detail", args=[old.pk])}"' in text
 
@@ -397,7 +397,7 @@ def test_refunding_half_then_the_rest(staff, account, gateway):
     page = staff.get(response["Location"])
     text = page_text(page)
     assert "Refund of €21.00 done." in text
-    assert '<span class="badge">Partially refunded</span>' in text
+    assert '<span class="badge" data-payment-status="partially_refunded">Partially refunded</span>' in text
     assert page.context["refund_form"].initial["amount"] == "21.00"
     assert AuditEvent.objects.filter(account=account, action="payment.refund_succeeded",
                                      object_id=str(paid.pk)).exists()
@@ -407,7 +407,7 @@ def test_refunding_half_then_the_rest(staff, account, gateway):
     paid.refresh_from_db()
     assert (paid.status, paid.amount_refunded) == (Payment.Status.REFUNDED, 4200)
     text = page_text(staff.get(reverse("payments:detail", args=[paid.pk])))
-    assert '<span class="badge">Refunded</span>' in text and 'id="refund-form"' not in text
+    assert '<span class="badge" data-payment-status="refunded">Refunded</span>' in text and 'id="refund-form"' not in text
 
 
 def test_a_french_refund_amount_is_read_with_a_comma(french_staff, account, gateway):

@@ -15,4 +15,6 @@ SAMPLES = {
     "payments:detail": _payment,
     "payments:refund": _payment,
     "payments_sell:card_finish": _sale_payment,
+    "payments_sell:card_check": _sale_payment,
+    "payments_sell:card_cancel": _sale_payment,  # refused: it is not waiting for the cardholder
 }

@@ -1,0 +1,142 @@
+"""Sell screen › Other payments › Credit/Debit › Manual entry, as the cashier's browser calls it: the
+card page, "Start payment" with the payment method id the card-entry module made, the bank's question,
+and the sell screen's notice while a card payment is pending."""
+
+import html
+
+import pytest
+from django.core import mail
+from django.urls import reverse
+
+from accounts import permissions as perms
+from payments.gateway import sandbox
+from payments.models import Payment
+from payments.sandbox import services as processor
+from payments.sandbox.models import SandboxPaymentIntent
+from retail.models import Sale
+from tests.factories import member
+from tests.payments.builders import card, payments_state
+from tests.retail.builders import choose_register
+
+pytestmark = pytest.mark.django_db
+
+
+def till(client, shop, language):
+    client.force_login(member(shop.account, perms.CASHIER, language=language))
+    choose_register(client, shop.register)
+    return client
+
+
+@pytest.fixture
+def cashier(client, shop):
+    return till(client, shop, "en")
+
+
+@pytest.fixture
+def caissiere(client, shop):
+    return till(client, shop, "fr")
+
+
+def pay(client, number, amount="49,00", **extra):
+    return client.post(reverse("payments_sell:card_pay"), {"payment_method_id": card(number), "amount": amount,
+                                                           **extra})
+
+
+def test_the_card_page_shows_what_is_left_to_pay_and_the_card_entry(caissiere, cart):
+    response = caissiere.get(reverse("payments_sell:card"))
+    text = html.unescape(response.content.decode())
+
+    assert response.status_code == 200
+    assert 'value="49,00"' in text and "Reste à payer" in text
+    assert 'data-driver="sandbox"' in text and "card_sandbox.js" in text
+    assert 'name="number"' not in text  # the card fields come from the processor's module, not our form
+
+
+def test_the_card_page_needs_a_sale_with_something_to_pay(cashier, shop):
+    response = cashier.get(reverse("payments_sell:card"))
+    assert response.status_code == 302 and response["Location"] == reverse("retail:sell")
+
+
+def test_an_accepted_card_completes_the_sale_and_e_mails_the_receipt(cashier, cart,
+                                                                    django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = pay(cashier, "4242424242424242", amount="49.00", receipt_email="lea@exemple.fr")
+
+    assert response.json() == {"status": "succeeded", "redirect": reverse("retail:sell")}
+    cart.refresh_from_db()
+    assert cart.status == Sale.Status.COMPLETED
+    assert [m.to for m in mail.outbox] == [["lea@exemple.fr"]]
+    screen = html.unescape(cashier.get(reverse("retail:sell")).content.decode())
+    assert f"Sale {cart.receipt} completed." in screen and "Card payment of €49.00 accepted." in screen
+
+
+def test_a_decline_is_told_in_the_cashiers_language_and_the_sale_stays_open(caissiere, cart):
+    response = pay(caissiere, "4000000000000002")
+
+    assert response.json()["status"] == "failed"
+    assert response.json()["message"] == "La carte a été refusée. Demandez au client une autre carte."
+    cart.refresh_from_db()
+    assert cart.status == Sale.Status.OPEN and cart.balance_due == 4900
+
+
+def test_the_bank_asks_then_the_browser_finishes_the_payment(cashier, cart):
+    answer = pay(cashier, "4000002500003155", amount="49.00").json()
+
+    assert answer["status"] == "requires_action" and answer["client_secret"].startswith("pi_")
+    intent = SandboxPaymentIntent.objects.get()
+    processor.payment_intent_authenticate(payment_intent_id=intent.id, client_secret=answer["client_secret"],
+                                          approve=True)
+    finished = cashier.post(answer["finish_url"]).json()
+
+    assert finished["status"] == "succeeded"
+    cart.refresh_from_db()
+    assert cart.status == Sale.Status.COMPLETED
+
+
+@pytest.mark.parametrize("fields,message", [
+    ({"amount": "abc"}, "“abc” is not a valid amount."),
+    ({"amount": "0"}, "The amount must be more than zero."),
+    ({"amount": "60.00"}, "The amount is more than what is left to pay"),
+    ({"payment_method_id": ""}, "Enter the card details."),
+])
+def test_bad_input_answers_422_with_the_reason_and_changes_nothing(cashier, cart, fields, message):
+    before = payments_state(cart.account)
+    data = {"payment_method_id": card("4242424242424242"), "amount": "49.00"} | fields
+
+    response = cashier.post(reverse("payments_sell:card_pay"), data)
+
+    assert response.status_code == 422 and response.json()["status"] == "invalid"
+    assert message in response.json()["message"]
+    assert payments_state(cart.account) == before and not SandboxPaymentIntent.objects.exists()
+
+
+def test_a_pending_card_payment_shows_on_the_sell_screen_and_can_be_checked_again(cashier, cart):
+    with sandbox.hold_events(), sandbox.faults("before", operation="create_card_payment", times=None):
+        answer = pay(cashier, "4242424242424242", amount="49.00").json()
+    assert answer["status"] == "pending"
+
+    screen = html.unescape(cashier.get(reverse("retail:sell")).content.decode())
+    assert "A card payment of €49.00 is pending" in screen and "Check again" in screen
+    payment = Payment.objects.get()
+    refused = pay(cashier, "4242424242424242", amount="49.00")
+    assert refused.status_code == 422 and "still pending" in refused.json()["message"]
+
+    checked = cashier.post(reverse("payments_sell:card_check", args=[payment.pk]), follow=True)
+
+    payment.refresh_from_db()
+    assert payment.status == Payment.Status.SUCCEEDED and SandboxPaymentIntent.objects.count() == 1
+    assert "Card payment of €49.00 accepted." in html.unescape(checked.content.decode())
+
+
+def test_a_payment_waiting_for_the_cardholder_can_be_cancelled_from_the_sell_screen(cashier, cart):
+    pay(cashier, "4000002500003155", amount="49.00")
+    screen = html.unescape(cashier.get(reverse("retail:sell")).content.decode())
+    assert "waiting for the cardholder to confirm it with their bank" in screen
+    payment = Payment.objects.get()
+
+    response = cashier.post(reverse("payments_sell:card_cancel", args=[payment.pk]), follow=True)
+
+    payment.refresh_from_db()
+    assert payment.status == Payment.Status.FAILED
+    assert "The card payment was cancelled; nothing was taken." in html.unescape(response.content.decode())
+    assert "is waiting for the cardholder" not in html.unescape(response.content.decode())
