@@ -5,6 +5,7 @@ import uuid
 import zoneinfo
 
 from django.db import transaction
+from django.utils import timezone as dj_timezone
 from django.utils import translation
 from django.utils.translation import gettext as _
 
@@ -34,9 +35,11 @@ def snapshot(obj, fields) -> dict:
     return {name: _json_safe(getattr(obj, name)) for name in fields}
 
 
-def audit_record(*, account, actor, action: str, target=None, before=None, after=None) -> AuditEvent:
-    """Append an audit row. Called by services inside their own transaction."""
+def audit_record(*, account, actor, action: str, target=None, before=None, after=None, at=None) -> AuditEvent:
+    """Append an audit row. Called by services inside their own transaction; `at` is the moment the
+    service read (now by default)."""
     return AuditEvent.objects.create(
+        created_at=at or dj_timezone.now(),
         account=account,
         actor=actor if actor is not None and getattr(actor, "pk", None) else None,
         action=action,

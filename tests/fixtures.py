@@ -47,7 +47,8 @@ def owner_client(client, owner):
 
 @pytest.fixture
 def demo_shop(transactional_db):
-    """The demo data, as `make run` loads it (for browser journeys)."""
+    """The demo shops and logins as `make run` loads them (for browser journeys), with the reduced data
+    set: the journeys need the shops and their staff, not three weeks of sales (~15 s to load)."""
     from django.core.management import call_command
 
-    call_command("demo_data", stdout=open("/dev/null", "w"))
+    call_command("demo_data", "--small", stdout=open("/dev/null", "w"))

@@ -29,15 +29,17 @@ def _check_product(account, *, sku: str, barcode: str, price: int, tax_rate_id: 
 
 @transaction.atomic
 def product_create(*, actor, account, sku: str, name: str, price: int, tax_rate_id: int, barcode: str = "",
-                   track_inventory: bool = True, is_active: bool = True) -> Product:
+                   track_inventory: bool = True, is_active: bool = True, now=None) -> Product:
+    now = now or timezone.now()
     sku, barcode, name = sku.strip(), barcode.strip(), name.strip()
     tax_rate = _check_product(account, sku=sku, barcode=barcode, price=price, tax_rate_id=tax_rate_id)
     if not name:
         raise DomainError(_("A product needs a name."))
     product = Product.objects.create(account=account, sku=sku, barcode=barcode, name=name, price=price,
-                                     tax_rate=tax_rate, track_inventory=track_inventory, is_active=is_active)
+                                     tax_rate=tax_rate, track_inventory=track_inventory, is_active=is_active,
+                                     created_at=now, updated_at=now)
     audit_record(account=account, actor=actor, action="product.created", target=product,
-                 after=snapshot(product, PRODUCT_FIELDS))
+                 after=snapshot(product, PRODUCT_FIELDS), at=now)
     return product
 
 
@@ -97,8 +99,10 @@ def apply_stock_moves(*, account, outlet_id: int, moves: list[tuple[int, int]], 
 
 
 @transaction.atomic
-def stock_adjust(*, actor, account, product_id: int, outlet_id: int, new_quantity: int, note: str = "") -> StockLevel:
+def stock_adjust(*, actor, account, product_id: int, outlet_id: int, new_quantity: int, note: str = "",
+                 now=None) -> StockLevel:
     """Set the counted quantity of a product at an outlet (stock take)."""
+    now = now or timezone.now()
     product = Product.objects.get(account=account, pk=product_id)
     if not product.track_inventory:
         raise DomainError(_("“%(name)s” is not an inventory item.") % {"name": product.name})
@@ -110,9 +114,9 @@ def stock_adjust(*, actor, account, product_id: int, outlet_id: int, new_quantit
         level.quantity = new_quantity
         level.save(update_fields=["quantity"])
         StockMove.objects.create(account=account, product=product, outlet_id=outlet_id, delta=delta,
-                                 reason=StockMove.Reason.ADJUSTMENT, actor=actor)
+                                 reason=StockMove.Reason.ADJUSTMENT, actor=actor, created_at=now)
     audit_record(account=account, actor=actor, action="stock.adjusted", target=product, before=before,
-                 after={"quantity": new_quantity, "outlet": outlet_id, "note": note})
+                 after={"quantity": new_quantity, "outlet": outlet_id, "note": note}, at=now)
     return level
 
 

@@ -1,6 +1,7 @@
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -40,12 +41,13 @@ def _apply(customer: Customer, account, data: dict) -> None:
 
 
 @transaction.atomic
-def customer_create(*, actor, account, **data) -> Customer:
-    customer = Customer(account=account)
+def customer_create(*, actor, account, now=None, **data) -> Customer:
+    now = now or timezone.now()
+    customer = Customer(account=account, created_at=now)
     _apply(customer, account, data)
     customer.save()
     audit_record(account=account, actor=actor, action="customer.created", target=customer,
-                 after=snapshot(customer, CUSTOMER_FIELDS))
+                 after=snapshot(customer, CUSTOMER_FIELDS), at=now)
     return customer
 
 
@@ -70,10 +72,10 @@ def _type_name(account, name: str, exclude_pk=None) -> str:
 
 
 @transaction.atomic
-def customer_type_create(*, actor, account, name: str) -> CustomerType:
+def customer_type_create(*, actor, account, name: str, now=None) -> CustomerType:
     customer_type = CustomerType.objects.create(account=account, name=_type_name(account, name))
     audit_record(account=account, actor=actor, action="customer_type.created", target=customer_type,
-                 after={"name": customer_type.name})
+                 after={"name": customer_type.name}, at=now)
     return customer_type
 
 

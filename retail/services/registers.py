@@ -16,7 +16,8 @@ def open_session_of(register) -> RegisterSession | None:
 
 
 @transaction.atomic
-def register_open(*, actor, account, register_id: int, opening_float: int) -> RegisterSession:
+def register_open(*, actor, account, register_id: int, opening_float: int, now=None) -> RegisterSession:
+    now = now or timezone.now()
     register = Register.objects.select_for_update().get(account=account, pk=register_id)
     if not register.is_active:
         raise DomainError(_("This register is switched off."))
@@ -25,9 +26,9 @@ def register_open(*, actor, account, register_id: int, opening_float: int) -> Re
     if open_session_of(register) is not None:
         raise DomainError(_("%(register)s is already open.") % {"register": register.name})
     session = RegisterSession.objects.create(account=account, register=register, opening_float=opening_float,
-                                             opened_by=actor, opened_at=timezone.now())
+                                             opened_by=actor, opened_at=now)
     audit_record(account=account, actor=actor, action="register.opened", target=session,
-                 after=snapshot(session, SESSION_FIELDS))
+                 after=snapshot(session, SESSION_FIELDS), at=now)
     return session
 
 
@@ -43,7 +44,9 @@ def expected_amounts(session: RegisterSession) -> dict[int, int]:
 
 
 @transaction.atomic
-def register_close(*, actor, account, session_id: int, counted: dict[int, int], note: str = "") -> RegisterSession:
+def register_close(*, actor, account, session_id: int, counted: dict[int, int], note: str = "",
+                   now=None) -> RegisterSession:
+    now = now or timezone.now()
     session = RegisterSession.objects.select_for_update().select_related("register").get(account=account, pk=session_id)
     if session.status != RegisterSession.Status.OPEN:
         raise DomainError(_("This register is already closed."))
@@ -64,11 +67,12 @@ def register_close(*, actor, account, session_id: int, counted: dict[int, int], 
     RegisterClosureLine.objects.bulk_create(lines)
     before = snapshot(session, SESSION_FIELDS)
     session.status = RegisterSession.Status.CLOSED
-    session.closed_at = timezone.now()
+    session.closed_at = now
     session.closed_by = actor
     session.closing_note = note.strip()
     session.save(update_fields=["status", "closed_at", "closed_by", "closing_note"])
     audit_record(account=account, actor=actor, action="register.closed", target=session, before=before,
                  after={**snapshot(session, SESSION_FIELDS),
-                        "lines": {str(line.payment_type_id): [line.expected, line.counted] for line in lines}})
+                        "lines": {str(line.payment_type_id): [line.expected, line.counted] for line in lines}},
+                 at=now)
     return session

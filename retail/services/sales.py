@@ -71,8 +71,9 @@ def _recalculate(sale: Sale) -> None:
 # ---- the cart ------------------------------------------------------------------------------------
 
 @transaction.atomic
-def sale_start(*, actor, account, register_id: int) -> Sale:
+def sale_start(*, actor, account, register_id: int, now=None) -> Sale:
     """The sale in progress on a register, created empty if there is none. The register must be open."""
+    now = now or timezone.now()
     register = Register.objects.select_related("outlet").get(account=account, pk=register_id)
     session = _open_session(register)
     if session is None:
@@ -85,8 +86,9 @@ def sale_start(*, actor, account, register_id: int) -> Sale:
         return sale
     prices_include_tax = ShopSettings.objects.get(account=account).prices_include_tax
     sale = Sale.objects.create(account=account, outlet=register.outlet, register=register, session=session,
-                               currency=account.currency, prices_include_tax=prices_include_tax, created_by=actor)
-    audit_record(account=account, actor=actor, action="sale.started", target=sale, after=_sale_after(sale))
+                               currency=account.currency, prices_include_tax=prices_include_tax, created_by=actor,
+                               created_at=now)
+    audit_record(account=account, actor=actor, action="sale.started", target=sale, after=_sale_after(sale), at=now)
     return sale
 
 
@@ -103,7 +105,7 @@ def _check_cart_editable(sale: Sale) -> None:
 
 
 @transaction.atomic
-def sale_add_product(*, actor, account, sale_id: int, product_id: int, quantity: int = 1) -> SaleLine:
+def sale_add_product(*, actor, account, sale_id: int, product_id: int, quantity: int = 1, now=None) -> SaleLine:
     sale = _lock_sale(account, sale_id, Sale.Status.OPEN)
     _check_quantity(quantity)
     _check_cart_editable(sale)
@@ -123,12 +125,13 @@ def sale_add_product(*, actor, account, sale_id: int, product_id: int, quantity:
                                        tax_rate_bp=product.tax_rate.rate_bp, position=position)
     _recalculate(sale)
     audit_record(account=account, actor=actor, action="sale.line_added", target=sale,
-                 after={"product": product.pk, "quantity": line.quantity})
+                 after={"product": product.pk, "quantity": line.quantity}, at=now)
     return line
 
 
 @transaction.atomic
-def sale_update_line(*, actor, account, sale_id: int, line_id: int, quantity: int, discount: int) -> SaleLine:
+def sale_update_line(*, actor, account, sale_id: int, line_id: int, quantity: int, discount: int,
+                     now=None) -> SaleLine:
     sale = _lock_sale(account, sale_id, Sale.Status.OPEN)
     _check_quantity(quantity)
     _check_cart_editable(sale)
@@ -142,7 +145,7 @@ def sale_update_line(*, actor, account, sale_id: int, line_id: int, quantity: in
     line.save(update_fields=["quantity", "discount"])
     _recalculate(sale)
     audit_record(account=account, actor=actor, action="sale.line_changed", target=sale, before=before,
-                 after={"line": line.pk, "quantity": quantity, "discount": discount})
+                 after={"line": line.pk, "quantity": quantity, "discount": discount}, at=now)
     return line
 
 
@@ -158,14 +161,14 @@ def sale_remove_line(*, actor, account, sale_id: int, line_id: int) -> None:
 
 
 @transaction.atomic
-def sale_set_customer(*, actor, account, sale_id: int, customer_id: int | None) -> Sale:
+def sale_set_customer(*, actor, account, sale_id: int, customer_id: int | None, now=None) -> Sale:
     sale = _lock_sale(account, sale_id, Sale.Status.OPEN)
     customer = Customer.objects.get(account=account, pk=customer_id) if customer_id else None
     before = {"customer": sale.customer_id}
     sale.customer = customer
     sale.save(update_fields=["customer"])
     audit_record(account=account, actor=actor, action="sale.customer_set", target=sale, before=before,
-                 after={"customer": customer_id})
+                 after={"customer": customer_id}, at=now)
     return sale
 
 
@@ -179,10 +182,11 @@ def sale_set_new_customer(*, actor, account, sale_id: int, **customer_data) -> S
 
 @transaction.atomic
 def sale_add_payment(*, actor, account, sale_id: int, payment_type_id: int, amount: int,
-                     processor_payment_id: int | None = None) -> SalePayment:
+                     processor_payment_id: int | None = None, now=None) -> SalePayment:
     """Record money taken at the register. Cash may exceed what is due: the difference is change.
     A card payment is recorded only by the payments app, once the processor has taken the money
     (`processor_payment_id` is our payments.Payment row)."""
+    now = now or timezone.now()
     sale = _lock_sale(account, sale_id, Sale.Status.OPEN)
     if not sale.lines.exists():
         raise DomainError(_("Add products before taking payment."))
@@ -207,12 +211,12 @@ def sale_add_payment(*, actor, account, sale_id: int, payment_type_id: int, amou
         tendered, amount = amount, due
     payment = SalePayment.objects.create(account=account, sale=sale, payment_type=payment_type,
                                          session=sale.session, amount=amount, tendered=tendered, created_by=actor,
-                                         processor_payment_id=processor_payment_id)
+                                         processor_payment_id=processor_payment_id, created_at=now)
     sale.paid_total += amount
     sale.save(update_fields=["paid_total"])
     audit_record(account=account, actor=actor, action="sale.payment_added", target=sale,
                  after={"payment_type": payment_type.pk, "amount": amount, "tendered": tendered,
-                        "processor_payment": processor_payment_id})
+                        "processor_payment": processor_payment_id}, at=now)
     return payment
 
 
@@ -242,7 +246,8 @@ def _next_receipt_number(account, outlet_id: int) -> int:
 
 
 @transaction.atomic
-def sale_complete(*, actor, account, sale_id: int, on_account: bool = False, receipt_email: str = "") -> Sale:
+def sale_complete(*, actor, account, sale_id: int, on_account: bool = False, receipt_email: str = "",
+                  now=None) -> Sale:
     """Finish the sale in one transaction: receipt number, stock moves, and — with on_account — the
     unpaid remainder added to the customer's balance."""
     sale = _lock_sale(account, sale_id, Sale.Status.OPEN)
@@ -259,7 +264,7 @@ def sale_complete(*, actor, account, sale_id: int, on_account: bool = False, rec
     elif due > 0:
         raise DomainError(_("%(due)s is still to pay. Take a payment or put the rest on account.")
                           % {"due": format_money(due, sale.currency)})
-    now = timezone.now()
+    now = now or timezone.now()
     sale.receipt_number = _next_receipt_number(account, sale.outlet_id)
     apply_stock_moves(account=account, outlet_id=sale.outlet_id, reason=StockMove.Reason.SALE, sale=sale,
                       actor=actor, at=now, moves=[(line.product_id, -line.quantity) for line in lines])
@@ -272,7 +277,8 @@ def sale_complete(*, actor, account, sale_id: int, on_account: bool = False, rec
         sale.status = Sale.Status.COMPLETED
     sale.completed_at = now
     sale.save(update_fields=["receipt_number", "status", "completed_at"])
-    audit_record(account=account, actor=actor, action="sale.completed", target=sale, after=_sale_after(sale))
+    audit_record(account=account, actor=actor, action="sale.completed", target=sale, after=_sale_after(sale),
+                 at=now)
     if receipt_email:
         from retail.services.receipts import queue_receipt_email
 
@@ -283,15 +289,16 @@ def sale_complete(*, actor, account, sale_id: int, on_account: bool = False, rec
 # ---- parking -------------------------------------------------------------------------------------
 
 @transaction.atomic
-def sale_park(*, actor, account, sale_id: int, note: str = "") -> Sale:
+def sale_park(*, actor, account, sale_id: int, note: str = "", now=None) -> Sale:
+    now = now or timezone.now()
     sale = _lock_sale(account, sale_id, Sale.Status.OPEN)
     if not sale.lines.exists():
         raise DomainError(_("There is nothing to park."))
     if sale.payments.exists():
         raise DomainError(_("Payments were taken: complete the sale or remove them before parking."))
-    sale.status, sale.parked_at, sale.note = Sale.Status.PARKED, timezone.now(), note.strip()[:500]
+    sale.status, sale.parked_at, sale.note = Sale.Status.PARKED, now, note.strip()[:500]
     sale.save(update_fields=["status", "parked_at", "note"])
-    audit_record(account=account, actor=actor, action="sale.parked", target=sale, after=_sale_after(sale))
+    audit_record(account=account, actor=actor, action="sale.parked", target=sale, after=_sale_after(sale), at=now)
     return sale
 
 
@@ -335,9 +342,9 @@ def _local_date(moment: datetime.datetime, account) -> datetime.date:
     return moment.astimezone(zoneinfo.ZoneInfo(account.timezone)).date()
 
 
-def _refund(*, account, actor, sale: Sale, payment_type: PaymentType, amount: int, session) -> SalePayment:
+def _refund(*, account, actor, sale: Sale, payment_type: PaymentType, amount: int, session, at) -> SalePayment:
     return SalePayment.objects.create(account=account, sale=sale, payment_type=payment_type, session=session,
-                                      amount=-amount, created_by=actor)
+                                      amount=-amount, created_by=actor, created_at=at)
 
 
 def _refundable_type(payment_type: PaymentType) -> None:
@@ -347,11 +354,11 @@ def _refundable_type(payment_type: PaymentType) -> None:
 
 
 @transaction.atomic
-def sale_void(*, actor, account, sale_id: int, reason: str = "") -> Sale:
+def sale_void(*, actor, account, sale_id: int, reason: str = "", now=None) -> Sale:
     """Cancel a sale of today: stock comes back, money taken is given back by the same types, and
     what was left on account is taken off the customer's balance."""
     sale = _lock_sale(account, sale_id, Sale.Status.COMPLETED, Sale.Status.ON_ACCOUNT)
-    now = timezone.now()
+    now = now or timezone.now()
     if _local_date(sale.completed_at, account) != _local_date(now, account):
         raise DomainError(_("Only sales of today can be voided; use a return instead."))
     if sale.returns.exists():
@@ -374,7 +381,7 @@ def sale_void(*, actor, account, sale_id: int, reason: str = "") -> Sale:
     for type_id, amount in sorted(paid_by_type.items()):
         if amount > 0:
             _refund(account=account, actor=actor, sale=sale, payment_type=types[type_id], amount=amount,
-                    session=session)
+                    session=session, at=now)
     before = _sale_after(sale)
     if sale.status == Sale.Status.ON_ACCOUNT and sale.customer_id:
         customer = Customer.objects.select_for_update().get(pk=sale.customer_id)
@@ -385,13 +392,13 @@ def sale_void(*, actor, account, sale_id: int, reason: str = "") -> Sale:
     sale.note = (sale.note + ("\n" if sale.note else "") + reason.strip())[:500] if reason.strip() else sale.note
     sale.save(update_fields=["paid_total", "status", "voided_at", "note"])
     audit_record(account=account, actor=actor, action="sale.voided", target=sale, before=before,
-                 after={**_sale_after(sale), "reason": reason.strip()})
+                 after={**_sale_after(sale), "reason": reason.strip()}, at=now)
     return sale
 
 
 @transaction.atomic
 def sale_return(*, actor, account, sale_id: int, quantities: dict[int, int], refund_payment_type_id: int | None,
-                reason: str = "") -> SaleReturn:
+                reason: str = "", now=None) -> SaleReturn:
     """Take goods back: stock returns, the customer's on-account debt shrinks first, and anything
     already paid beyond what is now due is refunded by a cash or custom payment type."""
     sale = _lock_sale(account, sale_id, Sale.Status.COMPLETED, Sale.Status.ON_ACCOUNT)
@@ -426,7 +433,7 @@ def sale_return(*, actor, account, sale_id: int, quantities: dict[int, int], ref
     if payment_type is not None and payment_type.is_cash and session is None:
         raise DomainError(_("Open the register to give the cash back."))
     before = _sale_after(sale)
-    now = timezone.now()
+    now = now or timezone.now()
     sale_return = SaleReturn.objects.create(account=account, sale=sale, amount=amount, payment_type=payment_type,
                                             reason=reason.strip()[:300], created_by=actor, created_at=now)
     SaleReturnLine.objects.bulk_create(
@@ -440,7 +447,7 @@ def sale_return(*, actor, account, sale_id: int, quantities: dict[int, int], ref
                       actor=actor, at=now, moves=[(line.product_id, qty) for line, qty, _amount in returned_lines])
     if refund_amount > 0:
         _refund(account=account, actor=actor, sale=sale, payment_type=payment_type, amount=refund_amount,
-                session=session)
+                session=session, at=now)
         sale.paid_total -= refund_amount
     debt_reduction = min(max(0, previous_due), amount)
     if debt_reduction and sale.customer_id:
@@ -455,14 +462,15 @@ def sale_return(*, actor, account, sale_id: int, quantities: dict[int, int], ref
     sale.save(update_fields=["returned_total", "paid_total", "status"])
     audit_record(account=account, actor=actor, action="sale.returned", target=sale, before=before,
                  after={**_sale_after(sale), "amount": amount, "refund": refund_amount,
-                        "lines": {str(line.pk): qty for line, qty, _amount in returned_lines}})
+                        "lines": {str(line.pk): qty for line, qty, _amount in returned_lines}}, at=now)
     return sale_return
 
 
 @transaction.atomic
 def sale_take_payment(*, actor, account, sale_id: int, payment_type_id: int, amount: int,
-                      processor_payment_id: int | None = None) -> SalePayment:
+                      processor_payment_id: int | None = None, now=None) -> SalePayment:
     """A later payment on an on-account sale; settles the customer's balance by the same amount."""
+    now = now or timezone.now()
     sale = _lock_sale(account, sale_id, Sale.Status.ON_ACCOUNT)
     try:
         payment_type = PaymentType.objects.get(account=account, pk=payment_type_id, is_active=True)
@@ -482,7 +490,8 @@ def sale_take_payment(*, actor, account, sale_id: int, payment_type_id: int, amo
         raise DomainError(_("Open the register to take cash."))
     before = _sale_after(sale)
     payment = SalePayment.objects.create(account=account, sale=sale, payment_type=payment_type, session=session,
-                                         amount=amount, created_by=actor, processor_payment_id=processor_payment_id)
+                                         amount=amount, created_by=actor, processor_payment_id=processor_payment_id,
+                                         created_at=now)
     customer = Customer.objects.select_for_update().get(pk=sale.customer_id)
     customer.balance -= amount
     customer.save(update_fields=["balance"])
@@ -491,5 +500,5 @@ def sale_take_payment(*, actor, account, sale_id: int, payment_type_id: int, amo
         sale.status = Sale.Status.COMPLETED
     sale.save(update_fields=["paid_total", "status"])
     audit_record(account=account, actor=actor, action="sale.payment_taken", target=sale, before=before,
-                 after={**_sale_after(sale), "payment_type": payment_type.pk, "amount": amount})
+                 after={**_sale_after(sale), "payment_type": payment_type.pk, "amount": amount}, at=now)
     return payment

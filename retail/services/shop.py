@@ -49,7 +49,7 @@ def shop_settings_update(*, actor, account, prices_include_tax: bool, receipt_fo
 
 
 @transaction.atomic
-def payment_type_create(*, actor, account, name: str) -> PaymentType:
+def payment_type_create(*, actor, account, name: str, now=None) -> PaymentType:
     """A merchant-defined type that records a payment without any processor
     (e.g. "Paiement terminal autonome")."""
     name = name.strip()
@@ -59,7 +59,7 @@ def payment_type_create(*, actor, account, name: str) -> PaymentType:
         raise DomainError(_("A payment type named “%(name)s” already exists.") % {"name": name})
     payment_type = PaymentType.objects.create(account=account, kind=PaymentType.Kind.CUSTOM, name=name, position=5)
     audit_record(account=account, actor=actor, action="payment_type.created", target=payment_type,
-                 after=snapshot(payment_type, ("name", "kind")))
+                 after=snapshot(payment_type, ("name", "kind")), at=now)
     return payment_type
 
 

@@ -13,7 +13,7 @@ from retail.services import sales as sale_services
 from retail.services.shop import payment_type_create
 from tests.factories import RegisterFactory, member
 from tests.retail import report_factories as rf
-from tests.retail.builders import choose_register, in_english, page_text, pos_state, staff_with
+from tests.retail.builders import choose_register, in_english, page_text, paris, pos_state, staff_with
 
 pytestmark = pytest.mark.django_db
 
@@ -304,3 +304,15 @@ def test_other_sales_statuses_are_untouched_by_closing(shop, jam):
     rf.close_register(shop, session, counted={})
 
     assert Sale.objects.get(pk=parked.pk).status == Sale.Status.PARKED
+
+
+def test_opening_and_closing_at_given_moments(shop):
+    opened = services.register_open(actor=shop.actor, account=shop.account, register_id=shop.register.pk,
+                                    opening_float=5000, now=paris(2026, 3, 10, 9, 50))
+    closed = services.register_close(actor=shop.actor, account=shop.account, session_id=opened.pk,
+                                     counted={shop.cash.pk: 4950}, now=paris(2026, 3, 10, 19, 10))
+
+    assert (closed.opened_at, closed.closed_at) == (paris(2026, 3, 10, 9, 50), paris(2026, 3, 10, 19, 10))
+    events = AuditEvent.objects.filter(account=shop.account, object_type="retail.registersession",
+                                       object_id=str(opened.pk)).order_by("pk")
+    assert [event.created_at for event in events] == [paris(2026, 3, 10, 9, 50), paris(2026, 3, 10, 19, 10)]

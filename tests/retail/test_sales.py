@@ -834,3 +834,54 @@ def test_refused_later_payments_change_nothing(shop, jam, buyer):
     refused(shop.account, "Open the register to take cash.", lambda: take(shop, sale, shop.cash, 100))
     buyer.refresh_from_db()
     assert buyer.balance == 699
+
+
+# ---- explicit moments -------------------------------------------------------------------------------------
+
+def test_a_sale_made_at_a_given_moment_carries_it_everywhere(shop, mug, buyer):
+    """demo_data writes past days by handing the services their moment (`now=`) instead of travelling."""
+    morning, afternoon = paris(2026, 3, 10, 11), paris(2026, 3, 10, 15, 30)
+    actor, account = shop.actor, shop.account
+    sale = services.sale_start(actor=actor, account=account, register_id=shop.register.pk, now=morning)
+    line = services.sale_add_product(actor=actor, account=account, sale_id=sale.pk, product_id=mug.pk, quantity=2,
+                                     now=morning)
+    services.sale_update_line(actor=actor, account=account, sale_id=sale.pk, line_id=line.pk, quantity=2,
+                              discount=100, now=morning)
+    services.sale_set_customer(actor=actor, account=account, sale_id=sale.pk, customer_id=buyer.pk, now=morning)
+    services.sale_add_payment(actor=actor, account=account, sale_id=sale.pk, payment_type_id=shop.cash.pk,
+                              amount=1000, now=morning)
+    services.sale_complete(actor=actor, account=account, sale_id=sale.pk, on_account=True, now=morning)
+    services.sale_take_payment(actor=actor, account=account, sale_id=sale.pk, payment_type_id=shop.cheque.pk,
+                               amount=400, now=afternoon)
+    services.sale_return(actor=actor, account=account, sale_id=sale.pk, quantities={line.pk: 1},
+                         refund_payment_type_id=shop.cash.pk, now=afternoon)
+
+    sale = fresh(sale)
+    assert (sale.created_at, sale.completed_at) == (morning, morning)
+    assert list(sale.payments.values_list("amount", "created_at")) == [
+        (1000, morning), (400, afternoon), (-200, afternoon)]
+    assert list(StockMove.objects.filter(sale=sale).values_list("delta", "created_at").order_by("pk")) == [
+        (-2, morning), (1, afternoon)]
+    assert SaleReturn.objects.get(sale=sale).created_at == afternoon
+    assert [event.created_at for event in AuditEvent.objects.filter(account=account, object_type="retail.sale",
+                                                                    object_id=str(sale.pk)).order_by("pk")] \
+        == [morning] * 6 + [afternoon] * 2
+    assert stock_at(mug, shop.outlet) == 9
+
+
+def test_a_void_at_a_given_moment_checks_that_moments_day(shop, mug):
+    sale = services.sale_start(actor=shop.actor, account=shop.account, register_id=shop.register.pk,
+                               now=paris(2026, 3, 10, 11))
+    services.sale_add_product(actor=shop.actor, account=shop.account, sale_id=sale.pk, product_id=mug.pk)
+    services.sale_add_payment(actor=shop.actor, account=shop.account, sale_id=sale.pk, payment_type_id=shop.cash.pk,
+                              amount=1250)
+    services.sale_complete(actor=shop.actor, account=shop.account, sale_id=sale.pk, now=paris(2026, 3, 10, 11))
+
+    refused(shop.account, "Only sales of today can be voided; use a return instead.",
+            lambda: services.sale_void(actor=shop.actor, account=shop.account, sale_id=sale.pk,
+                                       now=paris(2026, 3, 11, 10)))
+    voided = services.sale_void(actor=shop.actor, account=shop.account, sale_id=sale.pk, now=paris(2026, 3, 10, 18))
+
+    assert voided.voided_at == paris(2026, 3, 10, 18)
+    assert voided.payments.get(amount=-1250).created_at == paris(2026, 3, 10, 18)
+    assert audits(shop.account, "sale.voided")[-1].created_at == paris(2026, 3, 10, 18)

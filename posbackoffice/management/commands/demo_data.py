@@ -11,10 +11,15 @@ import retail.demo
 class Command(BaseCommand):
     help = "Create (or complete) the demo shop and a second account that shows tenant isolation."
 
+    def add_arguments(self, parser):
+        parser.add_argument("--small", action="store_true",
+                            help="Give the demo shop the reduced data set too (a handful of products and "
+                                 "customers, a few days of sales): quick, for tests.")
+
     @transaction.atomic
     def handle(self, *args, **options):
         shop, other = accounts.demo.load()
-        retail.demo.load(shop)
+        retail.demo.load(shop, small=options["small"])
         retail.demo.load(other, small=True)
         logins = ", ".join(email for email, _name, _role in accounts.demo.STAFF)
         self.stdout.write(self.style.SUCCESS(
