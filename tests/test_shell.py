@@ -64,18 +64,3 @@ def test_dev_mail_pages_refuse_paths_and_exist_only_in_debug(client, outbox, set
     assert client.get("/dev/mail/nothing-here/").status_code == 404
     settings.DEBUG = False
     assert client.get("/dev/mail/").status_code == 404
-
-
-def test_demo_data_twice_adds_nothing_the_second_time(transactional_db):
-    from django.apps import apps
-    from django.core.management import call_command
-
-    def counts():
-        return {model._meta.label: model.objects.count() for model in apps.get_models()
-                if model._meta.app_label in ("accounts", "retail")}
-
-    call_command("demo_data", stdout=open("/dev/null", "w"))
-    first = counts()
-    call_command("demo_data", stdout=open("/dev/null", "w"))
-    assert counts() == first
-    assert first["accounts.Account"] == 2 and first["accounts.Membership"] >= 5
