@@ -48,6 +48,8 @@ class Outlet(TenantModel):
     created_at = models.DateTimeField(default=dj_timezone.now)
 
     class Meta:
+        verbose_name = _("outlet")
+        verbose_name_plural = _("outlets")
         constraints = [models.UniqueConstraint(fields=["account", "name"], name="outlet_unique_name")]
         ordering = ["name"]
 
@@ -62,6 +64,8 @@ class Register(TenantModel):
     created_at = models.DateTimeField(default=dj_timezone.now)
 
     class Meta:
+        verbose_name = _("register")
+        verbose_name_plural = _("registers")
         constraints = [models.UniqueConstraint(fields=["outlet", "name"], name="register_unique_name")]
         ordering = ["outlet__name", "name"]
 
@@ -102,6 +106,10 @@ class User(AbstractBaseUser, PermissionsMixin):
     EMAIL_FIELD = "email"
     REQUIRED_FIELDS: list[str] = []
 
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+
     def __str__(self):
         return self.name or self.email
 
@@ -117,6 +125,8 @@ class StaffRole(TenantModel):
     created_at = models.DateTimeField(default=dj_timezone.now)
 
     class Meta:
+        verbose_name = _("staff role")
+        verbose_name_plural = _("staff roles")
         constraints = [models.UniqueConstraint(fields=["account", "name"], name="staffrole_unique_name")]
         ordering = ["id"]
 
@@ -144,6 +154,8 @@ class Membership(TenantModel):
     created_at = models.DateTimeField(default=dj_timezone.now)
 
     class Meta:
+        verbose_name = _("staff member")
+        verbose_name_plural = _("staff members")
         constraints = [models.UniqueConstraint(fields=["account", "user"], name="membership_unique_user")]
 
     def __str__(self):
@@ -176,6 +188,8 @@ class AuditEvent(TenantModel):
     objects = AppendOnlyQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")
         indexes = [
             models.Index(fields=["account", "-created_at"], name="audit_account_recent"),
             models.Index(fields=["account", "action", "-created_at"], name="audit_account_action"),

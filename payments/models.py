@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Outlet, Register, TenantModel, User
+from posbackoffice.money import format_money
 
 
 class Payment(TenantModel):
@@ -69,6 +70,8 @@ class Payment(TenantModel):
     settled_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("payment")
+        verbose_name_plural = _("payments")
         ordering = ["-created_at", "-id"]
         indexes = [
             models.Index(fields=["account", "-created_at", "-id"], name="payment_account_recent"),
@@ -84,7 +87,8 @@ class Payment(TenantModel):
         ]
 
     def __str__(self):
-        return f"{self.get_method_display()} {self.amount} {self.currency} ({self.status})"
+        label = f"{self.get_method_display()} {format_money(self.amount, self.currency)}"
+        return f"{label} {self.card_label}" if self.card_last4 else label
 
     @property
     def refundable(self) -> int:
@@ -115,11 +119,13 @@ class Refund(TenantModel):
     settled_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("refund")
+        verbose_name_plural = _("refunds")
         ordering = ["created_at", "id"]
         constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="refund_amount_positive")]
 
     def __str__(self):
-        return f"refund {self.amount} of payment {self.payment_id}"
+        return format_money(self.amount, self.payment.currency)
 
 
 class PaymentAttempt(TenantModel):
@@ -150,6 +156,8 @@ class PaymentAttempt(TenantModel):
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("payment attempt")
+        verbose_name_plural = _("payment attempts")
         ordering = ["created_at", "id"]
         indexes = [models.Index(fields=["outcome", "created_at"], name="attempt_outcome_created")]
 
@@ -173,6 +181,8 @@ class WebhookEvent(models.Model):
     outcome = models.CharField(max_length=100, blank=True)
 
     class Meta:
+        verbose_name = _("processor event")
+        verbose_name_plural = _("processor events")
         constraints = [models.UniqueConstraint(fields=["processor", "event_id"], name="webhook_event_once")]
         ordering = ["received_at", "id"]
 
@@ -197,7 +207,9 @@ class PaymentSettings(TenantModel):
                                        default=PayoutSchedule.DAILY)
 
     class Meta:
+        verbose_name = _("payment settings")
+        verbose_name_plural = _("payment settings")
         constraints = [models.UniqueConstraint(fields=["account"], name="payment_settings_one_per_account")]
 
     def __str__(self):
-        return f"payment settings of {self.account_id}"
+        return str(self.account)
