@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.tenancy import get_scoped_or_404, staff_view
+from payments.card_entry import card_entry_context, card_entry_page
 from payments.gateway import get_gateway
 from payments.gateway.base import PaymentStatus
 from payments.messages import failure_message
@@ -40,16 +41,15 @@ def _amount_text(amount: int, currency: str) -> str:
 
 @require_GET
 @staff_view("sell")
+@card_entry_page
 def card(request):
     sale = _sale_in_progress(request)
     if sale is None or sale.balance_due <= 0 or not sale.lines.exists():
         messages.info(request, _("Add products to the sale before taking a card payment."))
         return redirect("retail:sell")
-    browser = get_gateway().browser_config()
     return render(request, "payments_sell/card.html", {
         "sale": sale, "currency": sale.currency, "amount": _amount_text(sale.balance_due, sale.currency),
-        "driver": browser.get("driver", ""),
-        "browser_config": sorted((key.replace("_", "-"), value) for key, value in browser.items()),
+        **card_entry_context(),
     })
 
 

@@ -263,11 +263,8 @@ if PAYMENTS_GATEWAY == "stripe":
             raise ImproperlyConfigured(f"{_name} is required when PAYMENTS_GATEWAY is stripe.")
 # The sandbox signs its webhook events like Stripe does, with this secret.
 SANDBOX_WEBHOOK_SECRET = env_str("SANDBOX_WEBHOOK_SECRET", "whsec_sandbox_" + SECRET_KEY[:24])
-if PAYMENTS_GATEWAY == "stripe":
-    # Card entry with Stripe.js Elements: the one outside origin a page may use, and only in this mode
-    # (card data must go from the browser to Stripe directly). The sandbox default needs none.
-    for _directive in ("script-src", "frame-src", "connect-src"):
-        SECURE_CSP[_directive] = [*SECURE_CSP[_directive], "https://js.stripe.com", "https://api.stripe.com"]
+# With Stripe, the pages that take a card add Stripe.js's origins to this policy, and only those pages
+# (payments.card_entry.card_entry_page); the sandbox default needs none.
 
 LOGGING = {
     "version": 1,

@@ -34,15 +34,8 @@ from dataclasses import dataclass, field
 
 from django.urls import reverse
 
-from payments.gateway.base import (
-    CardDetails,
-    CardSetup,
-    ProcessorCustomer,
-    ProcessorPayment,
-    ProcessorRefund,
-    SavedCard,
-    SetupStatus,
-)
+from payments.gateway import objects
+from payments.gateway.base import CardSetup, ProcessorCustomer, ProcessorPayment, ProcessorRefund, SavedCard
 from payments.gateway.errors import GatewayError, ProcessorUnavailable
 from payments.sandbox import services
 from payments.sandbox.events import hold_events  # noqa: F401 - re-exported for tests
@@ -108,49 +101,6 @@ def _lost(when: str, operation: str) -> ProcessorUnavailable:
     return ProcessorUnavailable(f"sandbox fault: the processor answered {operation}, but the answer was lost")
 
 
-# ---- Stripe-shaped objects -> the port's dataclasses ----------------------------------------------
-
-def _card(method: dict | None) -> CardDetails:
-    card = (method or {}).get("card") or {}
-    return CardDetails(brand=card.get("brand", ""), last4=card.get("last4", ""), exp_month=card.get("exp_month"),
-                       exp_year=card.get("exp_year"), fingerprint=card.get("fingerprint", ""))
-
-
-def _saved_card(method: dict) -> SavedCard:
-    return SavedCard(id=method["id"], card=_card(method), customer_id=method.get("customer") or "")
-
-
-def _customer(obj: dict) -> ProcessorCustomer:
-    return ProcessorCustomer(id=obj["id"], email=obj.get("email") or "", name=obj.get("name") or "")
-
-
-def _setup(obj: dict) -> CardSetup:
-    error = obj.get("last_setup_error") or {}
-    status = obj["status"]
-    if status == "canceled" or (status == SetupStatus.REQUIRES_PAYMENT_METHOD and error):
-        status = SetupStatus.FAILED  # the last attempt failed; the caller starts a new setup
-    return CardSetup(id=obj["id"], status=status, client_secret=obj.get("client_secret") or "",
-                     customer_id=obj.get("customer") or "", payment_method_id=obj.get("payment_method") or "",
-                     failure_code=error.get("decline_code") or error.get("code") or "")
-
-
-def _payment(obj: dict) -> ProcessorPayment:
-    method = obj.get("payment_method") or {}
-    charge = obj.get("latest_charge") or {}
-    error = obj.get("last_payment_error") or {}
-    return ProcessorPayment(
-        id=obj["id"], status=obj["status"], amount=obj["amount"], currency=obj["currency"].upper(),
-        amount_refunded=charge.get("amount_refunded", 0), client_secret=obj.get("client_secret") or "",
-        payment_method_id=method.get("id", ""), customer_id=obj.get("customer") or "", card=_card(method),
-        failure_code=error.get("decline_code") or error.get("code") or "", failure_message=error.get("message") or "",
-        metadata=dict(obj.get("metadata") or {}),
-    )
-
-
-def _refund(obj: dict) -> ProcessorRefund:
-    return ProcessorRefund(id=obj["id"], payment_id=obj["payment_intent"], amount=obj["amount"], status=obj["status"])
-
-
 def _url_template(name: str) -> str:
     placeholder = "sbxidplaceholder"
     return reverse(name, kwargs={"intent_id": placeholder}).replace(placeholder, "{id}")
@@ -177,27 +127,28 @@ class SandboxGateway:
     # Customers
     def create_customer(self, *, email: str, name: str, idempotency_key: str,
                         metadata: dict | None = None) -> ProcessorCustomer:
-        return self._call("create_customer", lambda: _customer(services.customer_create(
+        return self._call("create_customer", lambda: objects.customer(services.customer_create(
             email=email, name=name, metadata=metadata, idempotency_key=idempotency_key)))
 
     def update_customer(self, customer_id: str, *, email: str, name: str) -> ProcessorCustomer:
-        return self._call("update_customer", lambda: _customer(services.customer_update(
+        return self._call("update_customer", lambda: objects.customer(services.customer_update(
             customer_id=customer_id, email=email, name=name)))
 
     # Saving a card
     def start_card_setup(self, *, customer_id: str, idempotency_key: str, metadata: dict | None = None) -> CardSetup:
-        return self._call("start_card_setup", lambda: _setup(services.setup_intent_create(
+        return self._call("start_card_setup", lambda: objects.card_setup(services.setup_intent_create(
             customer_id=customer_id, metadata=metadata, idempotency_key=idempotency_key)))
 
     def finish_card_setup(self, setup_id: str) -> CardSetup:
-        return self._call("finish_card_setup", lambda: _setup(services.setup_intent_retrieve(setup_id=setup_id)))
+        return self._call("finish_card_setup", lambda: objects.card_setup(
+            services.setup_intent_retrieve(setup_id=setup_id)))
 
     def list_cards(self, customer_id: str) -> list[SavedCard]:
         return self._call("list_cards", lambda: [
-            _saved_card(method) for method in services.payment_method_list(customer_id=customer_id)])
+            objects.saved_card(method) for method in services.payment_method_list(customer_id=customer_id)])
 
     def get_card(self, payment_method_id: str) -> SavedCard:
-        return self._call("get_card", lambda: _saved_card(
+        return self._call("get_card", lambda: objects.saved_card(
             services.payment_method_retrieve(payment_method_id=payment_method_id)))
 
     def detach_card(self, payment_method_id: str) -> None:
@@ -207,33 +158,33 @@ class SandboxGateway:
     def charge_saved_card(self, *, customer_id: str, payment_method_id: str, amount: int, currency: str,
                           idempotency_key: str, description: str = "",
                           metadata: dict | None = None) -> ProcessorPayment:
-        return self._call("charge_saved_card", lambda: _payment(services.payment_intent_create(
+        return self._call("charge_saved_card", lambda: objects.payment(services.payment_intent_create(
             amount=amount, currency=currency, payment_method_id=payment_method_id, customer_id=customer_id,
             off_session=True, description=description, metadata=metadata, idempotency_key=idempotency_key)))
 
     def create_card_payment(self, *, amount: int, currency: str, payment_method_id: str, idempotency_key: str,
                             description: str = "", metadata: dict | None = None) -> ProcessorPayment:
-        return self._call("create_card_payment", lambda: _payment(services.payment_intent_create(
+        return self._call("create_card_payment", lambda: objects.payment(services.payment_intent_create(
             amount=amount, currency=currency, payment_method_id=payment_method_id, off_session=False,
             description=description, metadata=metadata, idempotency_key=idempotency_key)))
 
     def retrieve_payment(self, payment_id: str) -> ProcessorPayment:
-        return self._call("retrieve_payment", lambda: _payment(
+        return self._call("retrieve_payment", lambda: objects.payment(
             services.payment_intent_retrieve(payment_intent_id=payment_id)))
 
     def cancel_payment(self, payment_id: str) -> ProcessorPayment:
-        return self._call("cancel_payment", lambda: _payment(
+        return self._call("cancel_payment", lambda: objects.payment(
             services.payment_intent_cancel(payment_intent_id=payment_id)))
 
     def find_payment(self, *, idempotency_key: str) -> ProcessorPayment | None:
         def run():
             found = services.payment_intent_find(idempotency_key=idempotency_key)
-            return _payment(found) if found else None
+            return objects.payment(found) if found else None
 
         return self._call("find_payment", run)
 
     def refund(self, *, payment_id: str, amount: int, idempotency_key: str, reason: str = "") -> ProcessorRefund:
-        return self._call("refund", lambda: _refund(services.refund_create(
+        return self._call("refund", lambda: objects.refund(services.refund_create(
             payment_intent_id=payment_id, amount=amount, reason=reason, idempotency_key=idempotency_key)))
 
     # Browser

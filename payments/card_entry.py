@@ -1,0 +1,53 @@
+"""Pages that take a card in the browser (the sell screen's manual entry, and later saving a card or
+paying a link) get the processor's card-entry module the same way:
+
+- `card_entry_context()`: what the template `payments/card_entry_scripts.html` and the card-entry
+  container need (`driver`, and the gateway's browser_config as data- attributes);
+- `@card_entry_page` on the view: with Stripe as the processor, the page's Content Security Policy adds
+  exactly the origins Stripe.js needs (STRIPE_JS_CSP, from Stripe's security guide): its script and
+  frames from js.stripe.com (and its *.js.stripe.com subdomains), 3-D Secure frames from
+  hooks.stripe.com, and calls to api.stripe.com. Stripe.js must be loaded from js.stripe.com (Stripe does
+  not allow it to be bundled or self-hosted, for PCI), so it is the one outside script a page may load,
+  on these pages only. With the sandbox nothing changes: every page stays on our own origin.
+"""
+
+from functools import wraps
+
+from django.conf import settings
+
+from payments.gateway import get_gateway
+
+STRIPE_JS_CSP = {
+    "script-src": ["https://js.stripe.com", "https://*.js.stripe.com"],
+    "frame-src": ["https://js.stripe.com", "https://*.js.stripe.com", "https://hooks.stripe.com"],
+    "connect-src": ["https://api.stripe.com"],
+}
+
+
+def card_entry_csp(driver: str) -> dict:
+    """The CSP of a card-entry page for this driver: the project's, plus Stripe's origins for Stripe."""
+    policy = {directive: list(sources) for directive, sources in settings.SECURE_CSP.items()}
+    if driver == "stripe":
+        for directive, sources in STRIPE_JS_CSP.items():
+            policy[directive] = [*policy.get(directive, []), *sources]
+    return policy
+
+
+def card_entry_context() -> dict:
+    browser = get_gateway().browser_config()
+    return {
+        "driver": browser.get("driver", ""),
+        "browser_config": sorted((key.replace("_", "-"), value) for key, value in browser.items()),
+    }
+
+
+def card_entry_page(view):
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        response = view(request, *args, **kwargs)
+        driver = get_gateway().name
+        if driver == "stripe":
+            response._csp_config = card_entry_csp(driver)  # read by django.middleware.csp
+        return response
+
+    return wrapped
