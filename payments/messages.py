@@ -15,6 +15,7 @@ MESSAGES = {
                                  "without them."),
     "payment_intent_authentication_failure": _("The cardholder did not confirm the payment with their bank."),
     "canceled": _("The card payment was cancelled; nothing was taken."),
+    "never_arrived": _("The card processor never received this payment; nothing was taken."),
     "processor_unavailable": _("The card processor is not answering. The payment is pending: it will be "
                                "checked automatically and never taken twice."),
     "idempotency_conflict": _("This payment was already sent with other details."),

@@ -35,6 +35,8 @@ logger = logging.getLogger(__name__)
 RETRY_DELAYS = (0.3, 1.0)
 # An attempt still pending after this long is looked at by the reconciliation task.
 RECONCILE_AFTER_SECONDS = 60
+# Stripe keeps idempotency keys for 24 hours: a charge is sent again with its key only within that time.
+RESEND_WITHIN_SECONDS = 23 * 3600
 # A payment waiting for the cardholder's confirmation (3-D Secure) for longer is cancelled.
 REQUIRES_ACTION_EXPIRY_SECONDS = 15 * 60
 
@@ -302,6 +304,11 @@ def payment_reconcile(*, payment_id: int) -> Payment:
             return payment_cancel(actor=None, account=payment.account, payment_id=payment.pk,
                                   source="reconciliation")
         return payment_settle(payment_id=payment.pk, result=found, source="reconciliation")
+    if timezone.now() - payment.created_at >= datetime.timedelta(seconds=RESEND_WITHIN_SECONDS):
+        # The processor forgets idempotency keys after a day: sending again now could charge a second
+        # time if our first request did arrive. It has no payment made with our key, so nothing was taken.
+        return payment_settle(payment_id=payment.pk, error=GatewayError(
+            "the processor has no payment made with this key", code="never_arrived"), source="reconciliation")
     return payment_charge(payment_id=payment.pk)
 
 
@@ -359,6 +366,29 @@ def refund_send(*, refund_id: int) -> Refund:
     except GatewayError as error:
         return refund_settle(refund_id=refund.pk, error=error)
     return refund_settle(refund_id=refund.pk, result=result)
+
+
+def refund_reconcile(*, refund_id: int) -> Refund:
+    """Settle a refund left pending: within the processor's idempotency window, send it again with its
+    key; after it, never resend (it could refund twice) but compare what the processor has refunded on
+    the payment with the refunds we know of."""
+    refund = Refund.objects.select_related("payment").get(pk=refund_id)
+    if refund.status != Refund.Status.PENDING:
+        return refund
+    if timezone.now() - refund.created_at < datetime.timedelta(seconds=RESEND_WITHIN_SECONDS):
+        return refund_send(refund_id=refund.pk)
+    payment = refund.payment
+    try:
+        found = get_gateway().retrieve_payment(payment.processor_payment_id)
+    except ProcessorUnavailable:
+        return refund
+    unaccounted = found.amount_refunded - payment.amount_refunded
+    if unaccounted >= refund.amount:
+        result = ProcessorRefund(id=refund.processor_refund_id, payment_id=found.id, amount=refund.amount,
+                                 status="succeeded")
+        return refund_settle(refund_id=refund.pk, result=result, source="reconciliation")
+    return refund_settle(refund_id=refund.pk, source="reconciliation", error=GatewayError(
+        "the processor has not refunded this amount", code="never_arrived"))
 
 
 @transaction.atomic

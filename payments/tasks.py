@@ -16,19 +16,17 @@ def process_webhook_event(event_id: int) -> str:
 @shared_task
 def reconcile_payments() -> int:
     """Beat: settle charges and refunds left pending (a crash, a timeout) by asking the processor;
-    a refund that never arrived is sent again with its own key."""
-    from payments.services import payment_reconcile, refund_send, stale_pending_payment_ids, stale_pending_refund_ids
+    within the processor's idempotency window, what never arrived is sent again with its own key."""
+    from payments.services import (
+        payment_reconcile,
+        refund_reconcile,
+        stale_pending_payment_ids,
+        stale_pending_refund_ids,
+    )
 
     payment_ids, refund_ids = stale_pending_payment_ids(), stale_pending_refund_ids()
     for payment_id in payment_ids:
         payment_reconcile(payment_id=payment_id)
     for refund_id in refund_ids:
-        refund_send(refund_id=refund_id)
+        refund_reconcile(refund_id=refund_id)
     return len(payment_ids) + len(refund_ids)
-
-
-@shared_task(autoretry_for=(GatewayError,), retry_backoff=5, max_retries=5)
-def reconcile_payment(payment_id: int) -> None:
-    from payments.services import payment_reconcile
-
-    payment_reconcile(payment_id=payment_id)

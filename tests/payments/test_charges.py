@@ -15,7 +15,7 @@ from payments.gateway import sandbox
 from payments.messages import failure_message
 from payments.models import Payment, PaymentAttempt
 from payments.sandbox import services as processor
-from payments.sandbox.models import SandboxPaymentIntent
+from payments.sandbox.models import SandboxPaymentIntent, SandboxRefund
 from posbackoffice.errors import DomainError
 from retail.models import Sale
 from tests.payments.builders import card, payments_state
@@ -111,6 +111,36 @@ def test_a_request_that_never_arrived_is_sent_again_with_its_key_by_reconciliati
 
     assert payment.status == Payment.Status.SUCCEEDED and charges() == 1
     assert SandboxPaymentIntent.objects.get().idempotency_key == f"payment-{payment.pk}-charge"
+
+
+def test_after_a_day_a_charge_the_processor_never_saw_is_not_sent_again(shop, cart):
+    payment = start(shop, cart)
+    with sandbox.faults("before", operation="create_card_payment", times=None):
+        services.payment_charge(payment_id=payment.pk)
+
+    with time_machine.travel(timezone.now() + datetime.timedelta(hours=24)):
+        payment = services.payment_reconcile(payment_id=payment.pk)
+
+    assert payment.status == Payment.Status.FAILED and payment.failure_code == "never_arrived"
+    assert charges() == 0  # its key may be forgotten by now: a resend could have charged twice
+    assert failure_message("never_arrived") == "The card processor never received this payment; nothing was taken."
+
+
+@pytest.mark.parametrize("lost,expected", [("before", "failed"), ("after", "succeeded")])
+def test_after_a_day_a_pending_refund_is_settled_from_what_the_processor_refunded(shop, cart, lost, expected):
+    payment = services.payment_charge(payment_id=start(shop, cart).pk)
+    with sandbox.hold_events(), sandbox.faults(lost, operation="refund", times=None):
+        refund = services.payment_refund(actor=shop.actor, account=shop.account, payment_id=payment.pk,
+                                         amount=1000, comment="Geste commercial")
+    assert refund.status == "pending"
+
+    with time_machine.travel(timezone.now() + datetime.timedelta(hours=24)):
+        refund = services.refund_reconcile(refund_id=refund.pk)
+
+    payment.refresh_from_db()
+    assert refund.status == expected
+    assert payment.amount_refunded == (1000 if expected == "succeeded" else 0)
+    assert SandboxRefund.objects.count() == (1 if lost == "after" else 0)  # never sent a second time
 
 
 def test_the_bank_asks_the_cardholder_then_the_payment_settles(shop, cart):
