@@ -4,6 +4,7 @@ account that shows tenant isolation. Idempotent."""
 from accounts import permissions as perms
 from accounts import services
 from accounts.models import Membership, Outlet, Register, StaffRole, User
+from accounts.tenancy import scoped
 
 DEMO_PASSWORD = "demo"
 SHOP_NAME = "Boutique Léa"
@@ -39,7 +40,7 @@ def _account(name, owner_email, owner_name):
 
 
 def _outlet(account, name, address, registers):
-    outlet = Outlet.objects.filter(account=account, name=name).first()
+    outlet = scoped(Outlet, account).filter(name=name).first()
     if outlet is None:
         outlet = services.outlet_create(actor=None, account=account, name=name, address=address)
     for register_name in registers:
@@ -51,10 +52,10 @@ def _outlet(account, name, address, registers):
 def load():
     """Returns (demo shop, other account)."""
     shop = _account(SHOP_NAME, *STAFF[0][:2])
-    roles = {role.preset: role for role in StaffRole.objects.filter(account=shop)}
+    roles = {role.preset: role for role in scoped(StaffRole, shop)}
     for email, name, preset in STAFF[1:]:
         user = _user(email, name)
-        if not Membership.objects.filter(account=shop, user=user).exists():
+        if not scoped(Membership, shop).filter(user=user).exists():
             Membership.objects.create(account=shop, user=user, role=roles[preset])
     for outlet in OUTLETS:
         _outlet(shop, *outlet)

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from accounts import permissions as perms
 from accounts.models import Account, AuditEvent, Membership, Outlet, Register, StaffRole, User
+from accounts.tenancy import scoped
 from posbackoffice.errors import DomainError, NotAllowed
 from posbackoffice.money import CURRENCY_EXPONENTS
 
@@ -112,7 +113,7 @@ def account_update_settings(*, actor, account_id: int, name: str, tz: str, langu
 
 @transaction.atomic
 def outlet_create(*, actor, account: Account, name: str, address: str = "") -> Outlet:
-    if Outlet.objects.filter(account=account, name=name).exists():
+    if scoped(Outlet, account).filter(name=name).exists():
         raise DomainError(_("An outlet named “%(name)s” already exists.") % {"name": name})
     outlet = Outlet.objects.create(account=account, name=name, address=address)
     audit_record(account=account, actor=actor, action="outlet.created", target=outlet,
@@ -122,7 +123,7 @@ def outlet_create(*, actor, account: Account, name: str, address: str = "") -> O
 
 @transaction.atomic
 def register_create(*, actor, account: Account, outlet_id: int, name: str) -> Register:
-    outlet = Outlet.objects.get(account=account, pk=outlet_id)
+    outlet = scoped(Outlet, account).get(pk=outlet_id)
     if Register.objects.filter(outlet=outlet, name=name).exists():
         raise DomainError(_("This outlet already has a register named “%(name)s”.") % {"name": name})
     register = Register.objects.create(account=account, outlet=outlet, name=name)
@@ -146,7 +147,7 @@ def _unique_role_name(account, name: str, exclude_pk=None) -> str:
     name = name.strip()
     if not name:
         raise DomainError(_("A staff role needs a name."))
-    clash = StaffRole.objects.filter(account=account, name__iexact=name).exclude(pk=exclude_pk)
+    clash = scoped(StaffRole, account).filter(name__iexact=name).exclude(pk=exclude_pk)
     if clash.exists():
         raise DomainError(_("A staff role named “%(name)s” already exists.") % {"name": name})
     return name
@@ -165,7 +166,7 @@ def staff_role_create(*, actor, account: Account, name: str, permissions) -> Sta
 
 @transaction.atomic
 def staff_role_update(*, actor, account: Account, role_id: int, name: str, permissions) -> StaffRole:
-    role = StaffRole.objects.select_for_update().get(account=account, pk=role_id)
+    role = scoped(StaffRole, account).select_for_update().get(pk=role_id)
     if role.is_owner:
         raise NotAllowed(_("The Owner role always has every permission and cannot be changed."))
     before = snapshot(role, ROLE_FIELDS)
@@ -182,7 +183,7 @@ def membership_change_role(*, actor, account: Account, membership_id: int, role_
     membership = Membership.objects.select_for_update().select_related("role", "user").get(
         account=account, pk=membership_id
     )
-    role = StaffRole.objects.get(account=account, pk=role_id)
+    role = scoped(StaffRole, account).get(pk=role_id)
     if membership.role.is_owner:
         raise NotAllowed(_("The account owner keeps the Owner role."))
     if role.is_owner:
@@ -198,14 +199,14 @@ def membership_change_role(*, actor, account: Account, membership_id: int, role_
 @transaction.atomic
 def staff_member_add(*, actor, account: Account, email: str, name: str, role_id: int, password=None) -> Membership:
     """Add a person to the account's staff, creating their user if they have none yet."""
-    role = StaffRole.objects.get(account=account, pk=role_id)
+    role = scoped(StaffRole, account).get(pk=role_id)
     if role.is_owner:
         raise NotAllowed(_("An account has one owner; the Owner role cannot be given to someone else."))
     email = email.strip().lower()
     user = User.objects.filter(email__iexact=email).first()
     if user is None:
         user = User.objects.create_user(email, password, name=name.strip())
-    elif Membership.objects.filter(account=account, user=user).exists():
+    elif scoped(Membership, account).filter(user=user).exists():
         raise DomainError(_("%(email)s is already on the staff.") % {"email": email})
     membership = Membership.objects.create(account=account, user=user, role=role)
     audit_record(account=account, actor=actor, action="membership.created", target=membership,

@@ -10,7 +10,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts.tenancy import get_scoped_or_404, staff_view
+from accounts.tenancy import get_scoped_or_404, scoped, staff_view
 from payments.card_entry import card_entry_context, card_entry_page
 from payments.gateway import get_gateway
 from payments.gateway.base import PaymentStatus
@@ -29,7 +29,7 @@ def _sale_in_progress(request) -> Sale | None:
     register = chosen_register(request)
     if register is None or open_session(request.account, register) is None:
         return None
-    return Sale.objects.filter(account=request.account, register=register, status=Sale.Status.OPEN) \
+    return scoped(Sale, request.account).filter(register=register, status=Sale.Status.OPEN) \
         .select_related("customer").first()
 
 
@@ -148,7 +148,7 @@ def pending_card_notices(request, sale) -> list[CartNotice]:
     if sale is None or sale.pk is None:
         return []
     notices = []
-    for payment in Payment.objects.filter(account=request.account, sale=sale, status=Payment.Status.PENDING):
+    for payment in scoped(Payment, request.account).filter(sale=sale, status=Payment.Status.PENDING):
         amount = format_money(payment.amount, payment.currency)
         check = CartNoticeAction(_("Check again"), reverse("payments_sell:card_check", args=[payment.pk]))
         if payment.requires_action:

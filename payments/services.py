@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.services import audit_record
+from accounts.tenancy import scoped
 from payments.gateway import get_gateway
 from payments.gateway.base import PaymentStatus, ProcessorPayment, ProcessorRefund
 from payments.gateway.errors import CardError, GatewayError, InvalidRequest, ProcessorUnavailable
@@ -80,7 +81,7 @@ def payment_create(*, actor, account, amount: int, currency: str, method: str, m
     receipt_email = clean_single_email(receipt_email)
     sale = None
     if sale_id is not None:
-        sale = Sale.objects.select_for_update().filter(account=account, pk=sale_id).first()
+        sale = scoped(Sale, account).select_for_update().filter(pk=sale_id).first()
         if sale is None or sale.status not in (Sale.Status.OPEN, Sale.Status.ON_ACCOUNT):
             raise DomainError(_("This sale cannot take a payment now."))
         pending = Payment.objects.filter(sale=sale, status=Payment.Status.PENDING).exists()
@@ -219,7 +220,7 @@ def _pay_sale(payment: Payment) -> None:
     from retail.services import sales as sale_services
 
     account = payment.account
-    card_type = PaymentType.objects.filter(account=account, kind=PaymentType.Kind.CARD).order_by("pk").first()
+    card_type = scoped(PaymentType, account).filter(kind=PaymentType.Kind.CARD).order_by("pk").first()
     sale = Sale.objects.get(pk=payment.sale_id)
     if sale.status == Sale.Status.ON_ACCOUNT:
         sale_services.sale_take_payment(actor=payment.created_by, account=account, sale_id=sale.pk,
@@ -236,7 +237,7 @@ def _pay_sale(payment: Payment) -> None:
 
 def payment_finish_action(*, account, payment_id: int) -> Payment:
     """The browser says the cardholder answered the bank's question: ask the processor how it ended."""
-    payment = Payment.objects.get(account=account, pk=payment_id)
+    payment = scoped(Payment, account).get(pk=payment_id)
     if payment.status != Payment.Status.PENDING or not payment.processor_payment_id:
         return payment
     try:
@@ -253,7 +254,7 @@ def payment_cancel(*, actor, account, payment_id: int, source: str = "staff") ->
     """Give up a card payment that waits for the cardholder's confirmation (they left, or the cashier
     takes another way of paying): cancelled at the processor, so it can never be taken later, and
     failed here. If the cardholder confirmed in the meantime, the payment settles as succeeded."""
-    payment = Payment.objects.filter(account=account, pk=payment_id).first()
+    payment = scoped(Payment, account).filter(pk=payment_id).first()
     if payment is None:
         raise DomainError(_("This payment does not exist."))
     if payment.status != Payment.Status.PENDING or not payment.requires_action:
@@ -271,7 +272,7 @@ def payment_cancel(*, actor, account, payment_id: int, source: str = "staff") ->
 def payment_check(*, account, payment_id: int) -> Payment:
     """Someone asks again how a pending card payment ended: the cardholder's answer to their bank, or
     the processor's answer that was lost (sent again with the same key, so never charged twice)."""
-    payment = Payment.objects.filter(account=account, pk=payment_id).first()
+    payment = scoped(Payment, account).filter(pk=payment_id).first()
     if payment is None:
         raise DomainError(_("This payment does not exist."))
     if payment.status != Payment.Status.PENDING:
@@ -331,7 +332,7 @@ def stale_pending_refund_ids(now=None) -> list[int]:
 @transaction.atomic
 def refund_create(*, actor, account, payment_id: int, amount: int, comment: str = "") -> Refund:
     try:
-        payment = Payment.objects.select_for_update().get(account=account, pk=payment_id)
+        payment = scoped(Payment, account).select_for_update().get(pk=payment_id)
     except Payment.DoesNotExist:
         raise DomainError(_("This payment does not exist.")) from None
     if payment.status not in (Payment.Status.SUCCEEDED, Payment.Status.PARTIALLY_REFUNDED):

@@ -5,6 +5,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from accounts.services import audit_record, snapshot
+from accounts.tenancy import scoped
 from payments.models import PaymentSettings
 from posbackoffice.errors import DomainError
 
@@ -13,7 +14,7 @@ SETTINGS_FIELDS = ("processor", "cash_discount_enabled", "payout_schedule")
 
 def payment_settings_of(account) -> PaymentSettings:
     """The account's settings, or the defaults (unsaved) when it never changed them."""
-    return PaymentSettings.objects.filter(account=account).first() or PaymentSettings(account=account)
+    return scoped(PaymentSettings, account).first() or PaymentSettings(account=account)
 
 
 def pay_links_available(account) -> bool:
