@@ -21,6 +21,13 @@ def open_session(account, register) -> RegisterSession | None:
     return scoped(RegisterSession, account).filter(register=register, status=RegisterSession.Status.OPEN).first()
 
 
+def sale_in_progress(account, register) -> Sale | None:
+    """The register's cart when the register is open and the cart belongs to its open session, in one
+    query; otherwise None, and `sales.sale_start` finds, moves or creates it."""
+    return scoped(Sale, account).filter(register=register, status=Sale.Status.OPEN,
+                                        session__status=RegisterSession.Status.OPEN).first()
+
+
 def product_search(account, outlet_id: int, query: str) -> list[dict]:
     """Active products whose name, SKU or barcode contains the query; exact codes first."""
     query = query.strip()
@@ -52,15 +59,17 @@ def customer_search(account, query: str) -> list[Customer]:
 
 def cart(account, sale: Sale) -> dict:
     lines = list(sale.lines.all())
-    payments = list(sale.payments.select_related("payment_type"))
+    # Payments of a cart are all positive (refunds come after completion): none paid, none to read.
+    payments = list(sale.payments.select_related("payment_type")) if sale.paid_total else []
     last_cash = next((p for p in reversed(payments) if p.tendered), None)
     return {
         "sale": sale,
         "lines": lines,
         "payments": payments,
         "change_due": last_cash.change_given if last_cash else 0,
-        "payment_types": list(scoped(PaymentType, account).filter(is_active=True).exclude(
-            kind__in=[PaymentType.Kind.ON_ACCOUNT, PaymentType.Kind.CARD])),
+        # A query the template runs only when it shows the payment buttons (something left to pay).
+        "payment_types": scoped(PaymentType, account).filter(is_active=True).exclude(
+            kind__in=[PaymentType.Kind.ON_ACCOUNT, PaymentType.Kind.CARD]),
     }
 
 

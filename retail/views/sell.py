@@ -39,26 +39,38 @@ def _current_sale(request, register) -> Sale:
     return sale_services.sale_start(actor=request.user, account=request.account, register_id=register.pk)
 
 
-def _screen_context(request, register, sale, **extra):
+def _sale_if_open(request, register) -> Sale | None:
+    """The register's sale in progress (created if needed), or None when the register is closed."""
+    sale = selectors.sale_in_progress(request.account, register)
+    if sale is None:
+        if selectors.open_session(request.account, register) is None:
+            return None
+        sale = _current_sale(request, register)
+    return sale
+
+
+def _screen_context(request, register, sale, *, last_sale=None):
     context = selectors.cart(request.account, sale)
     last_sale_id = request.session.get(SESSION_LAST_SALE)
+    if last_sale is None and last_sale_id and not context["lines"]:  # shown over an empty cart only
+        last_sale = Sale.objects.filter(account=request.account, pk=last_sale_id).first()
     context.update(
         register=register,
         currency=request.account.currency,
-        last_sale=Sale.objects.filter(account=request.account, pk=last_sale_id).first() if last_sale_id else None,
-        parked_count=selectors.parked_sales(request.account, register.outlet_id).count(),
+        last_sale=last_sale,
+        # Counted when the template shows it: in the page's header, not in the cart partial.
+        parked_count=selectors.parked_sales(request.account, register.outlet_id).count,
         can_put_on_account=True,
         other_payments=sell_actions.grouped(request.permissions),
         can_create_customer=has_permission(request, "manage_customers"),
-        **extra,
     )
     return context
 
 
-def _cart_response(request, register, sale, *, error=None, status=200):
+def _cart_response(request, register, sale, *, error=None, status=200, last_sale=None):
     if error:
         messages.error(request, error)
-    context = _screen_context(request, register, sale)
+    context = _screen_context(request, register, sale, last_sale=last_sale)
     if request.htmx:
         return render(request, "retail/sell/screen.html#cart", context, status=status)
     return redirect("retail:sell")
@@ -72,13 +84,13 @@ def _with_sale(view):
             if key in kwargs and not model.objects.filter(pk=kwargs[key], sale__account=request.account).exists():
                 raise Http404
         register = chosen_register(request)
-        if register is None or selectors.open_session(request.account, register) is None:
+        sale = _sale_if_open(request, register) if register is not None else None
+        if sale is None:
             if request.htmx:
                 response = HttpResponse(status=204)
                 response["HX-Redirect"] = reverse("retail:sell")
                 return response
             return redirect("retail:sell")
-        sale = _current_sale(request, register)
         return view(request, register, sale, *args, **kwargs)
 
     wrapper.__name__ = view.__name__
@@ -93,11 +105,11 @@ def sell(request):
     if register is None:
         return render(request, "retail/sell/pick_register.html",
                       {"registers": selectors.registers_with_state(request.account)})
-    if selectors.open_session(request.account, register) is None:
+    sale = _sale_if_open(request, register)
+    if sale is None:
         return render(request, "retail/sell/open_register.html", {
             "register": register, "form": OpenRegisterForm(currency=request.account.currency),
         })
-    sale = _current_sale(request, register)
     return render(request, "retail/sell/screen.html", _screen_context(request, register, sale))
 
 
@@ -322,8 +334,7 @@ def complete(request, register, sale):
     except DomainError as error:
         return _cart_response(request, register, sale, error=error.message, status=422)
     request.session[SESSION_LAST_SALE] = completed.pk
-    new_sale = _current_sale(request, register)
-    return _cart_response(request, register, new_sale)
+    return _cart_response(request, register, _current_sale(request, register), last_sale=completed)
 
 
 @require_POST
