@@ -146,7 +146,7 @@ def _export_params(params: dict) -> dict:
 
 def _sales_rows(account, params):
     currency = account.currency
-    statuses = dict(Sale.Status.choices)
+    statuses = {value: str(label) for value, label in Sale.Status.choices}  # in the export's language
     rows = (filtered_sales(account, _export_params(params))
             .values_list("receipt_number", "completed_at", "status", "outlet__name", "register__name",
                          "customer__first_name", "customer__last_name", "customer__company", "total", "tax_total",
@@ -154,7 +154,7 @@ def _sales_rows(account, params):
             .iterator(chunk_size=exports.CHUNK))
     for receipt, completed_at, status, outlet, register, first, last, company, total, tax, paid, returned in rows:
         customer = f"{first} {last}".strip() or company or ""
-        yield (receipt, completed_at, str(statuses[status]), outlet, register, customer,
+        yield (receipt, completed_at, statuses[status], outlet, register, customer,
                exports.Amount(total, currency), exports.Amount(tax, currency), exports.Amount(paid, currency),
                exports.Amount(returned, currency), exports.Amount(total - returned - paid, currency))
 
