@@ -153,7 +153,7 @@ def _sales_rows(account, params):
                          "paid_total", "returned_total")
             .iterator(chunk_size=exports.CHUNK))
     for receipt, completed_at, status, outlet, register, first, last, company, total, tax, paid, returned in rows:
-        customer = f"{first} {last}".strip() or company or ""
+        customer = f"{first or ''} {last or ''}".strip() or company or ""  # all None: a sale without customer
         yield (receipt, completed_at, statuses[status], outlet, register, customer,
                exports.Amount(total, currency), exports.Amount(tax, currency), exports.Amount(paid, currency),
                exports.Amount(returned, currency), exports.Amount(total - returned - paid, currency))
