@@ -15,10 +15,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
+from django.db import connection
+from django.db.models import Case, Func, QuerySet, TextField, Value, When
+from django.db.models.functions import NullIf
 from django.http import StreamingHttpResponse
 from django.utils import timezone, translation
 
-from posbackoffice.money import decimal_formatter
+from posbackoffice.money import decimal_formatter, exponent
 
 # Above this many rows an export runs in the background with a progress bar.
 INLINE_LIMIT = 5_000
@@ -33,6 +36,10 @@ class ExportKind:
     header: Callable[[], list[str]]
     count: Callable[[object, dict], int]
     rows: Callable[[object, dict], Iterable[tuple]]
+    # Optional: the same rows as a queryset of ready-made cells (built with the SqlCells given), which
+    # write_file has PostgreSQL write itself with COPY, three times as fast as `rows` for a large file.
+    # It must give exactly the file `rows` gives (a test compares them).
+    sql_rows: Callable[[object, dict, "SqlCells"], QuerySet] | None = None
 
 
 REGISTRY: dict[str, ExportKind] = {}
@@ -172,6 +179,96 @@ def _csv_blocks(kind: ExportKind, account, params: dict, language: str) -> Itera
         yield "".join([writer.writerow(cells.row(row)) for row in chunk]), len(chunk)
 
 
+# ---- PostgreSQL writes the file: COPY ---------------------------------------------------------------
+
+# What Python's str.strip() takes off (str.isspace()), for btrim in SQL; tests check it against Python.
+PYTHON_WHITESPACE = ("\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005"
+                     "\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000")
+
+
+class _Sql(Func):
+    """A PostgreSQL text expression written around one column or expression: `template` has "{value}"
+    where the expression goes, and %s for each of `params`, after the last "{value}"."""
+
+    output_field = TextField()
+
+    def __init__(self, expression, template: str, *params):
+        super().__init__(expression)
+        self.template, self.extra_params = template, list(params)
+
+    def as_sql(self, compiler, connection, **extra):
+        sql, params = compiler.compile(self.source_expressions[0])
+        return (self.template.format(value=f"({sql})"),
+                [*params] * self.template.count("{value}") + self.extra_params)
+
+
+class SqlCells:
+    """Builds the SQL of CSV cells as _CellFormatter writes them, for an export kind's `sql_rows`. COPY
+    writes NULL as an empty cell but quotes an empty text: empty texts become NULL."""
+
+    def __init__(self, dialect: CsvDialect, tz):
+        self.point = "," if dialect.decimal_comma else "."
+        self.zone = str(tz)
+
+    @staticmethod
+    def text(expression):
+        return NullIf(expression, Value(""), output_field=TextField())
+
+    def amount(self, expression, currency: str):
+        """A minor-units integer as money.decimal_formatter writes it."""
+        exp = exponent(currency)
+        sign = "(CASE WHEN {value} < 0 THEN '-' ELSE '' END || "
+        if not exp:
+            return _Sql(expression, sign + "abs({value})::text)")
+        scale = 10**exp
+        return _Sql(expression, sign + f"(abs({{value}}) / {scale})::text || '{self.point}' || "
+                                       f"lpad(mod(abs({{value}}), {scale})::text, {exp}, '0'))")
+
+    def local_time(self, expression):
+        """An aware time in the shop's zone, "2026-03-10 23:30:00" (seconds cut, as Python's isoformat)."""
+        return _Sql(expression, "to_char({value} AT TIME ZONE %s, 'YYYY-MM-DD HH24:MI:SS')", self.zone)
+
+    @staticmethod
+    def label(field: str, labels: dict[str, str]):
+        """The field's value shown by its label (already translated, e.g. a status)."""
+        return Case(*[When(**{field: value}, then=Value(label)) for value, label in labels.items()],
+                    output_field=TextField())
+
+    @staticmethod
+    def stripped(expression):
+        """Python's text.strip(), NULL when nothing is left."""
+        return _Sql(expression, "NULLIF(btrim({value}, %s), '')", PYTHON_WHITESPACE)
+
+
+def _copy_blocks(kind: ExportKind, account, params: dict, language: str) -> Iterator[tuple[bytes, int]]:
+    """The file as _csv_blocks makes it, in UTF-8 bytes, the rows written by PostgreSQL (COPY … TO STDOUT):
+    Python only adds the header and ends each line with CRLF, as the csv module does."""
+    dialect = dialect_for(language)
+    writer = csv.writer(_Echo(), delimiter=dialect.delimiter, lineterminator="\r\n")
+    with translation.override(language):
+        header = writer.writerow(kind.header())
+        queryset = kind.sql_rows(account, params, SqlCells(dialect, _account_zone(account)))
+        sql, sql_params = queryset.query.sql_with_params()
+    yield ("\ufeff" + header).encode(), 0
+    copy = f"COPY ({sql}) TO STDOUT (FORMAT csv, DELIMITER '{dialect.delimiter}', ENCODING 'UTF8')"
+    connection.ensure_connection()
+    with connection.connection.cursor() as cursor, cursor.copy(copy, sql_params) as rows:
+        block = []
+        for row in rows:  # one row a time, ending with "\n" (a "\n" inside a quoted cell stays as it is)
+            block.append(bytes(row[:-1]))
+            if len(block) == CHUNK:
+                yield b"\r\n".join(block) + b"\r\n", CHUNK
+                block = []
+        if block:
+            yield b"\r\n".join(block) + b"\r\n", len(block)
+
+
+def _file_blocks(kind: ExportKind, account, params: dict, language: str) -> Iterator[tuple[bytes, int]]:
+    if kind.sql_rows is not None and connection.vendor == "postgresql":
+        return _copy_blocks(kind, account, params, language)
+    return ((text.encode(), rows) for text, rows in _csv_blocks(kind, account, params, language))
+
+
 def csv_lines(kind: ExportKind, account, params: dict, language: str) -> Iterator[str]:
     """The file, a chunk of lines at a time (the first one, the header line, starts with a BOM)."""
     for text, _rows in _csv_blocks(kind, account, params, language):
@@ -197,12 +294,12 @@ def export_dir(account_id: int) -> Path:
 def write_file(kind: ExportKind, account, params: dict, language: str, path: Path,
                progress: Callable[[int], None], every: int = 5_000) -> int:
     """Write the export to `path` (through a temporary file), calling progress(rows) as it goes.
-    Returns the number of data rows."""
+    Returns the number of data rows. On PostgreSQL, a kind with `sql_rows` is written by COPY."""
     tmp = path.with_suffix(".part")
     rows = reported = 0
-    with open(tmp, "w", encoding="utf-8", newline="") as handle:
-        for text, count in _csv_blocks(kind, account, params, language):
-            handle.write(text)
+    with open(tmp, "wb") as handle:
+        for data, count in _file_blocks(kind, account, params, language):
+            handle.write(data)
             rows += count
             if rows - reported >= every:
                 reported = rows - rows % every
