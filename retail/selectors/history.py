@@ -17,6 +17,8 @@ from retail.models import Customer, Sale
 
 HISTORY_STATUSES = [Sale.Status.COMPLETED, Sale.Status.ON_ACCOUNT, Sale.Status.VOIDED, Sale.Status.RETURNED]
 PAGE_SIZE = 50
+# A customer search matching at most this many customers filters the sales on the list of their ids.
+CUSTOMER_IDS_LISTED = 2_000
 
 
 def _day_bounds(account, date_from, date_to):
@@ -44,7 +46,13 @@ def filtered_sales(account, params: dict):
     if params.get("customer"):
         sales = sales.filter(customer_id=params["customer"])
     if params.get("customer_q"):
-        sales = sales.filter(customer_id__in=customer_ids_matching(account, params["customer_q"]))
+        # The matching customers' ids, when they are not too many, rather than a subquery: PostgreSQL then
+        # knows how many sales to expect. For ~1,000 customers of 100,000 it walks the newest sales testing
+        # each id against the list (2.5 ms a page), not probing each sale's customer for the name (19 ms);
+        # for a few customers it reads their sales by the customer index.
+        matching = customer_ids_matching(account, params["customer_q"])
+        ids = list(matching.values_list("id", flat=True)[:CUSTOMER_IDS_LISTED + 1])
+        sales = sales.filter(customer_id__in=ids if len(ids) <= CUSTOMER_IDS_LISTED else matching)
     if params.get("receipt"):
         sales = sales.filter(receipt_number=params["receipt"])
     return sales.order_by("-completed_at", "-id")
