@@ -159,30 +159,43 @@ class Bench:
 
     # ---- the cases ---------------------------------------------------------------------------
 
+    def follow(self, path: str, pages: int) -> str:
+        """Follow the list's link to the next page `pages` times, as a person would; the last cursor."""
+        cursor, walk = None, []
+        for _ in range(pages):
+            start = time.perf_counter()
+            response = self.client.get(path, {"after": cursor} if cursor else {})
+            walk.append((time.perf_counter() - start) * 1000)
+            cursor = unquote(re.search(r'[?;]after=([^"&]+)"', response.content.decode()).group(1))
+        print(f"  (walked {pages} pages: {statistics.median(walk):.1f} ms median per page)")
+        return cursor
+
+    @staticmethod
+    def depth(rows: int) -> int:
+        """Pages to follow: 199 (page 200, 10,000 rows deep), or as many as a smaller database has."""
+        return max(1, min(199, -(-rows // 50) - 1))
+
     def history(self) -> None:
         from django.db import connection
 
-        from retail.models import Customer
+        from retail.models import Customer, Sale
+        from retail.selectors.history import HISTORY_STATUSES
 
         print("Sales history")
         self.page("history", "history page 1", "/history/")
         self.page("history", "history page 1, status=on_account", "/history/", {"status": "on_account"})
-        # Follow "Older sales" 199 times, as a person would: page 200 is 10,000 sales deep.
-        cursor, walk = None, []
-        for _ in range(199):
-            start = time.perf_counter()
-            response = self.client.get("/history/", {"after": cursor} if cursor else {})
-            walk.append((time.perf_counter() - start) * 1000)
-            match = re.search(r'[?;]after=([^"&]+)"', response.content.decode())
-            cursor = unquote(match.group(1))
-        print(f"  (walked 199 pages: {statistics.median(walk):.1f} ms median per page)")
-        self.page("history", "history page 200 (10,000 sales deep, followed cursor)", "/history/", {"after": cursor})
+        sales = Sale.objects.filter(account=self.account, status__in=HISTORY_STATUSES).count()
+        pages = self.depth(sales)
+        cursor = self.follow("/history/", pages)
+        self.page("history", f"history page {pages + 1} ({pages * 50:,} sales deep, followed cursor)", "/history/",
+                  {"after": cursor})
+        deep = min(500_000, sales // 2)
         with connection.cursor() as db:
             db.execute("""SELECT completed_at, id FROM retail_sale WHERE account_id = %s
                           AND status IN ('completed', 'on_account', 'voided', 'returned')
-                          ORDER BY completed_at DESC, id DESC OFFSET 500000 LIMIT 1""", [self.account.pk])
+                          ORDER BY completed_at DESC, id DESC OFFSET %s LIMIT 1""", [self.account.pk, deep])
             moment, pk = db.fetchone()
-        self.page("history", "history page 10,001 (500,000 sales deep, built cursor)", "/history/",
+        self.page("history", f"history {deep:,} sales deep (built cursor)", "/history/",
                   {"after": f"{moment.isoformat()}_{pk}"})
         self.page("history", "history customer_q=dupont", "/history/", {"customer_q": "dupont"})
         rare = Customer.objects.filter(account=self.account, last_name="Dupont", sales__isnull=False) \
@@ -200,18 +213,12 @@ class Bench:
                   expect="Vidal")
         self.page("customers", "customers list q=léa dupont", "/customers/", {"q": "léa dupont"})
         self.page("customers", "customers list page 1 (no filter)", "/customers/")
-        # Follow "Next" 199 times, as a person would: page 200 is 10,000 customers deep.
-        cursor, walk = None, []
-        for _ in range(199):
-            start = time.perf_counter()
-            response = self.client.get("/customers/", {"after": cursor} if cursor else {})
-            walk.append((time.perf_counter() - start) * 1000)
-            cursor = unquote(re.search(r'[?;]after=([^"&]+)" rel="next"', response.content.decode()).group(1))
-        print(f"  (walked 199 pages: {statistics.median(walk):.1f} ms median per page)")
-        self.page("customers", "customers list page 200 (10,000 deep, followed cursor)", "/customers/",
-                  {"after": cursor})
-        # The last page, from a cursor built on the customer before it (the list's order: name, id).
         total = Customer.objects.filter(account=self.account).count()
+        pages = self.depth(total)
+        cursor = self.follow("/customers/", pages)
+        self.page("customers", f"customers list page {pages + 1} ({pages * 50:,} deep, followed cursor)",
+                  "/customers/", {"after": cursor})
+        # The last page, from a cursor built on the customer before it (the list's order: name, id).
         before_last = (Customer.objects.filter(account=self.account).order_by("last_name", "first_name", "id")
                        [total - 51])
         self.page("customers", f"customers list last page ({total - 50:,} deep, built cursor)", "/customers/",
@@ -219,6 +226,7 @@ class Bench:
 
     def sell(self) -> None:
         from accounts.models import Register
+        from retail.models import Product
         from retail.selectors.sell import open_session
         from retail.services.registers import register_open
 
@@ -236,10 +244,13 @@ class Bench:
                   expect="Chemise")
         self.page("sell", "sell product search by name q=écharpe (last in name order)", "/sell/search/",
                   {"q": "écharpe"}, htmx=True, expect="charpe")
-        self.page("sell", "sell product search by SKU q=SKU-004217", "/sell/search/", {"q": "SKU-004217"},
-                  htmx=True, expect="SKU-004217")
-        self.page("sell", "sell product search by barcode q=3760000004217", "/sell/search/",
-                  {"q": "3760000004217"}, htmx=True, expect="SKU-004217")
+        # Product 4,217 of 10,000 (or as far into a smaller catalogue).
+        number = max(1, round(Product.objects.filter(account=self.account).count() * 0.4217))
+        sku, barcode = f"SKU-{number:06d}", f"376{number:010d}"
+        self.page("sell", f"sell product search by SKU q={sku}", "/sell/search/", {"q": sku}, htmx=True,
+                  expect=sku)
+        self.page("sell", f"sell product search by barcode q={barcode}", "/sell/search/", {"q": barcode},
+                  htmx=True, expect=sku)
 
     def sale(self) -> None:
         from django.contrib.auth import get_user_model
