@@ -5,7 +5,7 @@ order), customer — so concurrent services never deadlock."""
 import datetime
 
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import F, OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -84,21 +84,28 @@ def _save_totals(sale: Sale, lines: list[SaleLine]) -> None:
 @transaction.atomic
 def sale_start(*, actor, account, register_id: int) -> Sale:
     """The sale in progress on a register, created empty if there is none. The register must be open."""
+    # The open session and, in the same query, its register, the register's cart if there is one and
+    # the shop's tax setting that a new cart takes.
     session = (RegisterSession.objects.select_related("register")
-               .filter(account=account, register_id=register_id, status=RegisterSession.Status.OPEN).first())
+               .filter(account=account, register_id=register_id, status=RegisterSession.Status.OPEN)
+               .annotate(cart_id=Subquery(Sale.objects.filter(register_id=OuterRef("register_id"),
+                                                              status=Sale.Status.OPEN).values("pk")[:1]),
+                         prices_include_tax=Subquery(ShopSettings.objects.filter(account=account)
+                                                     .values("prices_include_tax")[:1]))
+               .first())
     if session is None:
         Register.objects.get(account=account, pk=register_id)  # another shop's register is not found
         raise DomainError(_("Open the register before selling."))
     register = session.register
-    sale = Sale.objects.filter(account=account, register=register, status=Sale.Status.OPEN).first()
-    if sale is not None:
+    if session.cart_id is not None:
+        sale = Sale.objects.get(account=account, pk=session.cart_id)
         if sale.session_id != session.pk:
             sale.session = session
             sale.save(update_fields=["session"])
         return sale
-    prices_include_tax = ShopSettings.objects.get(account=account).prices_include_tax
     sale = Sale.objects.create(account=account, outlet_id=register.outlet_id, register=register, session=session,
-                               currency=account.currency, prices_include_tax=prices_include_tax, created_by=actor)
+                               currency=account.currency, prices_include_tax=session.prices_include_tax,
+                               created_by=actor)
     audit_record(account=account, actor=actor, action="sale.started", target=sale, after=_sale_after(sale))
     return sale
 
@@ -117,6 +124,8 @@ def _check_cart_editable(sale: Sale) -> None:
 
 @transaction.atomic
 def sale_add_product(*, actor, account, sale_id: int, product_id: int, quantity: int = 1) -> SaleLine:
+    """Add to the cart (to the product's line when it has one at the same price and no discount).
+    Returns the line; its `sale` is the sale with its new totals."""
     sale = _lock_sale(account, sale_id, Sale.Status.OPEN)
     _check_quantity(quantity)
     _check_cart_editable(sale)
@@ -195,7 +204,7 @@ def sale_add_payment(*, actor, account, sale_id: int, payment_type_id: int, amou
                      processor_payment_id: int | None = None) -> SalePayment:
     """Record money taken at the register. Cash may exceed what is due: the difference is change.
     A card payment is recorded only by the payments app, once the processor has taken the money
-    (`processor_payment_id` is our payments.Payment row)."""
+    (`processor_payment_id` is our payments.Payment row). The payment's `sale` has the new paid total."""
     sale = _lock_sale(account, sale_id, Sale.Status.OPEN)
     if not sale.lines.exists():
         raise DomainError(_("Add products before taking payment."))

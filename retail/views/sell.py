@@ -27,8 +27,12 @@ REGISTER_COOKIE_AGE = 365 * 24 * 3600
 SESSION_LAST_SALE = "sell_last_sale_id"
 
 
+def _chosen_register_id(request) -> str | None:
+    return request.get_signed_cookie(REGISTER_COOKIE, default=None, salt=f"register-{request.account.pk}") or None
+
+
 def chosen_register(request) -> Register | None:
-    register_id = request.get_signed_cookie(REGISTER_COOKIE, default=None, salt=f"register-{request.account.pk}")
+    register_id = _chosen_register_id(request)
     if not register_id:
         return None
     return Register.objects.filter(account=request.account, pk=register_id, is_active=True) \
@@ -39,14 +43,17 @@ def _current_sale(request, register) -> Sale:
     return sale_services.sale_start(actor=request.user, account=request.account, register_id=register.pk)
 
 
-def _sale_if_open(request, register) -> Sale | None:
-    """The register's sale in progress (created if needed), or None when the register is closed."""
-    sale = selectors.sale_in_progress(request.account, register)
-    if sale is None:
-        if selectors.open_session(request.account, register) is None:
-            return None
-        sale = _current_sale(request, register)
-    return sale
+def _register_and_sale(request) -> tuple[Register | None, Sale | None]:
+    """This browser's register and its sale in progress (created if needed): one query when the cart is
+    there; no sale when the register is closed, no register when none is chosen."""
+    register_id = _chosen_register_id(request)
+    sale = selectors.sale_in_progress(request.account, register_id) if register_id else None
+    if sale is not None:
+        return sale.register, sale
+    register = chosen_register(request)
+    if register is None or selectors.open_session(request.account, register) is None:
+        return register, None
+    return register, _current_sale(request, register)
 
 
 def _screen_context(request, register, sale, *, last_sale=None):
@@ -83,8 +90,7 @@ def _with_sale(view):
         for key, model in (("line_id", SaleLine), ("payment_id", SalePayment)):
             if key in kwargs and not model.objects.filter(pk=kwargs[key], sale__account=request.account).exists():
                 raise Http404
-        register = chosen_register(request)
-        sale = _sale_if_open(request, register) if register is not None else None
+        register, sale = _register_and_sale(request)
         if sale is None:
             if request.htmx:
                 response = HttpResponse(status=204)
@@ -101,11 +107,10 @@ def _with_sale(view):
 @require_GET
 @staff_view("sell")
 def sell(request):
-    register = chosen_register(request)
+    register, sale = _register_and_sale(request)
     if register is None:
         return render(request, "retail/sell/pick_register.html",
                       {"registers": selectors.registers_with_state(request.account)})
-    sale = _sale_if_open(request, register)
     if sale is None:
         return render(request, "retail/sell/open_register.html", {
             "register": register, "form": OpenRegisterForm(currency=request.account.currency),
@@ -180,12 +185,11 @@ def add_product(request, register, sale):
         raise Http404
     product = get_scoped_or_404(Product, request.account, pk=int(product_id))
     try:
-        sale_services.sale_add_product(actor=request.user, account=request.account, sale_id=sale.pk,
-                                       product_id=product.pk, quantity=quantity)
+        line = sale_services.sale_add_product(actor=request.user, account=request.account, sale_id=sale.pk,
+                                              product_id=product.pk, quantity=quantity)
     except DomainError as error:
         return _cart_response(request, register, sale, error=error.message, status=422)
-    sale.refresh_from_db()
-    return _cart_response(request, register, sale)
+    return _cart_response(request, register, line.sale)
 
 
 @require_POST
@@ -201,12 +205,11 @@ def scan(request, register, sale):
         return _cart_response(request, register, sale, status=422,
                               error=_("No product has the SKU or barcode “%(code)s”.") % {"code": code})
     try:
-        sale_services.sale_add_product(actor=request.user, account=request.account, sale_id=sale.pk,
-                                       product_id=product.pk)
+        line = sale_services.sale_add_product(actor=request.user, account=request.account, sale_id=sale.pk,
+                                              product_id=product.pk)
     except DomainError as error:
         return _cart_response(request, register, sale, error=error.message, status=422)
-    sale.refresh_from_db()
-    return _cart_response(request, register, sale)
+    return _cart_response(request, register, line.sale)
 
 
 @require_POST
@@ -299,13 +302,12 @@ def add_payment(request, register, sale):
         return _cart_response(request, register, sale, error=first, status=422)
     get_scoped_or_404(PaymentType, request.account, pk=form.cleaned_data["payment_type"])
     try:
-        sale_services.sale_add_payment(actor=request.user, account=request.account, sale_id=sale.pk,
-                                       payment_type_id=form.cleaned_data["payment_type"],
-                                       amount=form.cleaned_data["amount"])
+        payment = sale_services.sale_add_payment(actor=request.user, account=request.account, sale_id=sale.pk,
+                                                 payment_type_id=form.cleaned_data["payment_type"],
+                                                 amount=form.cleaned_data["amount"])
     except DomainError as error:
         return _cart_response(request, register, sale, error=error.message, status=422)
-    sale.refresh_from_db()
-    return _cart_response(request, register, sale)
+    return _cart_response(request, register, payment.sale)
 
 
 @require_POST
