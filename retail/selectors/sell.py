@@ -38,7 +38,10 @@ def product_search(account, outlet_id: int, query: str) -> list[dict]:
     products = list(
         scoped(Product, account).filter(is_active=True)
         .filter(Q(name__icontains=query) | Q(sku__icontains=query) | Q(barcode__icontains=query))
-        .select_related("tax_rate").order_by("name", "id")[:SEARCH_LIMIT]
+        # NULLS FIRST (names are never null: the same order): the trigram indexes find the matches and the
+        # few are sorted, rather than PostgreSQL walking the name index in the hope of meeting them early
+        # ("écharpe", last in name order among 10,000 products: 12 ms of SQL, now 1).
+        .select_related("tax_rate").order_by(F("name").asc(nulls_first=True), "id")[:SEARCH_LIMIT]
     )
     exact = query.lower()
     products.sort(key=lambda p: (p.sku.lower() != exact and p.barcode != query, p.name.lower()))
@@ -55,8 +58,9 @@ def customer_search(account, query: str) -> list[Customer]:
     for word in query.split()[:3]:
         condition &= (Q(first_name__icontains=word) | Q(last_name__icontains=word) | Q(company__icontains=word)
                       | Q(email__icontains=word) | Q(phone__icontains=word))
+    # NULLS FIRST: see product_search and customers.filtered_customers.
     return list(scoped(Customer, account).filter(condition).select_related("customer_type")
-                .order_by(F("last_name").asc(nulls_first=True), "first_name", "id")[:8])  # see filtered_customers
+                .order_by(F("last_name").asc(nulls_first=True), "first_name", "id")[:8])
 
 
 def cart(account, sale: Sale) -> dict:
