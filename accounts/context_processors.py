@@ -1,11 +1,13 @@
 from django.conf import settings
+from django.utils.functional import SimpleLazyObject
 
 from accounts.models import Membership
 from posbackoffice.navigation import menu_for
 
 
 def shell(request):
-    """What the base layout needs on every page: the menu, the account and its switcher."""
+    """What the base layout needs on every page: the menu, the account and its switcher. Lazy, so an
+    htmx partial, which shows neither, costs no query and no URL reversing for them."""
     if not getattr(request, "account", None):
         return {"debug_mail": settings.DEBUG}
     others = (
@@ -15,8 +17,8 @@ def shell(request):
         .order_by("account__name")
     )
     return {
-        "menu": menu_for(request),
+        "menu": SimpleLazyObject(lambda: menu_for(request)),
         "current_account": request.account,
-        "other_memberships": list(others),
+        "other_memberships": SimpleLazyObject(lambda: list(others)),
         "debug_mail": settings.DEBUG,
     }

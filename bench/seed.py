@@ -8,6 +8,8 @@ whole seed takes minutes. The database is dropped and created again on every run
 
     .venv/bin/python bench/seed.py            # pos_bench at postgres://postgres@127.0.0.1:5432
     .venv/bin/python bench/seed.py --sales 100000 --customers 10000   # a smaller one
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/pos_bench_small .venv/bin/python bench/seed.py --scale 0.01
+                                              # every table 100 times smaller, in another database
 """
 
 import argparse
@@ -336,7 +338,11 @@ def main() -> None:
     parser.add_argument("--sales", type=int, default=1_000_000, help="completed sales")
     parser.add_argument("--on-account", type=int, default=None, help="on-account sales (default: 5 %% of --sales)")
     parser.add_argument("--days", type=int, default=730, help="the sales spread over this many days before today")
+    parser.add_argument("--scale", type=float, default=1.0,
+                        help="multiplies the numbers of products, customers and sales (e.g. 0.01: 100 times smaller)")
     args = parser.parse_args()
+    for name in ("products", "customers", "sales"):
+        setattr(args, name, max(1, round(getattr(args, name) * args.scale)))
     on_account = args.on_account if args.on_account is not None else args.sales // 20
 
     url = os.environ.setdefault("DATABASE_URL", common.BENCH_DATABASE_URL)

@@ -6,6 +6,7 @@ amount. Both follow the active language: "0,50 €" and "1 234,56 €" in French
 """
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.utils.translation import get_language
@@ -109,12 +110,24 @@ def format_money(amount: int, currency: str, language: str | None = None) -> str
     return f"{sign}{symbol}{number}"
 
 
+def decimal_formatter(currency: str, point: str = ".") -> Callable[[int], str]:
+    """format_decimal for many amounts of one currency (a CSV export's column): the currency's exponent
+    is looked up once; `point` is the decimal separator ("," for a French spreadsheet)."""
+    exp = exponent(currency)
+    scale = 10**exp
+    pattern = f"%d{point.replace('%', '%%')}%0{exp}d" if exp else "%d%.0s"  # whole part, separator, fraction
+
+    def formatted(amount: int) -> str:
+        if amount < 0:
+            return "-" + pattern % divmod(-amount, scale)
+        return pattern % divmod(amount, scale)
+
+    return formatted
+
+
 def format_decimal(amount: int, currency: str) -> str:
     """Plain machine-readable decimal for CSV exports: "-1234.50" (dot, no grouping, no symbol)."""
-    exp = exponent(currency)
-    sign = "-" if amount < 0 else ""
-    whole, fraction = divmod(abs(amount), 10**exp)
-    return f"{sign}{whole}" + (f".{str(fraction).zfill(exp)}" if exp else "")
+    return decimal_formatter(currency)(amount)
 
 
 _STRIP = re.compile(r"[\s\u00a0\u202f'’]")

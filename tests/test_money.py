@@ -1,7 +1,15 @@
 import pytest
 from django.utils import translation
 
-from posbackoffice.money import CurrencyMismatch, InvalidAmount, Money, format_decimal, format_money, parse_money
+from posbackoffice.money import (
+    CurrencyMismatch,
+    InvalidAmount,
+    Money,
+    decimal_formatter,
+    format_decimal,
+    format_money,
+    parse_money,
+)
 
 NBSP, NNBSP = "\u00a0", "\u202f"
 
@@ -17,6 +25,16 @@ NBSP, NNBSP = "\u00a0", "\u202f"
 ])
 def test_format_money_follows_the_language(amount, currency, language, text):
     assert format_money(amount, currency, language) == text
+
+
+@pytest.mark.parametrize("amount,currency,text", [
+    (0, "EUR", "0.00"), (5, "EUR", "0.05"), (-5, "EUR", "-0.05"), (123456, "EUR", "1234.56"),
+    (-123456, "EUR", "-1234.56"), (1200, "JPY", "1200"), (-1200, "JPY", "-1200"), (1005, "KWD", "1.005"),
+])
+def test_plain_decimals_for_csv(amount, currency, text):
+    assert format_decimal(amount, currency) == text
+    assert decimal_formatter(currency)(amount) == text
+    assert decimal_formatter(currency, ",")(amount) == text.replace(".", ",")
 
 
 def test_format_uses_the_active_language():

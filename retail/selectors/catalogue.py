@@ -1,7 +1,7 @@
 """Products: the filtered list shared by the Products page and its CSV export, stock totals for
 the rows on screen, stock per outlet for one product, and the "products" export kind."""
 
-from django.db.models import IntegerField, OuterRef, Q, Subquery, Sum
+from django.db.models import F, IntegerField, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
@@ -42,7 +42,9 @@ def filtered_products(account, params: dict):
         products = products.filter(is_active=True)
     elif params.get("status") == STATUS_INACTIVE:
         products = products.filter(is_active=False)
-    return products.order_by("name", "id")
+    # When searching, NULLS FIRST (names are never null: the same order) has the trigram indexes find the
+    # matches, as in customers.filtered_customers, rather than a walk of the name index.
+    return products.order_by(F("name").asc(nulls_first=True if q else None), "id")
 
 
 def stock_totals(account, product_ids) -> dict[int, int]:

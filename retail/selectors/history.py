@@ -5,7 +5,10 @@ import datetime
 import zoneinfo
 from dataclasses import dataclass
 
-from django.db.models import Q
+from django.db import connection
+from django.db.models import BooleanField, F, Q, TextField, Value
+from django.db.models.expressions import RawSQL
+from django.db.models.functions import Coalesce, Concat
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 
@@ -16,6 +19,8 @@ from retail.models import Customer, Sale
 
 HISTORY_STATUSES = [Sale.Status.COMPLETED, Sale.Status.ON_ACCOUNT, Sale.Status.VOIDED, Sale.Status.RETURNED]
 PAGE_SIZE = 50
+# A customer search matching at most this many customers filters the sales on the list of their ids.
+CUSTOMER_IDS_LISTED = 2_000
 
 
 def _day_bounds(account, date_from, date_to):
@@ -43,10 +48,26 @@ def filtered_sales(account, params: dict):
     if params.get("customer"):
         sales = sales.filter(customer_id=params["customer"])
     if params.get("customer_q"):
-        sales = sales.filter(customer_id__in=customer_ids_matching(account, params["customer_q"]))
+        # The matching customers' ids, when they are not too many, rather than a subquery: PostgreSQL then
+        # knows how many sales to expect. For ~1,000 customers of 100,000 it walks the newest sales testing
+        # each id against the list (2.5 ms a page), not probing each sale's customer for the name (19 ms);
+        # for a few customers it reads their sales by the customer index.
+        matching = customer_ids_matching(account, params["customer_q"])
+        ids = list(matching.values_list("id", flat=True)[:CUSTOMER_IDS_LISTED + 1])
+        sales = sales.filter(_customer_among(ids) if len(ids) <= CUSTOMER_IDS_LISTED else Q(customer_id__in=matching))
     if params.get("receipt"):
         sales = sales.filter(receipt_number=params["receipt"])
     return sales.order_by("-completed_at", "-id")
+
+
+def _customer_among(ids: list[int]):
+    """The sale's customer is one of `ids`. On PostgreSQL, one array parameter (= ANY): a thousand ids
+    cost half the time to plan and run that a thousand parameters do, and none to build one by one."""
+    if connection.vendor != "postgresql":
+        return Q(customer_id__in=ids)
+    column = f"{connection.ops.quote_name(Sale._meta.db_table)}.{connection.ops.quote_name('customer_id')}"
+    return RawSQL(f"{column} = ANY(%s::bigint[])", ["{" + ",".join(str(int(pk)) for pk in ids) + "}"],
+                  output_field=BooleanField())
 
 
 @dataclass
@@ -146,17 +167,33 @@ def _export_params(params: dict) -> dict:
 
 def _sales_rows(account, params):
     currency = account.currency
-    statuses = dict(Sale.Status.choices)
+    statuses = {value: str(label) for value, label in Sale.Status.choices}  # in the export's language
     rows = (filtered_sales(account, _export_params(params))
             .values_list("receipt_number", "completed_at", "status", "outlet__name", "register__name",
                          "customer__first_name", "customer__last_name", "customer__company", "total", "tax_total",
                          "paid_total", "returned_total")
             .iterator(chunk_size=exports.CHUNK))
     for receipt, completed_at, status, outlet, register, first, last, company, total, tax, paid, returned in rows:
-        customer = f"{first} {last}".strip() or company or ""
-        yield (receipt, completed_at, str(statuses[status]), outlet, register, customer,
+        customer = f"{first or ''} {last or ''}".strip() or company or ""  # all None: a sale without customer
+        yield (receipt, completed_at, statuses[status], outlet, register, customer,
                exports.Amount(total, currency), exports.Amount(tax, currency), exports.Amount(paid, currency),
                exports.Amount(returned, currency), exports.Amount(total - returned - paid, currency))
+
+
+def _sales_sql_rows(account, params, cells: exports.SqlCells):
+    """_sales_rows as SQL cells, for PostgreSQL's COPY (the same file, a test compares them)."""
+    currency = account.currency
+    customer = Coalesce(
+        cells.stripped(Concat(Coalesce("customer__first_name", Value("")), Value(" "),
+                              Coalesce("customer__last_name", Value("")), output_field=TextField())),
+        cells.text("customer__company"), output_field=TextField())
+    return (filtered_sales(account, _export_params(params))
+            .values_list("receipt_number", cells.local_time("completed_at"),
+                         cells.label("status", {value: str(label) for value, label in Sale.Status.choices}),
+                         cells.text("outlet__name"), cells.text("register__name"), customer,
+                         cells.amount("total", currency), cells.amount("tax_total", currency),
+                         cells.amount("paid_total", currency), cells.amount("returned_total", currency),
+                         cells.amount(F("total") - F("returned_total") - F("paid_total"), currency)))
 
 
 exports.register(exports.ExportKind(
@@ -168,4 +205,5 @@ exports.register(exports.ExportKind(
                                       _("Balance due"))],
     count=lambda account, params: filtered_sales(account, _export_params(params)).count(),
     rows=_sales_rows,
+    sql_rows=_sales_sql_rows,
 ))

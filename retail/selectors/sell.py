@@ -21,6 +21,15 @@ def open_session(account, register) -> RegisterSession | None:
     return scoped(RegisterSession, account).filter(register=register, status=RegisterSession.Status.OPEN).first()
 
 
+def sale_in_progress(account, register_id) -> Sale | None:
+    """The cart of an active register (with the register and its outlet) when the register is open and the
+    cart belongs to its open session, in one query; otherwise None, and `sales.sale_start` finds, moves or
+    creates it."""
+    return (scoped(Sale, account).select_related("register__outlet")
+            .filter(register_id=register_id, register__is_active=True, status=Sale.Status.OPEN,
+                    session__status=RegisterSession.Status.OPEN).first())
+
+
 def product_search(account, outlet_id: int, query: str) -> list[dict]:
     """Active products whose name, SKU or barcode contains the query; exact codes first."""
     query = query.strip()
@@ -29,7 +38,10 @@ def product_search(account, outlet_id: int, query: str) -> list[dict]:
     products = list(
         scoped(Product, account).filter(is_active=True)
         .filter(Q(name__icontains=query) | Q(sku__icontains=query) | Q(barcode__icontains=query))
-        .select_related("tax_rate").order_by("name", "id")[:SEARCH_LIMIT]
+        # NULLS FIRST (names are never null: the same order): the trigram indexes find the matches and the
+        # few are sorted, rather than PostgreSQL walking the name index in the hope of meeting them early
+        # ("écharpe", last in name order among 10,000 products: 12 ms of SQL, now 1).
+        .select_related("tax_rate").order_by(F("name").asc(nulls_first=True), "id")[:SEARCH_LIMIT]
     )
     exact = query.lower()
     products.sort(key=lambda p: (p.sku.lower() != exact and p.barcode != query, p.name.lower()))
@@ -46,21 +58,24 @@ def customer_search(account, query: str) -> list[Customer]:
     for word in query.split()[:3]:
         condition &= (Q(first_name__icontains=word) | Q(last_name__icontains=word) | Q(company__icontains=word)
                       | Q(email__icontains=word) | Q(phone__icontains=word))
+    # NULLS FIRST: see product_search and customers.filtered_customers.
     return list(scoped(Customer, account).filter(condition).select_related("customer_type")
-                .order_by(F("last_name").asc(nulls_first=True), "first_name", "id")[:8])  # see filtered_customers
+                .order_by(F("last_name").asc(nulls_first=True), "first_name", "id")[:8])
 
 
 def cart(account, sale: Sale) -> dict:
     lines = list(sale.lines.all())
-    payments = list(sale.payments.select_related("payment_type"))
+    # Payments of a cart are all positive (refunds come after completion): none paid, none to read.
+    payments = list(sale.payments.select_related("payment_type")) if sale.paid_total else []
     last_cash = next((p for p in reversed(payments) if p.tendered), None)
     return {
         "sale": sale,
         "lines": lines,
         "payments": payments,
         "change_due": last_cash.change_given if last_cash else 0,
-        "payment_types": list(scoped(PaymentType, account).filter(is_active=True).exclude(
-            kind__in=[PaymentType.Kind.ON_ACCOUNT, PaymentType.Kind.CARD])),
+        # A query the template runs only when it shows the payment buttons (something left to pay).
+        "payment_types": scoped(PaymentType, account).filter(is_active=True).exclude(
+            kind__in=[PaymentType.Kind.ON_ACCOUNT, PaymentType.Kind.CARD]),
     }
 
 

@@ -1,4 +1,4 @@
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -63,8 +63,8 @@ def product_update(*, actor, account, product_id: int, sku: str, name: str, pric
 
 
 def lock_stock_levels(account, outlet_id: int, product_ids) -> dict[int, StockLevel]:
-    """Stock rows of these products at the outlet, created if missing, locked in primary-key order
-    (every service locks them in that order, so two sales never deadlock)."""
+    """Stock rows of these products at the outlet, created if missing, locked in product order
+    (the order apply_stock_moves locks them in, so a stock take and a sale never deadlock)."""
     product_ids = sorted(set(product_ids))
     if not product_ids:
         return {}
@@ -73,28 +73,46 @@ def lock_stock_levels(account, outlet_id: int, product_ids) -> dict[int, StockLe
         ignore_conflicts=True,
     )
     rows = (StockLevel.objects.select_for_update()
-            .filter(account=account, outlet_id=outlet_id, product_id__in=product_ids).order_by("pk"))
+            .filter(account=account, outlet_id=outlet_id, product_id__in=product_ids).order_by("product_id"))
     return {row.product_id: row for row in rows}
+
+
+def _move_stock_levels(account, outlet_id: int, deltas: dict[int, int]) -> set[int]:
+    """Add each delta to the product's stock at the outlet, in one statement (PostgreSQL and SQLite):
+    only inventory-tracked products of the account move; a missing stock row starts from zero. Rows
+    are written, hence locked, in product order. Returns the products that moved."""
+    quote = connection.ops.quote_name
+    level, product = quote(StockLevel._meta.db_table), quote(Product._meta.db_table)
+    values = ", ".join(["(%s, %s)"] * len(deltas))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH moves (product_id, delta) AS (VALUES {values}) "
+            f"INSERT INTO {level} (account_id, product_id, outlet_id, quantity) "
+            f"SELECT %s, p.id, %s, moves.delta FROM moves JOIN {product} p ON p.id = moves.product_id "
+            "WHERE p.account_id = %s AND p.track_inventory ORDER BY p.id "
+            f"ON CONFLICT (product_id, outlet_id) DO UPDATE SET quantity = {level}.quantity + excluded.quantity "
+            "RETURNING product_id",
+            [value for pid in sorted(deltas) for value in (pid, deltas[pid])] + [account.pk, outlet_id, account.pk],
+        )
+        return {row[0] for row in cursor.fetchall()}
 
 
 def apply_stock_moves(*, account, outlet_id: int, moves: list[tuple[int, int]], reason: str, sale=None,
                       actor=None, at=None) -> None:
     """Move stock for (product_id, delta) pairs of inventory-tracked products, with a StockMove each.
-    Runs inside the caller's transaction."""
-    tracked = set(Product.objects.filter(account=account, pk__in={pid for pid, _ in moves}, track_inventory=True)
-                  .values_list("pk", flat=True))
-    moves = [(pid, delta) for pid, delta in moves if pid in tracked and delta]
-    if not moves:
-        return
-    levels = lock_stock_levels(account, outlet_id, [pid for pid, _ in moves])
+    Runs inside the caller's transaction; two statements whatever the number of products."""
+    deltas: dict[int, int] = {}
     for pid, delta in moves:
-        levels[pid].quantity += delta
-    StockLevel.objects.bulk_update(levels.values(), ["quantity"])
+        if delta:
+            deltas[pid] = deltas.get(pid, 0) + delta
+    if not deltas:
+        return
+    tracked = _move_stock_levels(account, outlet_id, deltas)
     at = at or timezone.now()
     StockMove.objects.bulk_create(
         StockMove(account=account, product_id=pid, outlet_id=outlet_id, delta=delta, reason=reason, sale=sale,
                   actor=actor if actor and actor.pk else None, created_at=at)
-        for pid, delta in moves
+        for pid, delta in moves if pid in tracked and delta
     )
 
 

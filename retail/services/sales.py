@@ -1,11 +1,11 @@
 """The life of a sale: the cart on a register (open), parked, completed or left on account, then
-voided, returned or paid later. Lock order everywhere: sale, receipt sequence, stock rows (pk
+voided, returned or paid later. Lock order everywhere: sale, receipt sequence, stock rows (product
 order), customer — so concurrent services never deadlock."""
 
 import datetime
 
-from django.db import transaction
-from django.db.models import F, Max
+from django.db import connection, transaction
+from django.db.models import F, OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -54,13 +54,24 @@ def _open_session(register) -> RegisterSession | None:
     return RegisterSession.objects.filter(register=register, status=RegisterSession.Status.OPEN).first()
 
 
-def _recalculate(sale: Sale) -> None:
-    lines = list(sale.lines.all())
-    for line in lines:
-        amounts = line_amounts(quantity=line.quantity, unit_price=line.unit_price, discount=line.discount,
-                               rate_bp=line.tax_rate_bp, prices_include_tax=sale.prices_include_tax)
-        line.discount, line.tax_amount, line.line_total = amounts.discount, amounts.tax, amounts.total
-    SaleLine.objects.bulk_update(lines, ["discount", "tax_amount", "line_total"])
+def _priced(sale: Sale, line: SaleLine) -> SaleLine:
+    """Set the line's discount, tax and total from its quantity, price and rate (retail.pricing)."""
+    amounts = line_amounts(quantity=line.quantity, unit_price=line.unit_price, discount=line.discount,
+                           rate_bp=line.tax_rate_bp, prices_include_tax=sale.prices_include_tax)
+    line.discount, line.tax_amount, line.line_total = amounts.discount, amounts.tax, amounts.total
+    return line
+
+
+def _line_of(lines: list[SaleLine], line_id: int) -> SaleLine:
+    line = next((line for line in lines if line.pk == line_id), None)
+    if line is None:
+        raise SaleLine.DoesNotExist("This line is not part of the sale.")
+    return line
+
+
+def _save_totals(sale: Sale, lines: list[SaleLine]) -> None:
+    """The sale's totals as the sum of its lines (the cart as it now is). Only a changed line is priced
+    and saved again: the others' amounts depend on nothing but themselves and the sale."""
     sale.discount_total = sum(line.discount for line in lines)
     sale.tax_total = sum(line.tax_amount for line in lines)
     sale.total = sum(line.line_total for line in lines)
@@ -74,20 +85,28 @@ def _recalculate(sale: Sale) -> None:
 def sale_start(*, actor, account, register_id: int, now=None) -> Sale:
     """The sale in progress on a register, created empty if there is none. The register must be open."""
     now = now or timezone.now()
-    register = Register.objects.select_related("outlet").get(account=account, pk=register_id)
-    session = _open_session(register)
+    # The open session and, in the same query, its register, the register's cart if there is one and
+    # the shop's tax setting that a new cart takes.
+    session = (RegisterSession.objects.select_related("register")
+               .filter(account=account, register_id=register_id, status=RegisterSession.Status.OPEN)
+               .annotate(cart_id=Subquery(Sale.objects.filter(register_id=OuterRef("register_id"),
+                                                              status=Sale.Status.OPEN).values("pk")[:1]),
+                         prices_include_tax=Subquery(ShopSettings.objects.filter(account=account)
+                                                     .values("prices_include_tax")[:1]))
+               .first())
     if session is None:
+        Register.objects.get(account=account, pk=register_id)  # another shop's register is not found
         raise DomainError(_("Open the register before selling."))
-    sale = Sale.objects.filter(account=account, register=register, status=Sale.Status.OPEN).first()
-    if sale is not None:
+    register = session.register
+    if session.cart_id is not None:
+        sale = Sale.objects.get(account=account, pk=session.cart_id)
         if sale.session_id != session.pk:
             sale.session = session
             sale.save(update_fields=["session"])
         return sale
-    prices_include_tax = ShopSettings.objects.get(account=account).prices_include_tax
-    sale = Sale.objects.create(account=account, outlet=register.outlet, register=register, session=session,
-                               currency=account.currency, prices_include_tax=prices_include_tax, created_by=actor,
-                               created_at=now)
+    sale = Sale.objects.create(account=account, outlet_id=register.outlet_id, register=register, session=session,
+                               currency=account.currency, prices_include_tax=session.prices_include_tax,
+                               created_by=actor, created_at=now)
     audit_record(account=account, actor=actor, action="sale.started", target=sale, after=_sale_after(sale), at=now)
     return sale
 
@@ -106,6 +125,8 @@ def _check_cart_editable(sale: Sale) -> None:
 
 @transaction.atomic
 def sale_add_product(*, actor, account, sale_id: int, product_id: int, quantity: int = 1, now=None) -> SaleLine:
+    """Add to the cart (to the product's line when it has one at the same price and no discount).
+    Returns the line; its `sale` is the sale with its new totals."""
     sale = _lock_sale(account, sale_id, Sale.Status.OPEN)
     _check_quantity(quantity)
     _check_cart_editable(sale)
@@ -113,17 +134,23 @@ def sale_add_product(*, actor, account, sale_id: int, product_id: int, quantity:
         product = Product.objects.select_related("tax_rate").get(account=account, pk=product_id, is_active=True)
     except Product.DoesNotExist:
         raise DomainError(_("This product does not exist or is no longer sold.")) from None
-    line = sale.lines.filter(product=product, discount=0, unit_price=product.price).first()
+    # The cart's lines, read once: the line to add to (same product and price, no discount), the next
+    # position and the new totals all come from them.
+    lines = list(sale.lines.all())
+    line = next((line for line in lines if line.product_id == product.pk and line.discount == 0
+                 and line.unit_price == product.price), None)
     if line is not None:
         _check_quantity(line.quantity + quantity)
         line.quantity += quantity
-        line.save(update_fields=["quantity"])
+        _priced(sale, line).save(update_fields=["quantity", "discount", "tax_amount", "line_total"])
     else:
-        position = (sale.lines.aggregate(top=Max("position"))["top"] or 0) + 1
-        line = SaleLine.objects.create(account=account, sale=sale, product=product, name=product.name,
-                                       sku=product.sku, quantity=quantity, unit_price=product.price,
-                                       tax_rate_bp=product.tax_rate.rate_bp, position=position)
-    _recalculate(sale)
+        position = max((line.position for line in lines), default=0) + 1
+        line = _priced(sale, SaleLine(account=account, sale=sale, product=product, name=product.name, sku=product.sku,
+                                      quantity=quantity, unit_price=product.price,
+                                      tax_rate_bp=product.tax_rate.rate_bp, position=position))
+        line.save(force_insert=True)
+        lines.append(line)
+    _save_totals(sale, lines)
     audit_record(account=account, actor=actor, action="sale.line_added", target=sale,
                  after={"product": product.pk, "quantity": line.quantity}, at=now)
     return line
@@ -135,15 +162,16 @@ def sale_update_line(*, actor, account, sale_id: int, line_id: int, quantity: in
     sale = _lock_sale(account, sale_id, Sale.Status.OPEN)
     _check_quantity(quantity)
     _check_cart_editable(sale)
-    line = sale.lines.get(pk=line_id)
+    lines = list(sale.lines.all())
+    line = _line_of(lines, line_id)
     if discount < 0:
         raise DomainError(_("A discount cannot be negative."))
     if discount > quantity * line.unit_price:
         raise DomainError(_("The discount cannot be more than the line’s amount."))
     before = {"quantity": line.quantity, "discount": line.discount}
     line.quantity, line.discount = quantity, discount
-    line.save(update_fields=["quantity", "discount"])
-    _recalculate(sale)
+    _priced(sale, line).save(update_fields=["quantity", "discount", "tax_amount", "line_total"])
+    _save_totals(sale, lines)
     audit_record(account=account, actor=actor, action="sale.line_changed", target=sale, before=before,
                  after={"line": line.pk, "quantity": quantity, "discount": discount}, at=now)
     return line
@@ -153,10 +181,11 @@ def sale_update_line(*, actor, account, sale_id: int, line_id: int, quantity: in
 def sale_remove_line(*, actor, account, sale_id: int, line_id: int) -> None:
     sale = _lock_sale(account, sale_id, Sale.Status.OPEN)
     _check_cart_editable(sale)
-    line = sale.lines.get(pk=line_id)
+    lines = list(sale.lines.all())
+    line = _line_of(lines, line_id)
     before = {"product": line.product_id, "quantity": line.quantity}
     line.delete()
-    _recalculate(sale)
+    _save_totals(sale, [other for other in lines if other is not line])
     audit_record(account=account, actor=actor, action="sale.line_removed", target=sale, before=before)
 
 
@@ -185,7 +214,7 @@ def sale_add_payment(*, actor, account, sale_id: int, payment_type_id: int, amou
                      processor_payment_id: int | None = None, now=None) -> SalePayment:
     """Record money taken at the register. Cash may exceed what is due: the difference is change.
     A card payment is recorded only by the payments app, once the processor has taken the money
-    (`processor_payment_id` is our payments.Payment row)."""
+    (`processor_payment_id` is our payments.Payment row). The payment's `sale` has the new paid total."""
     now = now or timezone.now()
     sale = _lock_sale(account, sale_id, Sale.Status.OPEN)
     if not sale.lines.exists():
@@ -210,7 +239,7 @@ def sale_add_payment(*, actor, account, sale_id: int, payment_type_id: int, amou
                               % {"due": format_money(due, sale.currency)})
         tendered, amount = amount, due
     payment = SalePayment.objects.create(account=account, sale=sale, payment_type=payment_type,
-                                         session=sale.session, amount=amount, tendered=tendered, created_by=actor,
+                                         session_id=sale.session_id, amount=amount, tendered=tendered, created_by=actor,
                                          processor_payment_id=processor_payment_id, created_at=now)
     sale.paid_total += amount
     sale.save(update_fields=["paid_total"])
@@ -236,13 +265,15 @@ def sale_remove_payment(*, actor, account, sale_id: int, payment_id: int) -> Non
 # ---- completing ----------------------------------------------------------------------------------
 
 def _next_receipt_number(account, outlet_id: int) -> int:
-    ReceiptSequence.objects.bulk_create([ReceiptSequence(account=account, outlet_id=outlet_id)],
-                                        ignore_conflicts=True)
-    sequence = ReceiptSequence.objects.select_for_update().get(outlet_id=outlet_id)
-    number = sequence.next_number
-    sequence.next_number = number + 1
-    sequence.save(update_fields=["next_number"])
-    return number
+    """The outlet's next receipt number, in one statement: the sequence row (made by the outlet's first
+    sale) moves on by one and stays locked until the sale's transaction ends, so a second cashier's
+    sale waits and takes the following number — numbers follow each other and never repeat."""
+    table = connection.ops.quote_name(ReceiptSequence._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"INSERT INTO {table} (account_id, outlet_id, next_number) VALUES (%s, %s, 2) "
+                       f"ON CONFLICT (outlet_id) DO UPDATE SET next_number = {table}.next_number + 1 "
+                       "RETURNING next_number - 1", [account.pk, outlet_id])
+        return cursor.fetchone()[0]
 
 
 @transaction.atomic
@@ -251,7 +282,7 @@ def sale_complete(*, actor, account, sale_id: int, on_account: bool = False, rec
     """Finish the sale in one transaction: receipt number, stock moves, and — with on_account — the
     unpaid remainder added to the customer's balance."""
     sale = _lock_sale(account, sale_id, Sale.Status.OPEN)
-    lines = list(sale.lines.all())
+    lines = list(sale.lines.values_list("product_id", "quantity"))
     if not lines:
         raise DomainError(_("The sale is empty."))
     receipt_email = clean_single_email(receipt_email)
@@ -267,7 +298,7 @@ def sale_complete(*, actor, account, sale_id: int, on_account: bool = False, rec
     now = now or timezone.now()
     sale.receipt_number = _next_receipt_number(account, sale.outlet_id)
     apply_stock_moves(account=account, outlet_id=sale.outlet_id, reason=StockMove.Reason.SALE, sale=sale,
-                      actor=actor, at=now, moves=[(line.product_id, -line.quantity) for line in lines])
+                      actor=actor, at=now, moves=[(product_id, -quantity) for product_id, quantity in lines])
     if on_account:
         customer = Customer.objects.select_for_update().get(pk=sale.customer_id)
         customer.balance += due

@@ -2,7 +2,6 @@
 customer types (groups) under Setup."""
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils.cache import patch_vary_headers
@@ -24,10 +23,11 @@ def customers(request):
     account = request.account
     form = CustomerFilterForm(request.GET, customer_types=selectors.customer_types(account))
     valid = form.is_valid()
-    customer_list = selectors.filtered_customers(account, form.params()).select_related("customer_type")
-    page = Paginator(customer_list, selectors.PAGE_SIZE).get_page(request.GET.get("page"))
+    page = selectors.customer_page(account, form.params(), after=request.GET.get("after"),
+                                   before=request.GET.get("before"))
     query = request.GET.copy()
-    query.pop("page", None)
+    for cursor in ("after", "before"):
+        query.pop(cursor, None)
     context = {"form": form, "page": page, "query": query.urlencode(), "currency": account.currency}
     status = 200 if valid else 400
     # htmx asks for the results only; a history restore (htmx cache miss) needs the whole page.

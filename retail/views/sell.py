@@ -26,8 +26,12 @@ REGISTER_COOKIE_AGE = 365 * 24 * 3600
 SESSION_LAST_SALE = "sell_last_sale_id"
 
 
+def _chosen_register_id(request) -> str | None:
+    return request.get_signed_cookie(REGISTER_COOKIE, default=None, salt=f"register-{request.account.pk}") or None
+
+
 def chosen_register(request) -> Register | None:
-    register_id = request.get_signed_cookie(REGISTER_COOKIE, default=None, salt=f"register-{request.account.pk}")
+    register_id = _chosen_register_id(request)
     if not register_id:
         return None
     return Register.objects.filter(account=request.account, pk=register_id, is_active=True) \
@@ -38,27 +42,42 @@ def _current_sale(request, register) -> Sale:
     return sale_services.sale_start(actor=request.user, account=request.account, register_id=register.pk)
 
 
-def _screen_context(request, register, sale, **extra):
+def _register_and_sale(request) -> tuple[Register | None, Sale | None]:
+    """This browser's register and its sale in progress (created if needed): one query when the cart is
+    there; no sale when the register is closed, no register when none is chosen."""
+    register_id = _chosen_register_id(request)
+    sale = selectors.sale_in_progress(request.account, register_id) if register_id else None
+    if sale is not None:
+        return sale.register, sale
+    register = chosen_register(request)
+    if register is None or selectors.open_session(request.account, register) is None:
+        return register, None
+    return register, _current_sale(request, register)
+
+
+def _screen_context(request, register, sale, *, last_sale=None):
     context = selectors.cart(request.account, sale)
     last_sale_id = request.session.get(SESSION_LAST_SALE)
+    if last_sale is None and last_sale_id and not context["lines"]:  # shown over an empty cart only
+        last_sale = Sale.objects.filter(account=request.account, pk=last_sale_id).first()
     context.update(
         register=register,
         currency=request.account.currency,
-        last_sale=Sale.objects.filter(account=request.account, pk=last_sale_id).first() if last_sale_id else None,
-        parked_count=selectors.parked_sales(request.account, register.outlet_id).count(),
+        last_sale=last_sale,
+        # Counted when the template shows it: in the page's header, not in the cart partial.
+        parked_count=selectors.parked_sales(request.account, register.outlet_id).count,
         can_put_on_account=True,
         other_payments=sell_actions.grouped(request.permissions),
         cart_notices=sell_actions.notices(request, sale),
         can_create_customer=has_permission(request, "manage_customers"),
-        **extra,
     )
     return context
 
 
-def _cart_response(request, register, sale, *, error=None, status=200):
+def _cart_response(request, register, sale, *, error=None, status=200, last_sale=None):
     if error:
         messages.error(request, error)
-    context = _screen_context(request, register, sale)
+    context = _screen_context(request, register, sale, last_sale=last_sale)
     if request.htmx:
         return render(request, "retail/sell/screen.html#cart", context, status=status)
     return redirect("retail:sell")
@@ -71,14 +90,13 @@ def _with_sale(view):
         for key, model in (("line_id", SaleLine), ("payment_id", SalePayment)):
             if key in kwargs and not model.objects.filter(pk=kwargs[key], sale__account=request.account).exists():
                 raise Http404
-        register = chosen_register(request)
-        if register is None or selectors.open_session(request.account, register) is None:
+        register, sale = _register_and_sale(request)
+        if sale is None:
             if request.htmx:
                 response = HttpResponse(status=204)
                 response["HX-Redirect"] = reverse("retail:sell")
                 return response
             return redirect("retail:sell")
-        sale = _current_sale(request, register)
         return view(request, register, sale, *args, **kwargs)
 
     wrapper.__name__ = view.__name__
@@ -89,15 +107,14 @@ def _with_sale(view):
 @require_GET
 @staff_view("sell")
 def sell(request):
-    register = chosen_register(request)
+    register, sale = _register_and_sale(request)
     if register is None:
         return render(request, "retail/sell/pick_register.html",
                       {"registers": selectors.registers_with_state(request.account)})
-    if selectors.open_session(request.account, register) is None:
+    if sale is None:
         return render(request, "retail/sell/open_register.html", {
             "register": register, "form": OpenRegisterForm(currency=request.account.currency),
         })
-    sale = _current_sale(request, register)
     return render(request, "retail/sell/screen.html", _screen_context(request, register, sale))
 
 
@@ -168,12 +185,11 @@ def add_product(request, register, sale):
         raise Http404
     product = get_scoped_or_404(Product, request.account, pk=int(product_id))
     try:
-        sale_services.sale_add_product(actor=request.user, account=request.account, sale_id=sale.pk,
-                                       product_id=product.pk, quantity=quantity)
+        line = sale_services.sale_add_product(actor=request.user, account=request.account, sale_id=sale.pk,
+                                              product_id=product.pk, quantity=quantity)
     except DomainError as error:
         return _cart_response(request, register, sale, error=error.message, status=422)
-    sale.refresh_from_db()
-    return _cart_response(request, register, sale)
+    return _cart_response(request, register, line.sale)
 
 
 @require_POST
@@ -189,12 +205,11 @@ def scan(request, register, sale):
         return _cart_response(request, register, sale, status=422,
                               error=_("No product has the SKU or barcode “%(code)s”.") % {"code": code})
     try:
-        sale_services.sale_add_product(actor=request.user, account=request.account, sale_id=sale.pk,
-                                       product_id=product.pk)
+        line = sale_services.sale_add_product(actor=request.user, account=request.account, sale_id=sale.pk,
+                                              product_id=product.pk)
     except DomainError as error:
         return _cart_response(request, register, sale, error=error.message, status=422)
-    sale.refresh_from_db()
-    return _cart_response(request, register, sale)
+    return _cart_response(request, register, line.sale)
 
 
 @require_POST
@@ -284,13 +299,12 @@ def add_payment(request, register, sale):
         return _cart_response(request, register, sale, error=first, status=422)
     get_scoped_or_404(PaymentType, request.account, pk=form.cleaned_data["payment_type"])
     try:
-        sale_services.sale_add_payment(actor=request.user, account=request.account, sale_id=sale.pk,
-                                       payment_type_id=form.cleaned_data["payment_type"],
-                                       amount=form.cleaned_data["amount"])
+        payment = sale_services.sale_add_payment(actor=request.user, account=request.account, sale_id=sale.pk,
+                                                 payment_type_id=form.cleaned_data["payment_type"],
+                                                 amount=form.cleaned_data["amount"])
     except DomainError as error:
         return _cart_response(request, register, sale, error=error.message, status=422)
-    sale.refresh_from_db()
-    return _cart_response(request, register, sale)
+    return _cart_response(request, register, payment.sale)
 
 
 @require_POST
@@ -319,8 +333,7 @@ def complete(request, register, sale):
     except DomainError as error:
         return _cart_response(request, register, sale, error=error.message, status=422)
     request.session[SESSION_LAST_SALE] = completed.pk
-    new_sale = _current_sale(request, register)
-    return _cart_response(request, register, new_sale)
+    return _cart_response(request, register, _current_sale(request, register), last_sale=completed)
 
 
 @require_POST

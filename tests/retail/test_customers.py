@@ -1,7 +1,9 @@
-"""Customers pages: the list (search over several words, filters, pagination, live search, export),
+"""Customers pages: the list (search over several words, filters, keyset pages, live search, export),
 the profile with balances and latest sales, the customer form (one e-mail address only), customer
 types under Setup, tenancy and permissions."""
 
+import html
+import re
 
 import pytest
 from django.template import engines
@@ -40,7 +42,13 @@ def french_staff(client, account):
 
 
 def names_on(response) -> list[str]:
-    return [str(customer) for customer in response.context["page"]]
+    return [str(customer) for customer in response.context["page"].customers]
+
+
+def link(response, rel: str) -> str | None:
+    """The query of the page's "Previous" (rel="prev") or "Next" (rel="next") link, as a browser follows it."""
+    found = re.search(rf'<a href="\?([^"]*)" rel="{rel}">', response.content.decode())
+    return html.unescape(found.group(1)) if found else None
 
 
 def customer_form(**fields) -> dict:
@@ -95,16 +103,51 @@ def test_filters_customer_type_and_balance(staff, account):
     assert names_on(staff.get(url, {"has_balance": "on"})) == ["A Owes"]
 
 
-def test_list_is_paginated_and_only_this_accounts(staff, account, other_account):
-    for n in range(51):
-        CustomerFactory(account=account, first_name="Client", last_name=f"N{n:02d}")
+def test_list_pages_follow_next_and_previous_links_and_only_this_accounts(staff, account, other_account):
+    # 120 customers, many sharing a name (the id keeps them apart in the list's order).
+    for n in range(120):
+        CustomerFactory(account=account, first_name=["Léa", "Paul"][n % 2], last_name=f"N{n % 7}")
     CustomerFactory(account=other_account, first_name="Client", last_name="Elsewhere")
+    in_order = list(Customer.objects.filter(account=account).order_by("last_name", "first_name", "id"))
+    url = reverse("retail:customers")
 
-    first = staff.get(reverse("retail:customers"))
-    second = staff.get(reverse("retail:customers"), {"page": 2})
+    pages = [staff.get(url)]
+    while (query := link(pages[-1], "next")) is not None:
+        pages.append(staff.get(f"{url}?{query}"))
 
-    assert len(first.context["page"]) == 50 and names_on(second) == ["Client N50"]
-    assert "Elsewhere" not in first.content.decode() + second.content.decode()
+    assert [len(page.context["page"].customers) for page in pages] == [50, 50, 20]
+    assert [c for page in pages for c in page.context["page"].customers] == in_order
+    assert all("120 customers" in page.content.decode() and "Elsewhere" not in page.content.decode()
+               for page in pages)
+    assert link(pages[0], "prev") is None
+    back = staff.get(f"{url}?{link(pages[2], 'prev')}")
+    assert back.context["page"].customers == pages[1].context["page"].customers
+    first = staff.get(f"{url}?{link(back, 'prev')}")
+    assert first.context["page"].customers == pages[0].context["page"].customers
+    assert link(first, "prev") is None and link(first, "next") == link(pages[0], "next")
+
+
+def test_pages_of_a_search_keep_the_search(staff, account):
+    for n in range(60):
+        CustomerFactory(account=account, first_name=f"Léa{n:02d}", last_name="Martin")
+    CustomerFactory(account=account, first_name="Paul", last_name="Durand")
+    url = reverse("retail:customers")
+
+    first = staff.get(url, {"q": "martin"})
+    second = staff.get(f"{url}?{link(first, 'next')}")
+
+    assert "q=martin" in link(first, "next")
+    assert names_on(first) + names_on(second) == [f"Léa{n:02d} Martin" for n in range(60)]
+    assert link(second, "next") is None
+
+
+@pytest.mark.parametrize("cursor", ["after=nonsense", "before=bm9uc2Vuc2U", "after=WzEsMiwzXQ"])
+def test_a_tampered_cursor_shows_the_first_page(staff, account, cursor):
+    CustomerFactory(account=account, first_name="Léa", last_name="Martin")
+
+    response = staff.get(f"{reverse('retail:customers')}?{cursor}")
+
+    assert response.status_code == 200 and names_on(response) == ["Léa Martin"]
 
 
 def test_live_search_answers_only_the_results(staff, account):
