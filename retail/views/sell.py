@@ -47,7 +47,7 @@ def _screen_context(request, register, sale, **extra):
         last_sale=Sale.objects.filter(account=request.account, pk=last_sale_id).first() if last_sale_id else None,
         parked_count=selectors.parked_sales(request.account, register.outlet_id).count(),
         can_put_on_account=True,
-        other_payments=sell_actions.grouped(request.permissions),
+        other_payments=sell_actions.grouped(request, sale),
         cart_notices=sell_actions.notices(request, sale),
         can_create_customer=has_permission(request, "manage_customers"),
         **extra,
