@@ -11,7 +11,9 @@
 //
 // The promises always resolve; `error` is a message for the person at the screen, in their language.
 // Drivers read their settings from the container's data- attributes (container.dataset: driver,
-// tokenizeUrl, publishableKey, …).
+// tokenizeUrl, publishableKey, …). A page adds data-postcode="required" when the card fields must ask
+// for the billing postcode too (the customer's own card-entry page); the processor keeps it with the
+// card (Stripe: billing_details.address.postal_code), we never receive it.
 (function () {
   "use strict";
 
