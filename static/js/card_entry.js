@@ -36,6 +36,17 @@
       return container.posCardEntry;
     },
 
+    // What the pages using the card entry send our own server (a payment method id, a consent, never
+    // card data): a form POST with the CSRF token, answered in JSON.
+    post: function (url, fields, csrfToken) {
+      var body = new FormData();
+      Object.keys(fields).forEach(function (key) { body.append(key, fields[key]); });
+      return fetch(url, {
+        method: "POST", body: body, credentials: "same-origin",
+        headers: { "X-CSRFToken": csrfToken, "Accept": "application/json" }
+      }).then(function (response) { return response.json(); });
+    },
+
     // "pi_…_secret_…" -> "pi_…": the intent a client secret belongs to (Stripe's format).
     intentId: function (clientSecret) {
       var at = String(clientSecret || "").indexOf("_secret_");

@@ -21,14 +21,7 @@
       if (on) show(message, "");
     }
 
-    function post(url, fields) {
-      var body = new FormData();
-      Object.keys(fields).forEach(function (key) { body.append(key, fields[key]); });
-      return fetch(url, {
-        method: "POST", body: body, credentials: "same-origin",
-        headers: { "X-CSRFToken": csrf, "Accept": "application/json" }
-      }).then(function (response) { return response.json(); });
-    }
+    function post(url, fields) { return window.PosCardEntry.post(url, fields, csrf); }
 
     function handle(answer) {
       if (answer.status === "succeeded") { window.location.assign(answer.redirect); return; }
