@@ -208,10 +208,10 @@ def payment_settle(*, payment_id: int, result: ProcessorPayment | None = None, e
     if payment.status != before["status"] or payment.requires_action != before["requires_action"]:
         audit_record(account=payment.account, actor=actor or payment.created_by, action=f"payment.{payment.status}",
                      target=payment, before=before, after=_payment_state(payment) | {"source": source})
-    if payment.status == Payment.Status.SUCCEEDED and payment.save_card:
-        _record_saved_card(payment, result)
     if payment.status == Payment.Status.SUCCEEDED and payment.sale_id:
         _pay_sale(payment)
+    if payment.status == Payment.Status.SUCCEEDED and payment.save_card:
+        _record_saved_card(payment, result)  # after the sale: locks go payment, sale, customer
     return payment
 
 

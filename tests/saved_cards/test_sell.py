@@ -317,3 +317,17 @@ def test_ticking_the_box_for_a_customer_with_five_cards_is_refused(adder, shop, 
 
     assert response.status_code == 422 and "already has 5 saved cards" in response.json()["message"]
     assert cards_state(shop.account) == before
+
+
+def test_a_lost_answer_still_saves_the_card_once_the_payment_is_reconciled(adder, cart, buyer):
+    from payments.gateway import sandbox
+
+    with sandbox.faults("after", operation="create_card_payment", times=None), sandbox.hold_events():
+        response = pay_and_save(adder)
+    assert response.json()["status"] == "pending" and not SavedCard.objects.exists()
+
+    payment = payment_services.payment_reconcile(payment_id=Payment.objects.get().pk)
+    payment_services.payment_reconcile(payment_id=payment.pk)  # a second look changes nothing
+
+    assert payment.status == Payment.Status.SUCCEEDED
+    assert SavedCard.objects.filter(customer=buyer).count() == 1

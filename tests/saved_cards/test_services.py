@@ -372,3 +372,30 @@ def test_customers_whose_default_card_expires_within_30_days(shop, customer):
     found = selectors.with_expiring_default_card(Customer.objects.all(), shop, datetime.date(2026, 4, 5))
 
     assert list(found) == [soon]
+
+
+def test_the_beat_task_marks_expired_cards(shop, customer):
+    from saved_cards.tasks import mark_expired_cards
+
+    card_row(customer, exp=(1, 2020), is_default=True)
+    assert mark_expired_cards.delay().get() == 1
+    assert SavedCard.objects.get().is_expired
+
+
+def test_detaching_again_a_card_already_detached_is_done(shop, customer):
+    from saved_cards.tasks import detach_card
+
+    card = save_card(customer)
+    detach_card.delay(processor="sandbox", payment_method_id=card.payment_method_id)
+    detach_card.delay(processor="sandbox", payment_method_id=card.payment_method_id)  # a retry: no error
+    detach_card.delay(processor="stripe", payment_method_id="pm_elsewhere")  # another processor's: nothing to do
+
+    assert SandboxPaymentMethod.objects.get(pk=card.payment_method_id).customer_id is None
+
+
+def test_the_beat_schedule_runs_the_expiry_task_daily():
+    from posbackoffice.celery import app
+
+    entry = app.conf.beat_schedule["mark-expired-saved-cards"]
+    assert entry["task"] == "saved_cards.tasks.mark_expired_cards"
+    assert entry["schedule"].hour == {2} and entry["schedule"].minute == {41}
