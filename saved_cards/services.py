@@ -52,6 +52,11 @@ def limit_message() -> str:
              "adding another.") % {"max": MAX_CARDS_PER_CUSTOMER}
 
 
+def used_message() -> str:
+    return _("This link has already been used: the card was added. Ask the shop for a new link to add another "
+             "card.")
+
+
 def consent_message() -> str:
     return _("Tick the box to confirm the customer authorised saving this card.")
 
@@ -277,10 +282,16 @@ def _setup_keep(*, setup_id: int, payment_method_id: str, card: CardDetails, now
         customer = lock_customer(account, setup.customer_id)
         invite = CardInvite.objects.select_for_update().get(pk=setup.invite_id) if setup.invite_id else None
         actor = setup.started_by or (invite.created_by if invite else None)
-        saved, refusal = _keep_card(
-            account=account, customer=customer, processor=setup.processor,
-            processor_customer_id=setup.processor_customer_id, payment_method_id=payment_method_id, card=card,
-            source=setup.source, added_by=actor, make_default=setup.source == SavedCard.Source.UPDATE_LINK, now=now)
+        if invite is not None and invite.used_at is not None:
+            # Single use: another card was saved through this link meanwhile (a second tab).
+            _detach_later(setup.processor, payment_method_id)
+            saved, refusal = None, used_message()
+        else:
+            saved, refusal = _keep_card(
+                account=account, customer=customer, processor=setup.processor,
+                processor_customer_id=setup.processor_customer_id, payment_method_id=payment_method_id, card=card,
+                source=setup.source, added_by=actor, make_default=setup.source == SavedCard.Source.UPDATE_LINK,
+                now=now)
         setup.outcome = CardSetup.Outcome.SAVED if saved else CardSetup.Outcome.FAILED
         setup.failure_code, setup.saved_card, setup.finished_at = ("" if saved else "refused"), saved, now
         setup.save(update_fields=["outcome", "failure_code", "saved_card", "finished_at"])
@@ -429,8 +440,7 @@ class InviteUnusable(DomainError):
 def invite_check(invite: CardInvite, now) -> None:
     """Refuse an invitation that cannot save a card any more, saying why."""
     if invite.used_at is not None:
-        raise InviteUnusable(_("This link has already been used: the card was added. Ask the shop for a new link to "
-                               "add another card."), code="used")
+        raise InviteUnusable(used_message(), code="used")
     if invite.expires_at <= now:
         raise InviteUnusable(_("This link has expired. Ask the shop for a new one."), code="expired")
     if invite.attempts >= MAX_INVITE_ATTEMPTS:

@@ -41,7 +41,7 @@
       var area = document.querySelector("[data-card-setup-area]") || form;
       area.hidden = true;
       var done = document.querySelector("[data-card-done]");
-      if (done) { done.hidden = false; done.focus && done.focus(); }
+      if (done) { done.hidden = false; done.focus(); }
     }
 
     if (reveal) {

@@ -287,3 +287,24 @@ def test_no_link_for_a_customer_without_an_e_mail_address(staff, account):
     response = staff.post(reverse("saved_cards:update_link", args=[nameless.pk]), follow=True)
     assert "This customer has no e-mail address" in text(response)
     assert cards_state(account) == before and not mail.outbox
+
+
+def test_a_second_setup_started_from_the_same_link_saves_nothing_once_the_first_saved(
+        client, customer, django_capture_on_commit_callbacks):
+    invite = invites.card_invite_create(actor=owner_of(customer.account), account=customer.account,
+                                        customer_id=customer.pk, kind=CardInvite.Kind.QR)
+    path = invites.invite_path(invite)
+    first = client.post(f"{path}setups/", {"consent": "1"}).json()
+    second = client.post(f"{path}setups/", {"consent": "1"}).json()  # another tab
+    confirm_in_browser(first["client_secret"])
+    method = confirm_in_browser(second["client_secret"], MASTERCARD)
+    assert client.post(first["finish_url"]).json() == {"status": "saved"}
+
+    with django_capture_on_commit_callbacks(execute=True):
+        refused = client.post(second["finish_url"], HTTP_ACCEPT_LANGUAGE="en")
+
+    assert refused.status_code == 422 and "already been used" in refused.json()["message"]
+    assert [card.last4 for card in SavedCard.objects.filter(customer=customer)] == ["4242"]
+    from payments.sandbox.models import SandboxPaymentMethod
+
+    assert SandboxPaymentMethod.objects.get(pk=method).customer_id is None
