@@ -11,7 +11,7 @@ from saved_cards import invites
 from tests.factories import member, owner_of, role
 from tests.retail import report_factories as rf
 from tests.retail.builders import choose_register
-from tests.saved_cards.builders import cards_state, enable, invite_row, save_card
+from tests.saved_cards.builders import cards_state, invite_row, save_card
 from tests.test_pages_are_csp_clean import HANDLER, INLINE_SCRIPT, OUTSIDE, STYLE_ATTR
 
 pytestmark = pytest.mark.django_db
@@ -20,11 +20,8 @@ SAVED_CARD_CODES = {"add_saved_payment_method", "edit_saved_payment_method", "us
 
 
 @pytest.fixture
-def shop(account):
-    enable(account)
-    shop = rf.make_shop(account, cheque=False)
-    rf.open_register(shop)
-    return shop
+def shop(till_shop):
+    return till_shop
 
 
 @pytest.fixture

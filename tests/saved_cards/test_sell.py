@@ -35,17 +35,9 @@ def text(response) -> str:
     return html.unescape(response.content.decode())
 
 
-@pytest.fixture(autouse=True)
-def _quick_retries(monkeypatch):
-    monkeypatch.setattr(payment_services, "RETRY_DELAYS", (0, 0))
-
-
 @pytest.fixture
-def shop(account):
-    enable(account)
-    shop = rf.make_shop(account, cheque=False)
-    rf.open_register(shop)
-    return shop
+def shop(till_shop):
+    return till_shop
 
 
 @pytest.fixture
