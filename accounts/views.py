@@ -8,7 +8,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts import selectors, services
+from accounts import selectors, services, settings_sections
 from accounts.forms import (
     ActivityFilterForm,
     GeneralSettingsForm,
@@ -102,7 +102,9 @@ def general_settings(request):
         else:
             messages.success(request, _("Settings saved."))
             return redirect("setup:general")
-    return render(request, "accounts/general_settings.html", {"form": form, "account": account})
+    return render(request, "accounts/general_settings.html", {
+        "form": form, "account": account, "sections": settings_sections.GENERAL.shown(request),
+    })
 
 
 @require_http_methods(["GET", "POST"])

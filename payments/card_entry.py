@@ -1,14 +1,18 @@
-"""Pages that take a card in the browser (the sell screen's manual entry, and later saving a card or
-paying a link) get the processor's card-entry module the same way:
+"""Pages that take a card in the browser (the sell screen's manual entry, saving a card on a customer
+profile or on the customer's phone, and later paying a link) get the processor's card-entry module the
+same way: `card_entry_context()` for the view and `@card_entry_page` on it, then in the template
 
-- `card_entry_context()`: what the template `payments/card_entry_scripts.html` and the card-entry
-  container need (`driver`, and the gateway's browser_config as data- attributes);
-- `@card_entry_page` on the view: with Stripe as the processor, the page's Content Security Policy adds
-  exactly the origins Stripe.js needs (STRIPE_JS_CSP, from Stripe's security guide): its script and
-  frames from js.stripe.com (and its *.js.stripe.com subdomains), 3-D Secure frames from
-  hooks.stripe.com, and calls to api.stripe.com. Stripe.js must be loaded from js.stripe.com (Stripe does
-  not allow it to be bundled or self-hosted, for PCI), so it is the one outside script a page may load,
-  on these pages only. With the sandbox nothing changes: every page stays on our own origin.
+    {% block head %}{% include "payments/card_entry_scripts.html" %}…{% endblock %}
+    {% include "payments/card_entry_field.html" %}   (with postcode="required" to ask for the postcode)
+
+The card fields belong to the processor; a page only ever receives a payment method id.
+
+With Stripe as the processor, `@card_entry_page` adds to the page's Content Security Policy exactly the
+origins Stripe.js needs (STRIPE_JS_CSP, from Stripe's security guide): its script and frames from
+js.stripe.com (and its *.js.stripe.com subdomains), 3-D Secure frames from hooks.stripe.com, and calls
+to api.stripe.com. Stripe.js must be loaded from js.stripe.com (Stripe does not allow it to be bundled
+or self-hosted, for PCI), so it is the one outside script a page may load, on these pages only. With
+the sandbox nothing changes: every page stays on our own origin.
 """
 
 from functools import wraps
@@ -34,11 +38,11 @@ def card_entry_csp(driver: str) -> dict:
 
 
 def card_entry_context() -> dict:
+    """What card_entry_scripts.html and card_entry_field.html need: the driver, and the gateway's
+    browser_config as data- attributes."""
     browser = get_gateway().browser_config()
-    return {
-        "driver": browser.get("driver", ""),
-        "browser_config": sorted((key.replace("_", "-"), value) for key, value in browser.items()),
-    }
+    return {"card_driver": browser.get("driver", ""),
+            "card_config": sorted((key.replace("_", "-"), value) for key, value in browser.items())}
 
 
 def card_entry_page(view):

@@ -54,6 +54,9 @@ class Payment(TenantModel):
     requires_action = models.BooleanField(default=False)
     description = models.CharField(max_length=200, blank=True)
     receipt_email = models.EmailField(blank=True)  # where the receipt goes once the payment succeeds
+    # The cardholder agreed to keep this card for later: the processor saves it to processor_customer_id
+    # when the payment succeeds, and the registered card saver (payments.card_saving) records it.
+    save_card = models.BooleanField(default=False)
     processor = models.CharField(max_length=20)
     processor_payment_id = models.CharField(max_length=100, blank=True)
     processor_customer_id = models.CharField(max_length=100, blank=True)

@@ -6,11 +6,11 @@ from django.contrib import messages
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.tenancy import get_scoped_or_404, scoped, staff_view
+from payments import card_saving
 from payments.card_entry import card_entry_context, card_entry_page
 from payments.gateway import get_gateway
 from payments.gateway.base import PaymentStatus
@@ -18,14 +18,16 @@ from payments.messages import failure_message
 from payments.models import Payment
 from payments.services import payment_cancel, payment_charge, payment_check, payment_create, payment_finish_action
 from posbackoffice.errors import DomainError
-from posbackoffice.money import format_decimal, format_money, parse_money
+from posbackoffice.money import format_input, format_money, parse_money
 from retail.models import Sale
 from retail.selectors.sell import open_session
 from retail.sell_actions import CartNotice, CartNoticeAction
 from retail.views.sell import SESSION_LAST_SALE, chosen_register
 
 
-def _sale_in_progress(request) -> Sale | None:
+def sale_in_progress(request) -> Sale | None:
+    """The open sale of this browser's register (None when no register is chosen or open); other
+    ways to pay (saved_cards) use it too."""
     register = chosen_register(request)
     if register is None or open_session(request.account, register) is None:
         return None
@@ -33,24 +35,31 @@ def _sale_in_progress(request) -> Sale | None:
         .select_related("customer").first()
 
 
-def _amount_text(amount: int, currency: str) -> str:
-    """The amount as a person types it in the current language ("12,50" in French)."""
-    text = format_decimal(amount, currency)
-    return text.replace(".", ",") if (get_language() or "en").startswith("fr") else text
-
-
 @require_GET
 @staff_view("sell")
 @card_entry_page
 def card(request):
-    sale = _sale_in_progress(request)
+    sale = sale_in_progress(request)
     if sale is None or sale.balance_due <= 0 or not sale.lines.exists():
         messages.info(request, _("Add products to the sale before taking a card payment."))
         return redirect("retail:sell")
+    saver = card_saving.current()
     return render(request, "payments_sell/card.html", {
-        "sale": sale, "currency": sale.currency, "amount": _amount_text(sale.balance_due, sale.currency),
-        **card_entry_context(),
+        "sale": sale, "currency": sale.currency, "amount": format_input(sale.balance_due, sale.currency),
+        "save_card": saver.offer(request, sale) if saver is not None else None, **card_entry_context(),
     })
+
+
+def _saving_customer(request, sale) -> str:
+    """"Save payment details for future purchases" was ticked: the processor customer the card is saved
+    to, if saving is offered for this sale (DomainError otherwise)."""
+    saver = card_saving.current()
+    offer = saver.offer(request, sale) if saver is not None else None
+    if offer is None:
+        raise DomainError(_("Saving cards is not available here."))
+    if offer.refused:
+        raise DomainError(offer.refused)
+    return saver.prepare(actor=request.user, account=request.account, sale=sale)
 
 
 def _answer(request, payment: Payment, sale: Sale) -> JsonResponse:
@@ -77,18 +86,21 @@ def _answer(request, payment: Payment, sale: Sale) -> JsonResponse:
 @require_POST
 @staff_view("sell")
 def card_pay(request):
-    sale = _sale_in_progress(request)
+    sale = sale_in_progress(request)
     if sale is None:
         return JsonResponse({"status": "invalid", "message": _("There is no sale in progress on this register.")},
                             status=422)
     try:
         amount = parse_money(request.POST.get("amount", ""), sale.currency)
+        save_card = request.POST.get("save_card") == "1"
+        processor_customer_id = _saving_customer(request, sale) if save_card else ""
         payment = payment_create(
             actor=request.user, account=request.account, amount=amount, currency=sale.currency,
             method=Payment.Method.CARD_NOT_PRESENT, mode=Payment.Mode.INTEGRATED, sale_id=sale.pk,
             payment_method_id=request.POST.get("payment_method_id", "").strip()[:100],
             receipt_email=request.POST.get("receipt_email", ""),
             description=_("Sale on %(register)s") % {"register": sale.register.name},
+            processor_customer_id=processor_customer_id, save_card=save_card,
         )
     except DomainError as error:
         return JsonResponse({"status": "invalid", "message": str(error.message)}, status=422)

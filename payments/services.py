@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 
 from accounts.services import audit_record
 from accounts.tenancy import scoped
+from payments import card_saving
 from payments.gateway import get_gateway
 from payments.gateway.base import PaymentStatus, ProcessorPayment, ProcessorRefund
 from payments.gateway.errors import CardError, GatewayError, InvalidRequest, ProcessorUnavailable
@@ -67,8 +68,10 @@ def _metadata(payment: Payment) -> dict:
 def payment_create(*, actor, account, amount: int, currency: str, method: str, mode: str,
                    payment_method_id: str = "", processor_customer_id: str = "", sale_id: int | None = None,
                    customer_id: int | None = None, outlet_id: int | None = None, register_id: int | None = None,
-                   description: str = "", receipt_email: str = "") -> Payment:
-    """Our row first: a pending Payment and its charge attempt, committed before any processor call."""
+                   description: str = "", receipt_email: str = "", save_card: bool = False) -> Payment:
+    """Our row first: a pending Payment and its charge attempt, committed before any processor call.
+    `save_card` (a card-not-present payment with the processor customer it is saved to) keeps the card
+    for later once the payment succeeds (payments.card_saving)."""
     from retail.models import Sale
     from retail.services.customers import clean_single_email
 
@@ -78,6 +81,8 @@ def payment_create(*, actor, account, amount: int, currency: str, method: str, m
         raise DomainError(_("Payments are taken in %(currency)s.") % {"currency": account.currency})
     if method in (Payment.Method.CARD_NOT_PRESENT, Payment.Method.SAVED_CARD) and not payment_method_id:
         raise DomainError(_("Enter the card details."))
+    if save_card and (method != Payment.Method.CARD_NOT_PRESENT or not processor_customer_id):
+        raise DomainError(_("This card cannot be saved for the customer."))
     receipt_email = clean_single_email(receipt_email)
     sale = None
     if sale_id is not None:
@@ -96,15 +101,17 @@ def payment_create(*, actor, account, amount: int, currency: str, method: str, m
         account=account, amount=amount, currency=currency, method=method, mode=mode, sale=sale,
         customer_id=customer_id, outlet_id=outlet_id, register_id=register_id, description=description[:200],
         receipt_email=receipt_email, processor=get_gateway().name, payment_method_id=payment_method_id,
-        processor_customer_id=processor_customer_id, created_by=actor if getattr(actor, "pk", None) else None,
+        processor_customer_id=processor_customer_id, save_card=save_card,
+        created_by=actor if getattr(actor, "pk", None) else None,
     )
     PaymentAttempt.objects.create(
         account=account, payment=payment, kind=PaymentAttempt.Kind.CHARGE, idempotency_key=charge_key(payment),
         request={"amount": amount, "currency": currency, "method": method, "payment_method": payment_method_id,
-                 "customer": processor_customer_id},
+                 "customer": processor_customer_id, "save_card": save_card},
     )
     audit_record(account=account, actor=actor, action="payment.created", target=payment,
-                 after=_payment_state(payment) | {"method": method, "mode": mode, "sale": sale_id})
+                 after=_payment_state(payment) | {"method": method, "mode": mode, "sale": sale_id,
+                                                  "save_card": save_card})
     return payment
 
 
@@ -127,9 +134,10 @@ def _send_charge(payment: Payment, key: str) -> ProcessorPayment:
             customer_id=payment.processor_customer_id, payment_method_id=payment.payment_method_id,
             amount=payment.amount, currency=payment.currency, idempotency_key=key,
             description=payment.description, metadata=_metadata(payment))
+    saving = {"customer_id": payment.processor_customer_id, "save_card": True} if payment.save_card else {}
     return gateway.create_card_payment(
         amount=payment.amount, currency=payment.currency, payment_method_id=payment.payment_method_id,
-        idempotency_key=key, description=payment.description, metadata=_metadata(payment))
+        idempotency_key=key, description=payment.description, metadata=_metadata(payment), **saving)
 
 
 def payment_charge(*, payment_id: int) -> Payment:
@@ -205,7 +213,24 @@ def payment_settle(*, payment_id: int, result: ProcessorPayment | None = None, e
                      target=payment, before=before, after=_payment_state(payment) | {"source": source})
     if payment.status == Payment.Status.SUCCEEDED and payment.sale_id:
         _pay_sale(payment)
+    if payment.status == Payment.Status.SUCCEEDED and payment.save_card:
+        _record_saved_card(payment, result)  # after the sale: locks go payment, sale, customer
     return payment
+
+
+def _record_saved_card(payment: Payment, result: ProcessorPayment) -> None:
+    """The processor saved the card with the payment: let the app that keeps saved cards record it. Its
+    refusal (the customer reached the limit meanwhile, the feature was turned off) never undoes the
+    payment."""
+    saver = card_saving.current()
+    if saver is None:
+        logger.warning("payment %s saved a card but no card saver is registered", payment.pk)
+        return
+    try:
+        with transaction.atomic():
+            saver.record(payment=payment, card=result.card)
+    except DomainError as refused:
+        logger.warning("payment %s: the saved card was not recorded (%s)", payment.pk, refused.code)
 
 
 def _fail(payment: Payment, attempt: PaymentAttempt, *, code: str, message: str, now) -> None:

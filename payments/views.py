@@ -7,8 +7,8 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 from django.utils.cache import patch_vary_headers
-from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.tenancy import get_scoped_or_404, has_permission, staff_view
@@ -20,7 +20,7 @@ from payments.models import Payment, Refund
 from payments.services import payment_refund
 from payments.settings_services import payment_settings_of, payment_settings_update
 from posbackoffice.errors import DomainError
-from posbackoffice.money import format_decimal, format_money
+from posbackoffice.money import format_input, format_money
 from retail.views.exports import export_or_queue
 
 GATEWAY_LABELS = {"sandbox": gettext_lazy("Sandbox (test mode)"), "stripe": gettext_lazy("Stripe")}
@@ -55,14 +55,6 @@ def payment_export(request):
     return export_or_queue(request, selectors.PAYMENTS_EXPORT, form.params())
 
 
-def _amount_text(amount: int, currency: str) -> str:
-    """The amount as a person types it in the current language ("12,50" in French)."""
-    if amount <= 0:
-        return ""
-    text = format_decimal(amount, currency)
-    return text.replace(".", ",") if (get_language() or "en").startswith("fr") else text
-
-
 def _detail(request, payment_id, *, refund_form=None, status=200):
     account = request.account
     payment = selectors.payment_detail(account, payment_id)
@@ -77,7 +69,7 @@ def _detail(request, payment_id, *, refund_form=None, status=200):
         "refund_pending": payment.refundable - remaining,
         "can_refund": can_refund,
         "refund_form": refund_form or RefundForm(currency=payment.currency, remaining=remaining,
-                                                 initial={"amount": _amount_text(remaining, payment.currency)}),
+                                                 initial={"amount": format_input(remaining, payment.currency)}),
         "can_see_sale": has_permission(request, "sell") and payment.sale_id and payment.sale.receipt_number,
     }
     return render(request, "payments/detail.html", context, status=status)

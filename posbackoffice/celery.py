@@ -21,4 +21,8 @@ app.conf.beat_schedule = {
         "task": "payments.tasks.reconcile_payments",
         "schedule": 120.0,
     },
+    "mark-expired-saved-cards": {
+        "task": "saved_cards.tasks.mark_expired_cards",
+        "schedule": crontab(hour=2, minute=41),  # UTC: after midnight in the shops' time zones (Europe)
+    },
 }

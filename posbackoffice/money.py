@@ -130,6 +130,15 @@ def format_decimal(amount: int, currency: str) -> str:
     return decimal_formatter(currency)(amount)
 
 
+def format_input(amount: int, currency: str) -> str:
+    """The amount as a person types it in an amount field, in the current language ("12,50" in French,
+    "12.50" in English); nothing for zero or less (an empty field to fill in)."""
+    if amount <= 0:
+        return ""
+    text = format_decimal(amount, currency)
+    return text.replace(".", ",") if _language(None) == "fr" else text
+
+
 _STRIP = re.compile(r"[\s\u00a0\u202f'’]")
 
 

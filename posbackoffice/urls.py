@@ -17,6 +17,7 @@ urlpatterns = [
     path("", include("payments.webhook_views")),
     path("", include("payments.sell_views")),
     path("sandbox/", include("payments.sandbox.urls")),
+    path("", include("saved_cards.urls")),
     path("", include("paylinks.urls")),
     path("subscriptions/", include("subscriptions.urls")),
     *auth_patterns,

@@ -1,7 +1,10 @@
 """What apps above retail (which retail must not import) add to the sell screen:
 
-- other ways to pay: the payments app adds "Credit/Debit › Manual entry". Each entry links to a page of
-  its app that takes the payment for the sale in progress and comes back to the sell screen;
+- other ways to pay: the payments app adds "Credit/Debit › Manual entry", saved_cards adds "Saved
+  payments". Each entry links to a page of its app that takes the payment for the sale in progress
+  and comes back to the sell screen. An entry shows when the cashier's role grants its permission and,
+  if it has one, its `available(request, sale)` says yes (e.g. a customer is attached, the feature is
+  on); an entry without a group stands on its own, without a heading;
 - notices on the cart: the payments app tells the cashier about a card payment of this sale that is
   still pending, with what can be done about it (each action is a POST to its app's URL)."""
 
@@ -12,10 +15,11 @@ from dataclasses import dataclass, field
 @dataclass(frozen=True)
 class SellPaymentAction:
     key: str
-    group: str  # e.g. "Credit/Debit"
+    group: str  # e.g. "Credit/Debit"; "" for an entry of its own
     label: str  # e.g. "Manual entry"
     url_name: str
     permission: str = "sell"
+    available: Callable | None = None  # (request, sale) -> bool
 
 
 ACTIONS: dict[str, SellPaymentAction] = {}
@@ -25,11 +29,14 @@ def register(action: SellPaymentAction) -> None:
     ACTIONS[action.key] = action
 
 
-def grouped(permissions) -> list[tuple[str, list[SellPaymentAction]]]:
+def grouped(request, sale) -> list[tuple[str, list[SellPaymentAction]]]:
     groups: dict[str, list[SellPaymentAction]] = {}
     for action in ACTIONS.values():
-        if action.permission in permissions:
-            groups.setdefault(str(action.group), []).append(action)
+        if action.permission not in request.permissions:
+            continue
+        if action.available is not None and not action.available(request, sale):
+            continue
+        groups.setdefault(str(action.group), []).append(action)
     return list(groups.items())
 
 

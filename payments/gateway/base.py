@@ -121,10 +121,16 @@ class Gateway(Protocol):
         ...
 
     def create_card_payment(self, *, amount: int, currency: str, payment_method_id: str, idempotency_key: str,
-                            description: str = "", metadata: dict | None = None) -> ProcessorPayment:
+                            description: str = "", metadata: dict | None = None, customer_id: str = "",
+                            save_card: bool = False) -> ProcessorPayment:
         """Card not present, confirmed at once with a payment method the browser created. Returns
         SUCCEEDED or REQUIRES_ACTION (then the browser confirms with client_secret and we call
-        retrieve_payment); raises a CardError on decline."""
+        retrieve_payment); raises a CardError on decline.
+
+        With `save_card`, the card is saved to the processor customer `customer_id` (required then)
+        once the payment succeeds, for later off-session charges — Stripe's PaymentIntent with
+        `customer` and `setup_future_usage="off_session"`. A declined or unconfirmed payment saves
+        nothing. A card already saved to another customer is an InvalidRequest."""
         ...
 
     def retrieve_payment(self, payment_id: str) -> ProcessorPayment: ...

@@ -163,10 +163,12 @@ class SandboxGateway:
             off_session=True, description=description, metadata=metadata, idempotency_key=idempotency_key)))
 
     def create_card_payment(self, *, amount: int, currency: str, payment_method_id: str, idempotency_key: str,
-                            description: str = "", metadata: dict | None = None) -> ProcessorPayment:
+                            description: str = "", metadata: dict | None = None, customer_id: str = "",
+                            save_card: bool = False) -> ProcessorPayment:
         return self._call("create_card_payment", lambda: objects.payment(services.payment_intent_create(
-            amount=amount, currency=currency, payment_method_id=payment_method_id, off_session=False,
-            description=description, metadata=metadata, idempotency_key=idempotency_key)))
+            amount=amount, currency=currency, payment_method_id=payment_method_id, customer_id=customer_id,
+            off_session=False, setup_future_usage="off_session" if save_card else "", description=description,
+            metadata=metadata, idempotency_key=idempotency_key)))
 
     def retrieve_payment(self, payment_id: str) -> ProcessorPayment:
         return self._call("retrieve_payment", lambda: objects.payment(

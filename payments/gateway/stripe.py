@@ -171,12 +171,20 @@ class StripeGateway:
             idempotency_key=idempotency_key, description=description, metadata=metadata)
 
     def create_card_payment(self, *, amount: int, currency: str, payment_method_id: str, idempotency_key: str,
-                            description: str = "", metadata: dict | None = None) -> ProcessorPayment:
+                            description: str = "", metadata: dict | None = None, customer_id: str = "",
+                            save_card: bool = False) -> ProcessorPayment:
+        if save_card and not customer_id:
+            raise InvalidRequest("A card can only be saved to a customer.")
         # use_stripe_sdk: a bank's question comes back as a next action Stripe.js handles in the page.
-        return self._create_payment(
-            {"amount": amount, "currency": currency.lower(), "payment_method": payment_method_id,
-             "use_stripe_sdk": True},
-            idempotency_key=idempotency_key, description=description, metadata=metadata)
+        params = {"amount": amount, "currency": currency.lower(), "payment_method": payment_method_id,
+                  "use_stripe_sdk": True}
+        if customer_id:
+            params["customer"] = customer_id
+        if save_card:
+            # Stripe attaches the card to the customer once the payment succeeds, ready for off-session use.
+            params["setup_future_usage"] = "off_session"
+        return self._create_payment(params, idempotency_key=idempotency_key, description=description,
+                                    metadata=metadata)
 
     def retrieve_payment(self, payment_id: str) -> ProcessorPayment:
         return objects.payment(self._send(lambda: self._v1.payment_intents.retrieve(

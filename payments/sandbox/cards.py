@@ -122,6 +122,19 @@ def _cvc(raw: str, brand: str) -> None:
         raise CardRefused(_("The security code (CVC) is incorrect."), code="invalid_cvc", param="cvc")
 
 
+_POSTAL_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 -]{1,8}[A-Za-z0-9]$")
+
+
+def read_postal_code(raw: str) -> str:
+    """A postcode as typed under the card (letters, digits, spaces and dashes, 3 to 10 characters)."""
+    postcode = (raw or "").strip()
+    if not postcode:
+        raise CardRefused(_("Enter the postcode."), code="incomplete_zip", param="postal_code")
+    if not postcode.isascii() or not _POSTAL_CODE.match(postcode):
+        raise CardRefused(_("The postcode is incorrect."), code="invalid_zip", param="postal_code")
+    return postcode.upper()
+
+
 def read_card(*, number: str, expiry: str, cvc: str, today: datetime.date) -> ReadCard:
     """Check what was typed, in the order a person reads the fields; CardRefused on the first problem."""
     digits = _number(number)

@@ -40,6 +40,8 @@ class SandboxPaymentMethod(models.Model):
     exp_month = models.PositiveSmallIntegerField()
     exp_year = models.PositiveSmallIntegerField()
     fingerprint = models.CharField(max_length=32)  # a keyed hash: the same card gives the same value
+    # Stripe's billing_details.address.postal_code, when the card form asked for it (the bank's address check).
+    billing_postal_code = models.CharField(max_length=10, blank=True)
     behaviour = models.CharField(max_length=30, choices=CardBehaviour.choices, default=CardBehaviour.SUCCEED)
     customer = models.ForeignKey(SandboxCustomer, null=True, blank=True, on_delete=models.PROTECT,
                                  related_name="payment_methods")
@@ -96,6 +98,8 @@ class SandboxPaymentIntent(models.Model):
     customer = models.ForeignKey(SandboxCustomer, null=True, blank=True, on_delete=models.PROTECT,
                                  related_name="payment_intents")
     off_session = models.BooleanField(default=False)
+    # Stripe's setup_future_usage: "off_session" saves the card to the customer once the payment succeeds.
+    setup_future_usage = models.CharField(max_length=20, blank=True)
     description = models.CharField(max_length=500, blank=True)
     metadata = models.JSONField(default=dict, blank=True)
     # Stripe's last_payment_error: code (card_declined, expired_card...), decline_code, message.

@@ -24,6 +24,7 @@ def payment_method_object(method: SandboxPaymentMethod) -> dict:
         "id": method.id, "object": "payment_method", "type": "card", "customer": method.customer_id,
         "card": {"brand": method.brand, "last4": method.last4, "exp_month": method.exp_month,
                  "exp_year": method.exp_year, "fingerprint": method.fingerprint, "funding": "credit"},
+        "billing_details": {"address": {"postal_code": method.billing_postal_code or None}},
         "metadata": {}, "created": _ts(method.created_at), "livemode": False,
     }
 
@@ -59,7 +60,8 @@ def payment_intent_object(intent: SandboxPaymentIntent, *, expand: bool = False)
         "latest_charge": charge_id(intent) if succeeded else None,
         "next_action": ({"type": "use_stripe_sdk"} if intent.status == SandboxPaymentIntent.Status.REQUIRES_ACTION
                         else None),
-        "off_session": intent.off_session, "created": _ts(intent.created_at), "livemode": False,
+        "off_session": intent.off_session, "setup_future_usage": intent.setup_future_usage or None,
+        "created": _ts(intent.created_at), "livemode": False,
     }
     if expand:
         obj["payment_method"] = payment_method_object(intent.payment_method) if intent.payment_method else None

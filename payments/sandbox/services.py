@@ -184,14 +184,16 @@ def customer_retrieve(*, customer_id: str) -> dict:
 
 # ---- payment methods ------------------------------------------------------------------------------
 
-def payment_method_create(*, number: str, expiry: str, cvc: str) -> dict:
+def payment_method_create(*, number: str, expiry: str, cvc: str, postal_code: str | None = None) -> dict:
     """The tokenizer: check the typed card (cards.CardRefused with a translated message) and keep only
-    what Stripe would show us."""
+    what Stripe would show us. `postal_code` is given when the card form asks for it (then required)
+    and kept, like Stripe's billing details, for the bank's address check."""
     now = timezone.now()
     card = cards.read_card(number=number, expiry=expiry, cvc=cvc, today=timezone.localdate(now))
+    postcode = cards.read_postal_code(postal_code) if postal_code is not None else ""
     method = SandboxPaymentMethod.objects.create(
         id=new_id("pm"), brand=card.brand, last4=card.last4, exp_month=card.exp_month, exp_year=card.exp_year,
-        fingerprint=card.fingerprint, behaviour=card.behaviour, created_at=now)
+        fingerprint=card.fingerprint, behaviour=card.behaviour, billing_postal_code=postcode, created_at=now)
     return payment_method_object(method)
 
 
@@ -302,23 +304,31 @@ def setup_intent_authenticate(*, setup_id: str, client_secret: str, approve: boo
 # ---- payments (PaymentIntent) ---------------------------------------------------------------------
 
 def payment_intent_create(*, amount: int, currency: str, payment_method_id: str, customer_id: str = "",
-                          off_session: bool, description: str = "", metadata: dict | None = None,
-                          idempotency_key: str) -> dict:
+                          off_session: bool, setup_future_usage: str = "", description: str = "",
+                          metadata: dict | None = None, idempotency_key: str) -> dict:
     """Create and confirm at once. Off-session (a saved card, the cardholder absent) the customer must
     own the card and a bank asking for authentication is a decline; on-session it is `requires_action`.
-    A decline records the failed PaymentIntent and raises the CardError with its id."""
+    A decline records the failed PaymentIntent and raises the CardError with its id.
+    On-session, a customer may come with a card not saved yet; `setup_future_usage="off_session"`
+    (which needs the customer) saves it to them once the payment succeeds, as Stripe does."""
     params = {"amount": amount, "currency": currency, "payment_method": payment_method_id,
               "customer": customer_id or "", "off_session": bool(off_session), "description": description or "",
               "metadata": metadata or {}}
+    if setup_future_usage:
+        params["setup_future_usage"] = setup_future_usage
 
     def perform():
         now = timezone.now()
         _check_amount(amount, currency)
+        if setup_future_usage not in ("", "off_session"):
+            raise InvalidRequest(f"Invalid setup_future_usage: {setup_future_usage!r}.")
+        if setup_future_usage and not customer_id:
+            raise InvalidRequest("Saving the payment method for future usage needs a customer.")
         method = _get(SandboxPaymentMethod, payment_method_id, "payment_method")
         customer = None
         if customer_id:
             customer = _get(SandboxCustomer, customer_id, "customer")
-            if method.customer_id != customer.id:
+            if method.customer_id != customer.id and (off_session or method.customer_id):
                 raise InvalidRequest("The provided PaymentMethod does not belong to the Customer.")
         elif method.customer_id:
             customer = method.customer
@@ -328,8 +338,8 @@ def payment_intent_create(*, amount: int, currency: str, payment_method_id: str,
         intent = SandboxPaymentIntent(
             id=intent_id, client_secret=f"{intent_id}_secret_{new_id('x')[6:]}", amount=amount,
             currency=currency.upper(), payment_method=method, customer=customer, off_session=bool(off_session),
-            description=(description or "")[:500], metadata=params["metadata"], idempotency_key=idempotency_key,
-            created_at=now)
+            setup_future_usage=setup_future_usage, description=(description or "")[:500],
+            metadata=params["metadata"], idempotency_key=idempotency_key, created_at=now)
         decline = _CHARGE_DECLINES.get(method.behaviour)
         if decline is None and off_session and method.behaviour == CardBehaviour.AUTHENTICATION_REQUIRED:
             decline = _OFF_SESSION_AUTHENTICATION
@@ -347,10 +357,22 @@ def payment_intent_create(*, amount: int, currency: str, payment_method_id: str,
         else:
             intent.status = SandboxPaymentIntent.Status.SUCCEEDED
             intent.save()
+            _save_for_future_usage(intent, now)
             event_emit("payment_intent.succeeded", payment_intent_object(intent), now=now)
         return payment_intent_object(intent, expand=True)
 
     return _idempotent(idempotency_key, "payment_intent_create", params, perform)
+
+
+def _save_for_future_usage(intent: SandboxPaymentIntent, now) -> None:
+    """A succeeded payment with setup_future_usage saves its card to its customer (Stripe attaches it)."""
+    if not intent.setup_future_usage or intent.customer_id is None:
+        return
+    method = SandboxPaymentMethod.objects.select_for_update().get(pk=intent.payment_method_id)
+    if method.customer_id != intent.customer_id:
+        method.customer_id, method.attached_at = intent.customer_id, now
+        method.save(update_fields=["customer", "attached_at"])
+        event_emit("payment_method.attached", payment_method_object(method), now=now)
 
 
 def payment_intent_retrieve(*, payment_intent_id: str) -> dict:
@@ -377,6 +399,7 @@ def payment_intent_authenticate(*, payment_intent_id: str, client_secret: str, a
     if approve:
         intent.status = SandboxPaymentIntent.Status.SUCCEEDED
         intent.save(update_fields=["status"])
+        _save_for_future_usage(intent, now)
         event_emit("payment_intent.succeeded", payment_intent_object(intent), now=now)
     else:
         intent.status = SandboxPaymentIntent.Status.REQUIRES_PAYMENT_METHOD

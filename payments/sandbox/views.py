@@ -1,7 +1,8 @@
 """The sandbox processor's browser endpoints, the stand-in for Stripe's API as Stripe.js calls it:
 
 - GET  /sandbox/v1/card_form: the card fields and the bank's confirm step, in the visitor's language;
-- POST /sandbox/v1/payment_methods (number, expiry "MM/YY", cvc): the tokenizer, answers a pm id;
+- POST /sandbox/v1/payment_methods (number, expiry "MM/YY", cvc, and postal_code when the page asks for
+  it): the tokenizer, answers a pm id;
 - POST /sandbox/v1/payment_intents/<id>/confirm (client_secret, outcome=approve|refuse);
 - POST /sandbox/v1/setup_intents/<id>/confirm (client_secret, then payment_method; or outcome).
 
@@ -33,8 +34,8 @@ from payments.sandbox.cards import CardRefused
 
 logger = logging.getLogger(__name__)
 
-TOKENIZER_FIELDS = frozenset({"number", "expiry", "cvc"})
-MAX_BODY_BYTES = 1024  # three short fields; anything bigger is not a card form
+TOKENIZER_FIELDS = frozenset({"number", "expiry", "cvc", "postal_code"})
+MAX_BODY_BYTES = 1024  # four short fields; anything bigger is not a card form
 
 
 def sandbox_only(view):
@@ -81,7 +82,7 @@ def card_form(request):
 @never_cache
 @sensitive_post_parameters("number", "expiry", "cvc")
 def payment_methods(request):
-    """Typed card -> payment method id. Reads only the three card fields; keeps none of them."""
+    """Typed card -> payment method id. Reads only the card fields; keeps neither number nor CVC."""
     try:
         if _body_too_big(request):
             return _error(_("The card processor refused the request."), code="request_too_large")
@@ -89,7 +90,8 @@ def payment_methods(request):
             return _error(_("The card processor refused the request."), code="parameter_unknown")
         method = services.payment_method_create(number=request.POST.get("number", ""),
                                                 expiry=request.POST.get("expiry", ""),
-                                                cvc=request.POST.get("cvc", ""))
+                                                cvc=request.POST.get("cvc", ""),
+                                                postal_code=request.POST.get("postal_code"))
     except CardRefused as refused:
         return _error(refused.message, code=refused.code, param=refused.param)
     except (MultiPartParserError, SuspiciousOperation, UnicodeDecodeError):  # a body that is not a form

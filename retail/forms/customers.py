@@ -3,6 +3,7 @@ from django.core.validators import RegexValidator
 from django.utils.translation import gettext_lazy as _
 
 from posbackoffice.errors import DomainError
+from retail import customer_extensions
 from retail.selectors.customers import NO_TYPE
 from retail.services.customers import clean_single_email
 
@@ -13,11 +14,19 @@ class CustomerFilterForm(forms.Form):
     customer_type = forms.ChoiceField(label=_("Customer type"), required=False)
     has_balance = forms.BooleanField(label=_("Owes an on-account balance"), required=False)
 
-    def __init__(self, *args, customer_types, **kwargs):
+    def __init__(self, *args, customer_types, account, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["customer_type"].choices = (
             [("", _("All types")), (NO_TYPE, _("No type"))] + [(str(t.pk), t.name) for t in customer_types]
         )
+        # Checkboxes other apps add (retail.customer_extensions), after the POS core's own.
+        self.extension_keys = []
+        for list_filter in customer_extensions.list_filters(account):
+            self.fields[list_filter.key] = forms.BooleanField(label=list_filter.label, required=False)
+            self.extension_keys.append(list_filter.key)
+
+    def extension_fields(self):
+        return [self[key] for key in self.extension_keys]
 
     def params(self) -> dict:
         """The valid filters, JSON-safe (an export job stores them); an invalid one is left out."""

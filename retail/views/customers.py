@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.tenancy import get_scoped_or_404, staff_view
 from posbackoffice.errors import DomainError
+from retail import customer_extensions
 from retail.forms.customers import CustomerFilterForm, CustomerForm, CustomerTypeForm
 from retail.models import Customer, CustomerType
 from retail.selectors import customers as selectors
@@ -21,7 +22,7 @@ from retail.views.exports import export_or_queue
 @staff_view("manage_customers")
 def customers(request):
     account = request.account
-    form = CustomerFilterForm(request.GET, customer_types=selectors.customer_types(account))
+    form = CustomerFilterForm(request.GET, customer_types=selectors.customer_types(account), account=account)
     valid = form.is_valid()
     page = selectors.customer_page(account, form.params(), after=request.GET.get("after"),
                                    before=request.GET.get("before"))
@@ -42,7 +43,8 @@ def customers(request):
 @staff_view("export_data")
 def customers_export(request):
     """The list's CSV with the same filters (small files at once, large ones through the worker)."""
-    form = CustomerFilterForm(request.GET, customer_types=selectors.customer_types(request.account))
+    form = CustomerFilterForm(request.GET, customer_types=selectors.customer_types(request.account),
+                              account=request.account)
     form.is_valid()
     return export_or_queue(request, selectors.CUSTOMERS_EXPORT, form.params())
 
@@ -54,6 +56,7 @@ def customer_detail(request, customer_id):
     customer = get_scoped_or_404(Customer.objects.select_related("customer_type"), account, pk=customer_id)
     return render(request, "retail/customers/detail.html", {
         "customer": customer, "sales": selectors.latest_sales(account, customer), "currency": account.currency,
+        "sections": customer_extensions.PROFILE.shown(request, customer),
     })
 
 

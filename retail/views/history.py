@@ -5,14 +5,13 @@ from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils.cache import patch_vary_headers
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import Outlet, Register
 from accounts.tenancy import get_scoped_or_404, has_permission, scoped, staff_view
 from posbackoffice.errors import DomainError
-from posbackoffice.money import format_decimal
+from posbackoffice.money import format_input
 from retail.forms.history import HistoryFilterForm, ReturnForm, TakePaymentForm, VoidForm
 from retail.models import PaymentType, Sale
 from retail.selectors import history as selectors
@@ -85,7 +84,7 @@ def _detail(request, sale_id, *, forms=None, error=None, status=200):
         "return_form": forms.get("return") or ReturnForm(lines=lines, payment_types=payment_types),
         "payment_form": forms.get("payment") or TakePaymentForm(
             currency=sale.currency, payment_types=payment_types,
-            initial={"amount": _amount_text(sale.balance_due, sale.currency)}),
+            initial={"amount": format_input(sale.balance_due, sale.currency)}),
         "can_void": has_permission(request, "void_refund_sales")
         and sale.status in (Sale.Status.COMPLETED, Sale.Status.ON_ACCOUNT),
         "can_return": has_permission(request, "void_refund_sales")
@@ -96,14 +95,6 @@ def _detail(request, sale_id, *, forms=None, error=None, status=200):
         and sale.status in (Sale.Status.COMPLETED, Sale.Status.ON_ACCOUNT),
     }
     return render(request, "retail/history/detail.html", context, status=status)
-
-
-def _amount_text(amount: int, currency: str) -> str:
-    """The amount as a person types it in the current language ("12,50" in French)."""
-    if amount <= 0:
-        return ""
-    text = format_decimal(amount, currency)
-    return text.replace(".", ",") if get_language().startswith("fr") else text
 
 
 @require_GET

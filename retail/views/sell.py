@@ -67,7 +67,7 @@ def _screen_context(request, register, sale, *, last_sale=None):
         # Counted when the template shows it: in the page's header, not in the cart partial.
         parked_count=selectors.parked_sales(request.account, register.outlet_id).count,
         can_put_on_account=True,
-        other_payments=sell_actions.grouped(request.permissions),
+        other_payments=sell_actions.grouped(request, sale),
         cart_notices=sell_actions.notices(request, sale),
         can_create_customer=has_permission(request, "manage_customers"),
     )

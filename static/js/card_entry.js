@@ -11,7 +11,9 @@
 //
 // The promises always resolve; `error` is a message for the person at the screen, in their language.
 // Drivers read their settings from the container's data- attributes (container.dataset: driver,
-// tokenizeUrl, publishableKey, …).
+// tokenizeUrl, publishableKey, …). A page adds data-postcode="required" when the card fields must ask
+// for the billing postcode too (the customer's own card-entry page); the processor keeps it with the
+// card (Stripe: billing_details.address.postal_code), we never receive it.
 (function () {
   "use strict";
 
@@ -32,6 +34,17 @@
       Object.keys(container.dataset).forEach(function (key) { settings[key] = container.dataset[key]; });
       container.posCardEntry = factory(container, settings);
       return container.posCardEntry;
+    },
+
+    // What the pages using the card entry send our own server (a payment method id, a consent, never
+    // card data): a form POST with the CSRF token, answered in JSON.
+    post: function (url, fields, csrfToken) {
+      var body = new FormData();
+      Object.keys(fields).forEach(function (key) { body.append(key, fields[key]); });
+      return fetch(url, {
+        method: "POST", body: body, credentials: "same-origin",
+        headers: { "X-CSRFToken": csrfToken, "Accept": "application/json" }
+      }).then(function (response) { return response.json(); });
     },
 
     // "pi_…_secret_…" -> "pi_…": the intent a client secret belongs to (Stripe's format).

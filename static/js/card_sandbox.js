@@ -34,6 +34,8 @@
         container.innerHTML = html;
         form = container.querySelector("[data-sandbox-card-form]");
         fallback = form.getAttribute("data-text-error") || fallback;
+        // data-postcode="required" on the container: the card form asks for the billing postcode too.
+        if (settings.postcode === "required") form.querySelector("[data-sandbox-postal-code]").hidden = false;
       });
 
     function failed() {
@@ -73,9 +75,9 @@
 
     function createPaymentMethod() {
       return ready.then(function () {
-        return post(settings.tokenizeUrl, {
-          number: field("number").value, expiry: field("expiry").value, cvc: field("cvc").value
-        });
+        var card = { number: field("number").value, expiry: field("expiry").value, cvc: field("cvc").value };
+        if (settings.postcode === "required") card.postal_code = field("postal_code").value;
+        return post(settings.tokenizeUrl, card);
       }).then(function (answer) {
         if (answer && answer.id) return { id: answer.id, card: answer.card };
         var param = answer && answer.error && answer.error.param;

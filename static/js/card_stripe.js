@@ -44,7 +44,10 @@
     var locale = pageLocale();
     var stripe = window.Stripe(settings.publishableKey, { locale: locale });
     var elements = stripe.elements({ locale: locale });
-    var card = elements.create("card", { hidePostalCode: true, style: { base: { fontSize: "16px" } } });
+    // data-postcode="required" on the container (the customer's own card page): Stripe's field asks for it.
+    var card = elements.create("card", {
+      hidePostalCode: settings.postcode !== "required", style: { base: { fontSize: "16px" } }
+    });
     var field = document.createElement("div");
     field.className = "stripe-card-element";
     container.appendChild(field);

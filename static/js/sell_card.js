@@ -1,5 +1,6 @@
 // Sell screen › Credit/Debit › Manual entry. The card fields are the processor's (PosCardEntry);
-// this form only ever sends our server the payment method id, the amount and the receipt e-mail.
+// this form only ever sends our server the payment method id, the amount, the receipt e-mail and
+// whether to save the card ("Save payment details for future purchases", when the page offers it).
 (function () {
   "use strict";
 
@@ -20,14 +21,7 @@
       if (on) show(message, "");
     }
 
-    function post(url, fields) {
-      var body = new FormData();
-      Object.keys(fields).forEach(function (key) { body.append(key, fields[key]); });
-      return fetch(url, {
-        method: "POST", body: body, credentials: "same-origin",
-        headers: { "X-CSRFToken": csrf, "Accept": "application/json" }
-      }).then(function (response) { return response.json(); });
-    }
+    function post(url, fields) { return window.PosCardEntry.post(url, fields, csrf); }
 
     function handle(answer) {
       if (answer.status === "succeeded") { window.location.assign(answer.redirect); return; }
@@ -46,10 +40,12 @@
       busy(true);
       entry.createPaymentMethod().then(function (result) {
         if (!result || result.error) { busy(false); show(message, result && result.error); return; }
+        var save = form.querySelector("[name=save_card]");
         return post(form.action, {
           payment_method_id: result.id,
           amount: form.querySelector("[name=amount]").value,
-          receipt_email: form.querySelector("[name=receipt_email]").value
+          receipt_email: form.querySelector("[name=receipt_email]").value,
+          save_card: save && save.checked ? "1" : ""
         }).then(handle);
       }).catch(function () { busy(false); show(message, form.getAttribute("data-text-error")); });
     });

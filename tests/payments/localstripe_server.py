@@ -8,10 +8,12 @@ What changes from `localstripe --port N`, and why:
 - its store stays in memory: the command reloads and rewrites /tmp/localstripe.pickle, a file shared by
   every localstripe on the machine and rewritten whole on each change. Each session starts empty.
 
-Three gaps on the happy path are filled with what Stripe's API reference documents, so that the adapter's
+Four gaps on the happy path are filled with what Stripe's API reference documents, so that the adapter's
 ordinary requests are taken at all:
 - a PaymentIntent accepts `description` (kept and shown) and `use_stripe_sdk` (localstripe's
   next_action is already the Stripe.js kind);
+- a PaymentIntent accepts `setup_future_usage` and, once it succeeds, attaches its payment method to
+  its customer (Stripe: "saves the payment method to the customer after the payment succeeds");
 - `GET /v1/customers/{id}/payment_methods` ("List a Customer's PaymentMethods", the call Stripe asks
   integrations to use) answers like localstripe's own `GET /v1/payment_methods?customer=…`;
 - a SetupIntent that succeeds attaches its payment method to its customer, as Stripe does.
@@ -35,11 +37,23 @@ def _keep_the_store_in_memory() -> None:
 def _payment_intents_take_description() -> None:
     original = resources.PaymentIntent.__init__
 
-    def __init__(self, description=None, use_stripe_sdk=None, **params):
+    def __init__(self, description=None, use_stripe_sdk=None, setup_future_usage=None, **params):
         original(self, **params)
         self.description = description
+        self.setup_future_usage = setup_future_usage
 
     resources.PaymentIntent.__init__ = __init__
+
+
+def _payment_intents_save_their_card() -> None:
+    succeeded = resources.PaymentIntent._on_success
+
+    def _on_success(self):
+        if getattr(self, "setup_future_usage", None) and self.customer and self.payment_method:
+            resources.PaymentMethod._api_retrieve(self.payment_method).customer = self.customer
+        succeeded(self)
+
+    resources.PaymentIntent._on_success = _on_success
 
 
 def _customer_payment_methods(id, type="card", limit=None, starting_after=None, **params):
@@ -66,6 +80,7 @@ def _setup_intents_attach_what_they_save() -> None:
 def build_app() -> web.Application:
     _keep_the_store_in_memory()
     _payment_intents_take_description()
+    _payment_intents_save_their_card()
     _setup_intents_attach_what_they_save()
     resources.extra_apis.append(("GET", "/v1/customers/{id}/payment_methods", _customer_payment_methods))
     from localstripe import server  # builds its routes from extra_apis: after the changes above

@@ -86,3 +86,28 @@ def test_with_the_sandbox_the_card_page_names_no_outside_origin(till):
     html = response.content.decode()
     assert OUTSIDE_ADDRESS.findall(html) == [] and outside_sources(response) == []
     assert '<script src="/static/js/card_sandbox.js" defer></script>' in html and 'data-driver="sandbox"' in html
+
+
+@pytest.fixture
+def saved_card_pages(client, owner, account):
+    """The two pages that save a card: on a customer's profile, and the customer's own by its link."""
+    from saved_cards.invites import invite_token
+    from tests.retail.factories import CustomerFactory
+    from tests.saved_cards.builders import enable, qr_invite
+
+    enable(account)
+    customer = CustomerFactory(account=account, first_name="Léa")
+    token = invite_token(qr_invite(customer))
+    client.force_login(owner)
+    return client, [reverse("saved_cards:add", args=[customer.pk]), reverse("saved_cards:card_page", args=[token])]
+
+
+def test_with_stripe_the_pages_that_save_a_card_allow_stripe_js(saved_card_pages, stripe_mode):
+    client, urls = saved_card_pages
+    for url in urls:
+        response = client.get(url)
+
+        assert response.status_code == 200, url
+        assert OUTSIDE_ADDRESS.findall(response.content.decode()) == ["https://js.stripe.com/v3/"]
+        csp = policy(response)
+        assert {name: csp[name] for name in STRIPE_SOURCES} == STRIPE_SOURCES, url

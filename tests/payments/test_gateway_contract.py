@@ -452,6 +452,65 @@ def test_a_succeeded_payment_cannot_be_cancelled(gateway, cardholder):
     assert gateway.retrieve_payment(payment.id).status == PaymentStatus.SUCCEEDED
 
 
+# ---- a card-not-present payment that saves its card (Stripe: setup_future_usage="off_session") ---
+
+def test_a_card_payment_saves_its_card_to_the_customer_when_asked(gateway, cardholder):
+    customer = new_customer(gateway)
+
+    payment = pay(gateway, cardholder, VISA, customer_id=customer.id, save_card=True)
+
+    assert payment.status == PaymentStatus.SUCCEEDED and payment.customer_id == customer.id
+    assert payment.card.fingerprint
+    assert [card.id for card in gateway.list_cards(customer.id)] == [payment.payment_method_id]
+    later = charge(gateway, customer, payment.payment_method_id, amount=1500)
+    assert later.status == PaymentStatus.SUCCEEDED
+
+
+def test_a_card_payment_with_a_customer_but_without_saving_keeps_no_card(gateway, cardholder):
+    customer = new_customer(gateway)
+
+    payment = pay(gateway, cardholder, VISA, customer_id=customer.id)
+
+    assert payment.status == PaymentStatus.SUCCEEDED
+    assert gateway.list_cards(customer.id) == []
+
+
+@pytest.mark.adapter_cannot("stripe", reason="localstripe has no decline codes: 4000000000000002 is charged fine",
+                            covered_by="test_a_declined_payment_that_would_save_its_card_saves_none")
+def test_a_declined_payment_saves_no_card(gateway, cardholder):
+    customer = new_customer(gateway)
+
+    with pytest.raises(CardDeclined):
+        pay(gateway, cardholder, DECLINED, customer_id=customer.id, save_card=True)
+
+    assert gateway.list_cards(customer.id) == []
+
+
+def test_a_card_needing_authentication_is_saved_once_the_payment_is_confirmed(gateway, cardholder):
+    customer = new_customer(gateway)
+    payment = pay(gateway, cardholder, NEEDS_AUTHENTICATION, customer_id=customer.id, save_card=True)
+    assert payment.status == PaymentStatus.REQUIRES_ACTION
+    assert gateway.list_cards(customer.id) == []
+
+    cardholder.answer_payment_authentication(payment, approve=True)
+
+    assert [card.id for card in gateway.list_cards(customer.id)] == [payment.payment_method_id]
+
+
+def test_a_payment_the_cardholder_refuses_saves_no_card(gateway, cardholder):
+    customer = new_customer(gateway)
+    payment = pay(gateway, cardholder, NEEDS_AUTHENTICATION, customer_id=customer.id, save_card=True)
+
+    cardholder.answer_payment_authentication(payment, approve=False)
+
+    assert gateway.list_cards(customer.id) == []
+
+
+def test_saving_the_card_needs_a_customer(gateway, cardholder):
+    with pytest.raises(InvalidRequest):
+        pay(gateway, cardholder, VISA, save_card=True)
+
+
 def test_retrieving_an_unknown_payment_is_not_found(gateway):
     with pytest.raises(NotFound):
         gateway.retrieve_payment("pi_unknown")

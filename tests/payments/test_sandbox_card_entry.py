@@ -19,9 +19,15 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; connect-src 'se
 
 
 @pytest.fixture
-def entry(page, live_server):
+def postcode():
+    """The container's data-postcode (empty: the card fields do not ask for it)."""
+    return ""
+
+
+@pytest.fixture
+def entry(page, live_server, postcode):
     """A page holding only the card-entry container, served with our CSP; `entry` is the mounted driver."""
-    config = SandboxGateway().browser_config()
+    config = SandboxGateway().browser_config() | ({"postcode": postcode} if postcode else {})
     attributes = " ".join(f'data-{key.replace("_", "-")}="{html.escape(value)}"' for key, value in config.items())
     body = (f'<!doctype html><html lang="en"><head><script src="/static/js/card_entry.js"></script>'
             f'<script src="/static/js/card_sandbox.js"></script></head><body>'
@@ -58,9 +64,10 @@ def finish(page) -> dict:
 
 def test_a_typed_card_becomes_a_payment_method(entry):
     fields = entry.locator("[data-sandbox-card]")
-    assert fields.count() == 3
-    for index in range(3):
+    assert fields.count() == 4
+    for index in range(4):
         assert fields.nth(index).get_attribute("name") is None
+    expect(entry.get_by_label("Postcode")).to_be_hidden()  # asked only where the page wants it
 
     type_card(entry, "4242 4242 4242 4242")
     result = entry.evaluate("entry.createPaymentMethod()")
@@ -133,3 +140,15 @@ def test_a_declining_card_is_not_saved(entry):
     assert result["error"] == "The card was declined. Ask the customer for another card."
     assert gateway.list_cards(customer.id) == []
     assert services.setup_intent_retrieve(setup_id=setup.id)["last_setup_error"]["decline_code"] == "generic_decline"
+
+
+@pytest.mark.parametrize("postcode", ["required"])
+def test_the_postcode_is_asked_and_kept_by_the_processor_when_the_page_wants_it(entry):
+    type_card(entry, "4242 4242 4242 4242")
+    assert entry.evaluate("entry.createPaymentMethod()") == {"error": "Enter the postcode."}
+    expect(entry.get_by_label("Postcode")).to_be_focused()
+
+    entry.get_by_label("Postcode").fill("75004")
+    result = entry.evaluate("entry.createPaymentMethod()")
+
+    assert SandboxPaymentMethod.objects.get(pk=result["id"]).billing_postal_code == "75004"

@@ -95,6 +95,24 @@ def test_bad_card_details_are_refused_with_a_message_and_nothing_is_stored(clien
     assert not SandboxPaymentMethod.objects.exists()
 
 
+@pytest.mark.parametrize("postal_code,message", [("", "Enter the postcode."), ("7", "The postcode is incorrect."),
+                                                 ("75004 <b>", "The postcode is incorrect.")])
+def test_a_postcode_the_card_form_asked_for_must_be_given(client, postal_code, message):
+    response = tokenize(client, postal_code=postal_code)
+
+    assert response.status_code == 400
+    assert (response.json()["error"]["param"], response.json()["error"]["message"]) == ("postal_code", message)
+    assert not SandboxPaymentMethod.objects.exists()
+
+
+def test_the_postcode_is_kept_with_the_card_like_stripes_billing_details(client):
+    method_id = tokenize(client, postal_code=" sw1a 1aa ").json()["id"]
+
+    assert SandboxPaymentMethod.objects.get(pk=method_id).billing_postal_code == "SW1A 1AA"
+    details = services.payment_method_retrieve(payment_method_id=method_id)["billing_details"]
+    assert details == {"address": {"postal_code": "SW1A 1AA"}}
+
+
 def test_an_american_express_card_takes_a_four_digit_code(client):
     response = tokenize(client, number="378282246310005", cvc="1234")
     assert response.status_code == 200 and response.json()["card"]["brand"] == "amex"
@@ -143,7 +161,7 @@ def test_the_card_form_has_fields_without_names(client):
 
     assert response.status_code == 200
     html = response.content.decode()
-    for name in ("number", "expiry", "cvc"):
+    for name in ("number", "expiry", "cvc", "postal_code"):
         assert f'data-sandbox-card="{name}"' in html
     assert "name=" not in html
     assert "Your bank asks you to confirm this payment" in html

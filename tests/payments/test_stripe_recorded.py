@@ -190,6 +190,19 @@ def test_a_card_payment_is_declined_with_its_decline_code(api, gateway):
     assert created["use_stripe_sdk"] == "true" and "customer" not in created and "off_session" not in created
 
 
+def test_a_declined_payment_that_would_save_its_card_saves_none(api, gateway):
+    api.play("card_payment_saving_declined")
+
+    with pytest.raises(CardDeclined) as refused:
+        gateway.create_card_payment(amount=1000, currency="EUR", payment_method_id="pm_1RfZs1Lk8Hd7Qw3xSav0002",
+                                    idempotency_key=PAYMENT_KEY, customer_id=CUSTOMER, save_card=True)
+
+    assert refused.value.decline_code == "generic_decline"
+    assert gateway.list_cards(CUSTOMER) == []
+    created = api.requests[0].fields
+    assert created["customer"] == CUSTOMER and created["setup_future_usage"] == "off_session"
+
+
 # ---- refunds --------------------------------------------------------------------------------------
 
 def test_a_refund_above_what_remains_is_refused(api, gateway):

@@ -6,6 +6,7 @@ from django.db import transaction
 
 import accounts.demo
 import retail.demo
+import saved_cards.demo
 
 
 class Command(BaseCommand):
@@ -21,6 +22,7 @@ class Command(BaseCommand):
         shop, other = accounts.demo.load()
         retail.demo.load(shop, small=options["small"])
         retail.demo.load(other, small=True)
+        saved_cards.demo.load(shop)
         logins = ", ".join(email for email, _name, _role in accounts.demo.STAFF)
         self.stdout.write(self.style.SUCCESS(
             f"Demo shop ready. Logins: {logins}; other shop: {accounts.demo.OTHER_OWNER[0]} — "

@@ -1,0 +1,282 @@
+"""Saved payment methods as people click them: the owner turns the feature on and accepts the terms; a
+cashier whose role may not use saved cards never sees Saved payments; a manager adds a card from the
+profile with the customer's consent and makes it the default; the customer adds their own card on a
+phone from the QR code while the staff screen turns to "Card added"; a cashier charges a saved card
+and completes the sale; a card that saves fine but is declined when charged shows the reason; a card
+typed during a sale is saved when "Save payment details for future purchases" is ticked."""
+
+import re
+import subprocess
+
+import pytest
+from playwright.sync_api import expect
+
+from accounts import permissions as perms
+from accounts.services import staff_role_update
+from payments.models import Payment
+from retail.models import Customer, Sale
+from saved_cards.models import SavedCard, SavedCardSettings
+from tests.factories import AccountFactory, UserFactory, member, owner_of, role
+from tests.retail.report_factories import customer, make_shop, open_register, product
+from tests.saved_cards.builders import DECLINES_WHEN_CHARGED, MASTERCARD, enable, save_card
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True, "has_touch": True,
+         "locale": "en-GB"}
+
+
+@pytest.fixture
+def boutique(transactional_db):
+    account = AccountFactory(name="Boutique Cartes", language="en",
+                             owner=UserFactory(email="owner@saved.test", language="en"))
+    shop = make_shop(account, cheque=False)
+    open_register(shop, opening_float=5000)
+    product(shop, sku="FOU-1", name="Foulard soie", price=4000, rate_bp=2000)
+    customer(shop, first_name="Camille", last_name="Martin", email="camille@example.fr")
+    member(account, perms.MANAGER, email="manager@saved.test", language="en")
+    member(account, perms.CASHIER, email="cashier@saved.test", language="en")
+    return shop
+
+
+@pytest.fixture
+def camille(boutique):
+    return Customer.objects.get(account=boutique.account, first_name="Camille")
+
+
+def grant(account, preset, *codes):
+    current = role(account, preset)
+    staff_role_update(actor=owner_of(account), account=account, role_id=current.pk, name=current.name,
+                      permissions=sorted(current.granted() | set(codes)))
+
+
+def login(page, live_server, email):
+    page.context.clear_cookies()
+    page.goto(f"{live_server.url}/login/")
+    page.locator("input[name=username]").fill(email)
+    page.locator("input[name=password]").fill("pass-word-123")
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_url(re.compile(r"^(?!.*/login/).*$"))
+
+
+def type_card(area, number, *, postcode=None):
+    area.get_by_label("Card number").fill(number)
+    area.get_by_label("Expiry (MM/YY)").fill("12/34")
+    area.get_by_label("Security code (CVC)").fill("123")
+    if postcode is not None:
+        area.get_by_label("Postcode").fill(postcode)
+
+
+def open_profile(page, live_server, name="Camille Martin"):
+    page.goto(f"{live_server.url}/customers/")
+    page.get_by_role("link", name=name).click()
+    expect(page.get_by_role("heading", name=name, level=1)).to_be_visible()
+
+
+def sale_for_camille(page, live_server):
+    """At the sell screen: the scarf in the cart, Camille Martin attached."""
+    page.goto(f"{live_server.url}/sell/")
+    page.locator("form.register-choice").first.get_by_role("button", name="Use this register").click()
+    page.wait_for_load_state()
+    page.locator("#product-search").fill("Foulard")
+    page.locator("#search-results [data-result]").first.click()
+    expect(page.locator("#sale-total")).to_have_text(re.compile(r"40[.,]00"))
+    page.locator("details.customer-picker summary").click()
+    page.locator("#customer-search").fill("Martin")
+    page.locator("#customer-results").get_by_role("button", name=re.compile("Camille Martin")).click()
+    # Attached (the search results also say "Camille Martin": wait for the cart that has her).
+    expect(page.locator(".cart-customer").get_by_role("button", name="Remove customer")).to_be_visible()
+    page.locator("details.other-payments summary").click()
+
+
+def test_owner_turns_saved_payment_methods_on_and_accepts_the_terms(boutique, page, live_server):
+    login(page, live_server, "owner@saved.test")
+    page.goto(f"{live_server.url}/setup/")
+    section = page.locator("#saved-payment-method")
+    expect(section.get_by_role("heading", name="Saved payment method")).to_be_visible()
+
+    section.get_by_label("Enable/Disable the feature").check()
+    section.get_by_role("button", name="Save changes").click()
+    expect(page.get_by_role("heading", name="Terms of use of saved payment methods")).to_be_visible()
+    assert not SavedCardSettings.objects.filter(enabled=True).exists()
+    page.get_by_role("button", name="Accept & edit permissions").click()
+
+    expect(page.get_by_role("heading", name="Saved payment methods are on")).to_be_visible()
+    settings = SavedCardSettings.objects.get(account=boutique.account)
+    assert settings.enabled and settings.terms_accepted_by.email == "owner@saved.test"
+    assert settings.terms_accepted_at is not None
+    expect(page.get_by_role("link", name="Edit later")).to_be_visible()
+    page.get_by_role("link", name="Go to staff roles").click()
+
+    page.get_by_role("link", name="Cashier").first.click()
+    expect(page.get_by_label("Use customer's saved payment method")).not_to_be_checked()
+    expect(page.get_by_label("Add saved payment method")).to_be_visible()
+    page.get_by_role("link", name="Back to staff roles").click()
+    page.goto(f"{live_server.url}/setup/")
+    expect(page.locator("#saved-payment-method")).to_contain_text("Terms of use accepted by")
+    expect(page.locator("#saved-payment-method").get_by_label("Enable/Disable the feature")).to_be_checked()
+
+
+def test_a_cashier_without_use_does_not_see_saved_payments(boutique, camille, page, live_server):
+    enable(boutique.account)
+    save_card(camille)
+    login(page, live_server, "cashier@saved.test")
+
+    sale_for_camille(page, live_server)
+
+    other_payments = page.locator("details.other-payments")
+    expect(other_payments.get_by_role("link", name="Manual entry")).to_be_visible()
+    expect(other_payments.get_by_role("link", name="Saved payments")).to_have_count(0)
+    page.goto(f"{live_server.url}/sell/saved-card/")
+    expect(page.get_by_text("Your staff role does not allow this.")).to_be_visible()
+
+
+def test_manager_adds_a_card_from_the_profile_with_consent_and_makes_it_the_default(boutique, camille, page,
+                                                                                   live_server):
+    enable(boutique.account)
+    save_card(camille, number=MASTERCARD)  # Camille's first card: the default until the manager changes it
+    login(page, live_server, "owner@saved.test")
+    page.goto(f"{live_server.url}/setup/staff-roles/")
+    page.get_by_role("link", name="Manager").first.click()
+    page.get_by_label("Add saved payment method").check()
+    page.get_by_label("Edit saved payment method").check()
+    page.get_by_role("button", name="Save changes").click()
+    expect(page.get_by_text("Changes to “Manager” saved.")).to_be_visible()
+
+    login(page, live_server, "manager@saved.test")
+    open_profile(page, live_server)
+    section = page.locator("#saved-cards")
+    expect(section).to_contain_text("Mastercard •••• 4444")
+    section.get_by_role("link", name="+ Add").click()
+    expect(page.get_by_role("heading", name="Add a saved card for Camille Martin")).to_be_visible()
+
+    # Without the customer's consent nothing is sent to the processor.
+    type_card(page.locator("[data-card-entry]"), "4000 0025 0000 3155")
+    page.get_by_role("button", name="Add card and save").click()
+    expect(page.locator("[data-card-message]")).to_have_text(
+        "Tick the box to confirm the customer authorised saving this card.")
+    assert SavedCard.objects.filter(customer=camille).count() == 1
+
+    # With it, the bank asks the cardholder to confirm this card (the sandbox's confirm step).
+    page.get_by_label("The customer authorised saving this card for future purchases.").check()
+    page.get_by_role("button", name="Add card and save").click()
+    expect(page.get_by_text("Your bank asks you to confirm this card")).to_be_visible()
+    page.get_by_role("button", name="Confirm").click()
+    expect(page.get_by_text("Visa •••• 3155 saved for Camille Martin.")).to_be_visible()
+
+    row = page.locator("#saved-cards tr", has_text="Visa •••• 3155")
+    expect(row).to_contain_text("12/34")
+    expect(row).not_to_contain_text("Default")
+    row.get_by_label("Actions for Visa •••• 3155").click()  # the arrow next to the card
+    row.get_by_role("button", name="Set as default").click()
+    expect(page.get_by_text("Visa •••• 3155 is now the default card.")).to_be_visible()
+    expect(page.locator("#saved-cards tbody tr").first).to_contain_text("Visa •••• 3155")
+    expect(page.locator("#saved-cards tbody tr").first).to_contain_text("Default")
+    card = SavedCard.objects.get(customer=camille, is_default=True)
+    assert (card.last4, card.added_by.email) == ("3155", "manager@saved.test")
+
+
+def test_the_customer_adds_their_own_card_on_a_phone_from_the_qr_code(boutique, camille, page, browser,
+                                                                     live_server, tmp_path):
+    enable(boutique.account)
+    login(page, live_server, "owner@saved.test")
+    open_profile(page, live_server)
+    page.get_by_role("button", name="Invite customer to add their own card").click()
+    qr = page.locator("[data-qr-code]")
+    expect(qr).to_be_visible()
+
+    # The phone's camera: the QR code on the staff screen, decoded.
+    picture = tmp_path / "qr.png"
+    qr.screenshot(path=str(picture))
+    decoded = subprocess.run(["zbarimg", "--quiet", "--raw", str(picture)], capture_output=True, text=True,
+                             check=True, timeout=30)
+    url = decoded.stdout.strip()
+    assert url.startswith(f"{live_server.url}/card/")
+    assert url == page.locator("[data-invite-url]").inner_text()
+
+    phone_context = browser.new_context(**PHONE)
+    outside = []
+    phone_context.on("request", lambda request: outside.append(request.url)
+                     if not request.url.startswith((live_server.url, "data:", "about:")) else None)
+    phone = phone_context.new_page()
+    phone.goto(url)
+    expect(phone.get_by_text("Boutique Cartes", exact=True)).to_be_visible()
+    expect(phone.get_by_role("heading", name="Hello Camille")).to_be_visible()
+    phone.get_by_role("button", name="+ Add a payment method").tap()
+    type_card(phone.locator("[data-card-entry]"), "4242 4242 4242 4242", postcode="75004")
+    phone.get_by_label(re.compile("I authorise Boutique Cartes to save this card")).check()
+    phone.get_by_role("button", name="Add", exact=True).tap()
+    expect(phone.get_by_role("heading", name="Card added")).to_be_visible()
+
+    # Meanwhile the staff screen, polling, turns from the QR code to "Card added".
+    expect(page.locator("#invite-status").get_by_role("heading", name="Card added")).to_be_visible(timeout=10_000)
+    expect(page.locator("[data-qr-code]")).to_have_count(0)
+    page.get_by_role("link", name="Continue").click()
+    expect(page.locator("#saved-cards")).to_contain_text("Visa •••• 4242")
+    expect(page.locator("#saved-cards")).to_contain_text("By the customer")
+
+    # The link worked once: opened again, it says so and saves nothing.
+    phone.goto(url)
+    expect(phone.get_by_role("heading", name="This link cannot be used")).to_be_visible()
+    expect(phone.get_by_text("This link has already been used")).to_be_visible()
+    phone_context.close()
+    assert outside == []
+    card = SavedCard.objects.get(customer=camille)
+    assert (card.source, card.last4) == (SavedCard.Source.QR_INVITE, "4242")
+
+
+def test_cashier_charges_a_saved_card_and_completes_the_sale(boutique, camille, page, live_server):
+    enable(boutique.account)
+    grant(boutique.account, perms.CASHIER, "use_saved_payment_method")
+    save_card(camille)
+    save_card(camille, number=MASTERCARD)
+    login(page, live_server, "cashier@saved.test")
+
+    sale_for_camille(page, live_server)
+    page.locator("details.other-payments").get_by_role("link", name="Saved payments").click()
+
+    expect(page.get_by_role("heading", name="Saved payments")).to_be_visible()
+    expect(page.get_by_label(re.compile("Visa •••• 4242"))).to_be_checked()  # the default card
+    expect(page.get_by_label(re.compile("Mastercard •••• 4444"))).not_to_be_checked()
+    page.get_by_role("button", name="Charge").click()
+
+    expect(page.locator(".sale-done")).to_contain_text("completed")
+    expect(page.locator("#cart").get_by_text("Visa •••• 4242 charged €40.00.")).to_be_visible()
+    payment = Payment.objects.get()
+    assert (payment.method, payment.status, payment.card_last4) == (
+        Payment.Method.SAVED_CARD, Payment.Status.SUCCEEDED, "4242")
+    assert payment.sale.status == Sale.Status.COMPLETED
+
+
+def test_a_saved_card_declined_when_charged_shows_the_reason(boutique, camille, page, live_server):
+    enable(boutique.account)
+    grant(boutique.account, perms.CASHIER, "use_saved_payment_method")
+    save_card(camille, number=DECLINES_WHEN_CHARGED)
+    login(page, live_server, "cashier@saved.test")
+
+    sale_for_camille(page, live_server)
+    page.locator("details.other-payments").get_by_role("link", name="Saved payments").click()
+    page.get_by_role("button", name="Charge").click()
+
+    expect(page.locator("[data-charge-error]")).to_have_text(
+        "The card was declined. Ask the customer for another card.")
+    sale = Sale.objects.get(status=Sale.Status.OPEN)
+    assert sale.balance_due == 4000 and Payment.objects.get().status == Payment.Status.FAILED
+    page.get_by_role("link", name="Back to the sell screen").click()
+    expect(page.locator("#to-pay")).to_have_text(re.compile(r"40[.,]00"))
+
+
+def test_a_card_typed_during_a_sale_is_saved_when_the_box_is_ticked(boutique, camille, page, live_server):
+    enable(boutique.account)
+    grant(boutique.account, perms.CASHIER, "add_saved_payment_method")
+    login(page, live_server, "cashier@saved.test")
+
+    sale_for_camille(page, live_server)
+    page.locator("details.other-payments").get_by_role("link", name="Manual entry").click()
+    type_card(page.locator("[data-card-entry]"), "4242 4242 4242 4242")
+    page.get_by_label("Save payment details for future purchases").check()
+    page.get_by_role("button", name="Start payment").click()
+
+    expect(page.locator(".sale-done")).to_contain_text("completed")
+    card = SavedCard.objects.get(customer=camille)
+    assert (card.source, card.last4, card.added_by.email) == (SavedCard.Source.SALE, "4242", "cashier@saved.test")
