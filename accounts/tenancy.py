@@ -68,7 +68,8 @@ def _current_membership(request, user):
 
 
 def scoped(model_or_queryset, account) -> QuerySet:
-    """Rows of this merchant account only. Every query of merchant data goes through here."""
+    """Rows of this merchant account (an Account or its id) only. Every query of merchant data goes
+    through here; tests/test_tenancy_guard.py finds any that filters on the account by hand."""
     if account is None:
         raise PermissionDenied("no merchant account")
     queryset = model_or_queryset if isinstance(model_or_queryset, QuerySet) else model_or_queryset.objects.all()

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from accounts import permissions as perms
 from accounts.models import Membership
+from accounts.tenancy import scoped
 from payments.gateway import get_gateway
 from payments.sandbox import services as sandbox
 from retail.models import Customer
@@ -38,12 +39,12 @@ def _saved_through_the_card_entry(*, owner, customer, number: str, expiry: str) 
 def load(account) -> None:
     if get_gateway().name != "sandbox":
         return  # the demo types test cards, which only the sandbox takes
-    owner = Membership.objects.get(account=account, role__preset=perms.OWNER).user
-    if not SavedCardSettings.objects.filter(account=account).exists():
+    owner = scoped(Membership, account).get(role__preset=perms.OWNER).user
+    if not scoped(SavedCardSettings, account).exists():
         services.saved_cards_enable(actor=owner, account=account, accept_terms=True)
-    if not selectors.feature_enabled(account) or SavedCard.objects.filter(account=account).exists():
+    if not selectors.feature_enabled(account) or scoped(SavedCard, account).exists():
         return
-    customers = Customer.objects.filter(account=account).exclude(email="").exclude(first_name="").order_by("pk")
+    customers = scoped(Customer, account).exclude(email="").exclude(first_name="").order_by("pk")
     for customer, (number, expiry) in zip(customers[:3], _cards(selectors.shop_today(account, timezone.now())),
                                            strict=False):
         _saved_through_the_card_entry(owner=owner, customer=customer, number=number, expiry=expiry)

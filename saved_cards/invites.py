@@ -16,6 +16,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.services import audit_record
+from accounts.tenancy import scoped
 from posbackoffice.errors import DomainError
 from saved_cards.models import MAX_CARDS_PER_CUSTOMER, CardInvite, SavedCard
 from saved_cards.services import limit_message, lock_customer, require_enabled
@@ -54,7 +55,7 @@ def card_invite_create(*, actor, account, customer_id: int, kind: str, now=None)
     customer = lock_customer(account, customer_id)
     if kind not in CardInvite.Kind.values:
         raise DomainError(_("Unknown kind of invitation."))
-    if SavedCard.objects.filter(account=account, customer=customer).count() >= MAX_CARDS_PER_CUSTOMER:
+    if scoped(SavedCard, account).filter(customer=customer).count() >= MAX_CARDS_PER_CUSTOMER:
         raise DomainError(limit_message())
     if kind == CardInvite.Kind.EMAIL and not customer.email:
         raise DomainError(_("This customer has no e-mail address. Add one to their profile first."))

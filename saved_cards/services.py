@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Membership
 from accounts.services import audit_record, snapshot
+from accounts.tenancy import scoped
 from payments.gateway import get_gateway
 from payments.gateway.base import CardDetails, SetupStatus
 from payments.gateway.errors import GatewayError, InvalidRequest, ProcessorUnavailable
@@ -73,7 +74,7 @@ def require_enabled(account) -> None:
 
 
 def lock_customer(account, customer_id: int) -> Customer:
-    customer = Customer.objects.select_for_update().filter(account=account, pk=customer_id).first()
+    customer = scoped(Customer, account).select_for_update().filter(pk=customer_id).first()
     if customer is None:
         raise DomainError(_("This customer does not exist."))
     return customer
@@ -88,7 +89,7 @@ def _detach_later(processor: str, payment_method_id: str) -> None:
 # ---- the shop's switch --------------------------------------------------------------------------
 
 def _require_owner_or_admin(actor, account) -> None:
-    membership = (Membership.objects.select_related("role").filter(account=account, user=actor).first()
+    membership = (scoped(Membership, account).select_related("role").filter(user=actor).first()
                   if getattr(actor, "pk", None) else None)
     if membership is None or not membership.role.may_hold_reserved:
         raise NotAllowed(_("Only the Owner and Admin roles can turn saved payment methods on or off."))
@@ -96,7 +97,7 @@ def _require_owner_or_admin(actor, account) -> None:
 
 def _lock_settings(account) -> SavedCardSettings:
     SavedCardSettings.objects.get_or_create(account=account)
-    return SavedCardSettings.objects.select_for_update().get(account=account)
+    return scoped(SavedCardSettings, account).select_for_update().get()
 
 
 @transaction.atomic
@@ -165,7 +166,7 @@ def _keep_card(*, account, customer: Customer, processor: str, processor_custome
     """Record a card the processor saved for this customer (locked by the caller). The same card saved
     again (same fingerprint) replaces the old entry. Refused (feature off, five cards already): the card
     is detached from the processor once committed, and (None, why) is returned."""
-    cards = SavedCard.objects.select_for_update().filter(account=account, customer=customer).order_by("pk")
+    cards = scoped(SavedCard, account).select_for_update().filter(customer=customer).order_by("pk")
     existing = [saved for saved in cards if card.fingerprint and saved.fingerprint == card.fingerprint]
     refusal = ""
     if not selectors.feature_enabled(account):
@@ -220,11 +221,11 @@ def card_setup_start(*, actor, account, customer_id: int, consent: bool, source:
         customer = lock_customer(account, customer_id)
         if not consent:
             raise DomainError(consent_message())
-        if SavedCard.objects.filter(account=account, customer=customer).count() >= MAX_CARDS_PER_CUSTOMER:
+        if scoped(SavedCard, account).filter(customer=customer).count() >= MAX_CARDS_PER_CUSTOMER:
             raise DomainError(limit_message())
         invite = None
         if invite_id is not None:
-            invite = CardInvite.objects.select_for_update().get(account=account, pk=invite_id, customer=customer)
+            invite = scoped(CardInvite, account).select_for_update().get(pk=invite_id, customer=customer)
             invite_check(invite, now)
             invite.attempts += 1
             invite.save(update_fields=["attempts"])
@@ -251,7 +252,7 @@ def card_setup_finish(*, account, setup_id: int, invite_id: int | None = None, n
     """The browser says the card is confirmed: ask the processor, then record the card it saved. A repeat
     answers the card already recorded."""
     require_enabled(account)
-    setup = CardSetup.objects.filter(account=account, pk=setup_id).first()
+    setup = scoped(CardSetup, account).filter(pk=setup_id).first()
     if setup is None or setup.invite_id != invite_id:
         raise DomainError(_("This card setup does not exist."))
     if setup.outcome == CardSetup.Outcome.SAVED and setup.saved_card_id:
@@ -323,11 +324,11 @@ def saved_card_record_from_payment(*, payment: Payment, card: CardDetails, now=N
 
 def _lock_card(account, card_id: int) -> tuple[SavedCard, list[SavedCard]]:
     """The card and all its customer's cards, locked in pk order (customer first)."""
-    card = SavedCard.objects.filter(account=account, pk=card_id).first()
+    card = scoped(SavedCard, account).filter(pk=card_id).first()
     if card is None:
         raise DomainError(_("This saved card does not exist."))
     lock_customer(account, card.customer_id)
-    cards = list(SavedCard.objects.select_for_update().filter(account=account, customer_id=card.customer_id)
+    cards = list(scoped(SavedCard, account).select_for_update().filter(customer_id=card.customer_id)
                  .select_related("customer").order_by("pk"))
     card = next((saved for saved in cards if saved.pk == card_id), None)
     if card is None:
@@ -388,10 +389,10 @@ def saved_card_charge(*, actor, account, sale_id: int, card_id: int, amount: int
     (payments.services); a decline leaves the sale open, a success pays (and completes) it."""
     now = now or timezone.now()
     require_enabled(account)
-    sale = Sale.objects.select_related("register").filter(account=account, pk=sale_id).first()
+    sale = scoped(Sale, account).select_related("register").filter(pk=sale_id).first()
     if sale is None or sale.customer_id is None:
         raise DomainError(_("Attach the customer to the sale first."))
-    card = SavedCard.objects.filter(account=account, customer_id=sale.customer_id, pk=card_id).first()
+    card = scoped(SavedCard, account).filter(customer_id=sale.customer_id, pk=card_id).first()
     if card is None:
         raise DomainError(_("Choose one of the customer's saved cards."))
     if card.expired_on(selectors.shop_today(account, now)):

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from accounts import permissions as perms
 from accounts.models import Membership, Outlet
+from accounts.tenancy import scoped
 from retail.demo import data
 from retail.demo.sales import Trading, department_of_address
 from retail.models import Customer, CustomerType, PaymentType, Product, RegisterSession, Sale, TaxRate
@@ -56,16 +57,16 @@ def load(account, *, small: bool = False):
     set_up_at = datetime.datetime.combine(first_day - datetime.timedelta(days=LEAD_DAYS), datetime.time(9, 0),
                                           tzinfo=tz)
     shop_setup(account=account)
-    owner = Membership.objects.get(account=account, role__preset=perms.OWNER).user
+    owner = scoped(Membership, account).get(role__preset=perms.OWNER).user
     for name in (data.TERMINAL, data.CHEQUE):
-        if not PaymentType.objects.filter(account=account, name__iexact=name).exists():
+        if not scoped(PaymentType, account).filter(name__iexact=name).exists():
             payment_type_create(actor=owner, account=account, name=name, now=set_up_at)
-    if not Product.objects.filter(account=account).exists():
+    if not scoped(Product, account).exists():
         _catalogue(account, plan, owner=owner, at=set_up_at, rng=_random(plan, "catalogue"))
-    if not Customer.objects.filter(account=account).exists():
+    if not scoped(Customer, account).exists():
         _customers(account, plan, owner=owner, since=set_up_at, days=LEAD_DAYS, rng=_random(plan, "customers"))
     # A register opened (or a sale made) by hand before the demo loaded would clash with past sessions.
-    if not (Sale.objects.filter(account=account).exists() or RegisterSession.objects.filter(account=account).exists()):
+    if not (scoped(Sale, account).exists() or scoped(RegisterSession, account).exists()):
         days = [first_day + datetime.timedelta(days=n) for n in range(plan.days)]
         fee_sku = plan.fee.sku if plan.fee else ""
         Trading(account, rng=_random(plan, "sales"), scale=plan.scale, fee_sku=fee_sku).run(days)
@@ -85,8 +86,8 @@ def ean13(first_twelve: str) -> str:
 
 
 def _catalogue(account, plan: Plan, *, owner, at: datetime.datetime, rng: random.Random) -> None:
-    tax_rate = TaxRate.objects.get(account=account, rate_bp=STANDARD_VAT_BP)
-    outlets = list(Outlet.objects.filter(account=account).order_by("pk"))
+    tax_rate = scoped(TaxRate, account).get(rate_bp=STANDARD_VAT_BP)
+    outlets = list(scoped(Outlet, account).order_by("pk"))
     for number, item in enumerate(plan.catalogue, start=1):
         moment = at + datetime.timedelta(minutes=number)
         product = product_create(actor=owner, account=account, sku=item.sku, name=item.name, price=item.price,
@@ -115,9 +116,9 @@ def _ascii(text: str) -> str:
 def _customers(account, plan: Plan, *, owner, since: datetime.datetime, days: int, rng: random.Random) -> None:
     types = {}
     for name in plan.customer_types:
-        types[name] = (CustomerType.objects.filter(account=account, name=name).first()
+        types[name] = (scoped(CustomerType, account).filter(name=name).first()
                        or customer_type_create(actor=owner, account=account, name=name, now=since))
-    departments = [department_of_address(outlet.address) for outlet in Outlet.objects.filter(account=account)
+    departments = [department_of_address(outlet.address) for outlet in scoped(Outlet, account)
                    .order_by("pk")]
     departments = [d for d in departments if d in data.STREETS] or ["75"]
     total = sum(plan.customers_per_type.values())

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from accounts import permissions as perms
 from accounts.models import Membership, Outlet, Register, User
+from accounts.tenancy import scoped
 from retail.demo import data
 from retail.models import Customer, PaymentType, Product, RegisterSession, Sale, StockLevel
 from retail.pricing import percent_discount
@@ -82,19 +83,19 @@ class Trading:
         self.account, self.rng, self.scale = account, rng, scale
         self.tz = zoneinfo.ZoneInfo(account.timezone)
         self.tills = self._tills()
-        types = PaymentType.objects.filter(account=account, is_active=True)
+        types = scoped(PaymentType, account).filter(is_active=True)
         self.cash = types.get(kind=PaymentType.Kind.CASH)
         self.terminal = types.filter(kind=PaymentType.Kind.CUSTOM, name=data.TERMINAL).first() or self.cash
         self.cheque = types.filter(kind=PaymentType.Kind.CUSTOM, name=data.CHEQUE).first() or self.terminal
-        products = list(Product.objects.filter(account=account, is_active=True).order_by("pk"))
+        products = list(scoped(Product, account).filter(is_active=True).order_by("pk"))
         weights = {item.sku: item.weight for item in data.CATALOGUE + data.SMALL_CATALOGUE}
         self.goods = [p for p in products if p.track_inventory]
         self.goods_weights = [weights.get(p.sku, 2) for p in self.goods]
         self.tracked = {p.pk for p in self.goods}
         self.fee = next((p for p in products if p.sku == fee_sku), None)
         self.stock = {(row.product_id, row.outlet_id): row.quantity
-                      for row in StockLevel.objects.filter(account=account)}
-        self.customers = list(Customer.objects.filter(account=account).select_related("customer_type").order_by("pk"))
+                      for row in scoped(StockLevel, account)}
+        self.customers = list(scoped(Customer, account).select_related("customer_type").order_by("pk"))
         self.fee_paid: set[int] = set()
         self.pending_payments: list[tuple[datetime.date, int, int]] = []
         self.returnable: list[Sold] = []
@@ -105,12 +106,12 @@ class Trading:
 
     def _tills(self) -> list[Till]:
         order = {perms.CASHIER: 0, perms.MANAGER: 1, perms.ADMIN: 2, perms.OWNER: 3}
-        staff = sorted(Membership.objects.filter(account=self.account).select_related("user", "role"),
+        staff = sorted(scoped(Membership, self.account).select_related("user", "role"),
                        key=lambda m: (order.get(m.role.preset, 4), m.pk))
         sellers = [m for m in staff if "sell" in m.role.granted()]
         supervisor = next(m.user for m in staff if "void_refund_sales" in m.role.granted())
         tills = []
-        outlets = Outlet.objects.filter(account=self.account).order_by("pk")
+        outlets = scoped(Outlet, self.account).order_by("pk")
         for outlet_index, outlet in enumerate(outlets):
             registers = Register.objects.filter(outlet=outlet, is_active=True).select_related("outlet").order_by("pk")
             for register_index, register in enumerate(registers):

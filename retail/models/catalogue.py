@@ -13,6 +13,8 @@ class TaxRate(TenantModel):
     is_default = models.BooleanField(default=False)
 
     class Meta:
+        verbose_name = _("tax rate")
+        verbose_name_plural = _("tax rates")
         constraints = [models.UniqueConstraint(fields=["account", "name"], name="taxrate_unique_name")]
         ordering = ["rate_bp", "name"]
 
@@ -33,6 +35,8 @@ class Product(TenantModel):
     updated_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        verbose_name = _("product")
+        verbose_name_plural = _("products")
         constraints = [
             models.UniqueConstraint(fields=["account", "sku"], name="product_unique_sku"),
             models.UniqueConstraint(fields=["account", "barcode"], condition=~Q(barcode=""),
@@ -52,6 +56,8 @@ class StockLevel(TenantModel):
     quantity = models.IntegerField(default=0)
 
     class Meta:
+        verbose_name = _("stock level")
+        verbose_name_plural = _("stock levels")
         constraints = [models.UniqueConstraint(fields=["product", "outlet"], name="stocklevel_unique")]
 
     def __str__(self):
@@ -74,6 +80,8 @@ class StockMove(TenantModel):
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        verbose_name = _("stock move")
+        verbose_name_plural = _("stock moves")
         indexes = [models.Index(fields=["account", "product", "-created_at"], name="stockmove_product_recent")]
 
     def __str__(self):

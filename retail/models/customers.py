@@ -12,6 +12,8 @@ class CustomerType(TenantModel):
     name = models.CharField(_("name"), max_length=80)
 
     class Meta:
+        verbose_name = _("customer type")
+        verbose_name_plural = _("customer types")
         constraints = [models.UniqueConstraint(fields=["account", "name"], name="customertype_unique_name")]
         ordering = ["name"]
 
@@ -40,6 +42,8 @@ class Customer(TenantModel):
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        verbose_name = _("customer")
+        verbose_name_plural = _("customers")
         constraints = [
             models.CheckConstraint(condition=Q(balance__gte=0), name="customer_balance_not_negative"),
             models.CheckConstraint(condition=Q(store_credit__gte=0), name="customer_credit_not_negative"),
@@ -74,6 +78,8 @@ class GiftCard(TenantModel):
     expires_on = models.DateField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("gift card")
+        verbose_name_plural = _("gift cards")
         constraints = [models.UniqueConstraint(fields=["account", "code"], name="giftcard_unique_code")]
         ordering = ["-issued_at"]
 

@@ -26,6 +26,8 @@ class ExportJob(TenantModel):
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("export")
+        verbose_name_plural = _("exports")
         ordering = ["-created_at"]
 
     def __str__(self):

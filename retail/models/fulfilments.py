@@ -28,6 +28,8 @@ class Fulfilment(TenantModel):
     updated_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        verbose_name = _("fulfilment")
+        verbose_name_plural = _("fulfilments")
         indexes = [models.Index(fields=["account", "status", "-created_at"], name="fulfilment_account_status")]
         ordering = ["-created_at", "-id"]
 

@@ -19,6 +19,8 @@ class PaymentType(TenantModel):
     position = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
+        verbose_name = _("payment type")
+        verbose_name_plural = _("payment types")
         constraints = [
             models.UniqueConstraint(fields=["account", "name"], name="paymenttype_unique_name"),
             # One built-in type of each system kind per account; custom types are free.
@@ -52,6 +54,8 @@ class RegisterSession(TenantModel):
     closing_note = models.TextField(blank=True)
 
     class Meta:
+        verbose_name = _("register session")
+        verbose_name_plural = _("register sessions")
         constraints = [
             models.UniqueConstraint(fields=["register"], condition=Q(status="open"),
                                     name="one_open_session_per_register"),
@@ -72,6 +76,8 @@ class RegisterClosureLine(TenantModel):
     difference = models.BigIntegerField()
 
     class Meta:
+        verbose_name = _("register closure line")
+        verbose_name_plural = _("register closure lines")
         constraints = [models.UniqueConstraint(fields=["session", "payment_type"], name="closureline_unique")]
         ordering = ["payment_type__position", "payment_type__name"]
 

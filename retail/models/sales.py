@@ -15,6 +15,10 @@ class ReceiptSequence(TenantModel):
     outlet = models.OneToOneField(Outlet, on_delete=models.CASCADE, related_name="receipt_sequence")
     next_number = models.PositiveBigIntegerField(default=1)
 
+    class Meta:
+        verbose_name = _("receipt sequence")
+        verbose_name_plural = _("receipt sequences")
+
     def __str__(self):
         return f"{self.outlet_id}: {self.next_number}"
 
@@ -51,6 +55,8 @@ class Sale(TenantModel):
     parked_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("sale")
+        verbose_name_plural = _("sales")
         constraints = [
             models.UniqueConstraint(fields=["outlet", "receipt_number"], name="sale_unique_receipt_per_outlet"),
             # The cart on a register's screen: at most one sale in progress per register.
@@ -93,6 +99,8 @@ class SaleLine(TenantModel):
     position = models.PositiveIntegerField(default=0)
 
     class Meta:
+        verbose_name = _("sale line")
+        verbose_name_plural = _("sale lines")
         ordering = ["position", "id"]
         constraints = [
             models.CheckConstraint(condition=Q(quantity__gt=0), name="saleline_quantity_positive"),
@@ -118,6 +126,8 @@ class SalePayment(TenantModel):
     processor_payment_id = models.BigIntegerField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("sale payment")
+        verbose_name_plural = _("sale payments")
         ordering = ["created_at", "id"]
         indexes = [models.Index(fields=["account", "session", "payment_type"], name="salepayment_session_type")]
 
@@ -138,6 +148,10 @@ class SaleReturn(TenantModel):
     created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
 
+    class Meta:
+        verbose_name = _("return")
+        verbose_name_plural = _("returns")
+
     def __str__(self):
         return f"return of {self.sale_id}: {self.amount}"
 
@@ -147,6 +161,10 @@ class SaleReturnLine(TenantModel):
     sale_line = models.ForeignKey(SaleLine, on_delete=models.PROTECT, related_name="+")
     quantity = models.PositiveIntegerField()
     amount = models.BigIntegerField()
+
+    class Meta:
+        verbose_name = _("returned line")
+        verbose_name_plural = _("returned lines")
 
     def __str__(self):
         return f"{self.quantity} of line {self.sale_line_id}"

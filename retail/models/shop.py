@@ -12,5 +12,9 @@ class ShopSettings(models.Model):
     prices_include_tax = models.BooleanField(_("prices include tax"), default=True)
     receipt_footer = models.CharField(_("receipt footer"), max_length=200, blank=True)
 
+    class Meta:
+        verbose_name = _("sales settings")
+        verbose_name_plural = _("sales settings")
+
     def __str__(self):
-        return f"settings of {self.account_id}"
+        return str(self.account)

@@ -12,7 +12,7 @@ SEARCH_LIMIT = 12
 def registers_with_state(account):
     registers = list(scoped(Register, account).filter(is_active=True).select_related("outlet")
                      .order_by("outlet__name", "name"))
-    open_ids = set(RegisterSession.objects.filter(account=account, status=RegisterSession.Status.OPEN)
+    open_ids = set(scoped(RegisterSession, account).filter(status=RegisterSession.Status.OPEN)
                    .values_list("register_id", flat=True))
     return [(register, register.pk in open_ids) for register in registers]
 
@@ -45,7 +45,7 @@ def product_search(account, outlet_id: int, query: str) -> list[dict]:
     )
     exact = query.lower()
     products.sort(key=lambda p: (p.sku.lower() != exact and p.barcode != query, p.name.lower()))
-    stock = dict(StockLevel.objects.filter(account=account, outlet_id=outlet_id, product__in=products)
+    stock = dict(scoped(StockLevel, account).filter(outlet_id=outlet_id, product__in=products)
                  .values_list("product_id", "quantity"))
     return [{"product": p, "stock": stock.get(p.pk, 0) if p.track_inventory else None} for p in products]
 

@@ -5,6 +5,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Outlet
 from accounts.services import audit_record, snapshot
+from accounts.tenancy import scoped
 from posbackoffice.errors import DomainError
 from retail.models import Product, StockLevel, StockMove, TaxRate
 
@@ -16,13 +17,13 @@ def _check_product(account, *, sku: str, barcode: str, price: int, tax_rate_id: 
         raise DomainError(_("A product needs a SKU."))
     if price < 0:
         raise DomainError(_("The price cannot be below zero."))
-    clashes = Product.objects.filter(account=account).exclude(pk=exclude_pk)
+    clashes = scoped(Product, account).exclude(pk=exclude_pk)
     if clashes.filter(sku__iexact=sku).exists():
         raise DomainError(_("Another product already has the SKU %(sku)s.") % {"sku": sku})
     if barcode and clashes.filter(barcode=barcode).exists():
         raise DomainError(_("Another product already has the barcode %(code)s.") % {"code": barcode})
     try:
-        return TaxRate.objects.get(account=account, pk=tax_rate_id)
+        return scoped(TaxRate, account).get(pk=tax_rate_id)
     except TaxRate.DoesNotExist:
         raise DomainError(_("Choose a tax rate.")) from None
 
@@ -46,7 +47,7 @@ def product_create(*, actor, account, sku: str, name: str, price: int, tax_rate_
 @transaction.atomic
 def product_update(*, actor, account, product_id: int, sku: str, name: str, price: int, tax_rate_id: int,
                    barcode: str = "", track_inventory: bool = True, is_active: bool = True) -> Product:
-    product = Product.objects.select_for_update().get(account=account, pk=product_id)
+    product = scoped(Product, account).select_for_update().get(pk=product_id)
     sku, barcode, name = sku.strip(), barcode.strip(), name.strip()
     tax_rate = _check_product(account, sku=sku, barcode=barcode, price=price, tax_rate_id=tax_rate_id,
                               exclude_pk=product.pk)
@@ -72,8 +73,8 @@ def lock_stock_levels(account, outlet_id: int, product_ids) -> dict[int, StockLe
         [StockLevel(account=account, product_id=pid, outlet_id=outlet_id) for pid in product_ids],
         ignore_conflicts=True,
     )
-    rows = (StockLevel.objects.select_for_update()
-            .filter(account=account, outlet_id=outlet_id, product_id__in=product_ids).order_by("product_id"))
+    rows = (scoped(StockLevel, account).select_for_update()
+            .filter(outlet_id=outlet_id, product_id__in=product_ids).order_by("product_id"))
     return {row.product_id: row for row in rows}
 
 
@@ -121,10 +122,10 @@ def stock_adjust(*, actor, account, product_id: int, outlet_id: int, new_quantit
                  now=None) -> StockLevel:
     """Set the counted quantity of a product at an outlet (stock take)."""
     now = now or timezone.now()
-    product = Product.objects.get(account=account, pk=product_id)
+    product = scoped(Product, account).get(pk=product_id)
     if not product.track_inventory:
         raise DomainError(_("“%(name)s” is not an inventory item.") % {"name": product.name})
-    Outlet.objects.get(account=account, pk=outlet_id)
+    scoped(Outlet, account).get(pk=outlet_id)
     level = lock_stock_levels(account, outlet_id, [product.pk])[product.pk]
     delta = new_quantity - level.quantity
     before = {"quantity": level.quantity}
@@ -143,7 +144,7 @@ def find_by_code(account, code: str):
     code = code.strip()
     if not code:
         return None
-    return (Product.objects.filter(account=account, is_active=True)
+    return (scoped(Product, account).filter(is_active=True)
             .filter(Q(barcode=code) | Q(sku__iexact=code)).select_related("tax_rate").first())
 
 
@@ -157,7 +158,7 @@ def tax_rate_create(*, actor, account, name: str, rate_bp: int) -> TaxRate:
         raise DomainError(_("A tax rate needs a name."))
     if not 0 <= rate_bp <= 10_000:
         raise DomainError(_("A tax rate must be between 0 and 100 %."))
-    if TaxRate.objects.filter(account=account, name__iexact=name).exists():
+    if scoped(TaxRate, account).filter(name__iexact=name).exists():
         raise DomainError(_("A tax rate named “%(name)s” already exists.") % {"name": name})
     tax_rate = TaxRate.objects.create(account=account, name=name, rate_bp=rate_bp)
     audit_record(account=account, actor=actor, action="tax_rate.created", target=tax_rate,

@@ -6,6 +6,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from accounts.services import audit_record, snapshot
+from accounts.tenancy import scoped
 from posbackoffice.errors import DomainError
 from retail.models import Customer, CustomerType
 
@@ -31,7 +32,7 @@ def _apply(customer: Customer, account, data: dict) -> None:
     data = {key: (value.strip() if isinstance(value, str) else value) for key, value in data.items()}
     data["email"] = clean_single_email(data.get("email", ""))
     type_id = data.pop("customer_type_id", None)
-    customer.customer_type = CustomerType.objects.get(account=account, pk=type_id) if type_id else None
+    customer.customer_type = scoped(CustomerType, account).get(pk=type_id) if type_id else None
     for field in CUSTOMER_FIELDS:
         if field != "customer_type" and field in data:
             setattr(customer, field, data[field])
@@ -53,7 +54,7 @@ def customer_create(*, actor, account, now=None, **data) -> Customer:
 
 @transaction.atomic
 def customer_update(*, actor, account, customer_id: int, **data) -> Customer:
-    customer = Customer.objects.select_for_update().get(account=account, pk=customer_id)
+    customer = scoped(Customer, account).select_for_update().get(pk=customer_id)
     before = snapshot(customer, CUSTOMER_FIELDS)
     _apply(customer, account, data)
     customer.save()
@@ -66,7 +67,7 @@ def _type_name(account, name: str, exclude_pk=None) -> str:
     name = name.strip()
     if not name:
         raise DomainError(_("A customer type needs a name."))
-    if CustomerType.objects.filter(account=account, name__iexact=name).exclude(pk=exclude_pk).exists():
+    if scoped(CustomerType, account).filter(name__iexact=name).exclude(pk=exclude_pk).exists():
         raise DomainError(_("A customer type named “%(name)s” already exists.") % {"name": name})
     return name
 
@@ -81,7 +82,7 @@ def customer_type_create(*, actor, account, name: str, now=None) -> CustomerType
 
 @transaction.atomic
 def customer_type_rename(*, actor, account, customer_type_id: int, name: str) -> CustomerType:
-    customer_type = CustomerType.objects.select_for_update().get(account=account, pk=customer_type_id)
+    customer_type = scoped(CustomerType, account).select_for_update().get(pk=customer_type_id)
     before = {"name": customer_type.name}
     customer_type.name = _type_name(account, name, exclude_pk=customer_type.pk)
     customer_type.save(update_fields=["name"])
@@ -92,8 +93,8 @@ def customer_type_rename(*, actor, account, customer_type_id: int, name: str) ->
 
 @transaction.atomic
 def customer_type_delete(*, actor, account, customer_type_id: int) -> None:
-    customer_type = CustomerType.objects.select_for_update().get(account=account, pk=customer_type_id)
-    in_use = Customer.objects.filter(account=account, customer_type=customer_type).count()
+    customer_type = scoped(CustomerType, account).select_for_update().get(pk=customer_type_id)
+    in_use = scoped(Customer, account).filter(customer_type=customer_type).count()
     if in_use:
         raise DomainError(ngettext("%(count)s customer has this type; move them to another type first.",
                                    "%(count)s customers have this type; move them to another type first.",

@@ -3,6 +3,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.services import audit_record
+from accounts.tenancy import scoped
 from posbackoffice.errors import DomainError
 from retail.models import Customer, Fulfilment, Sale
 
@@ -17,7 +18,7 @@ NEXT_STATUSES = {
 
 @transaction.atomic
 def fulfilment_create(*, actor, account, sale_id: int, source: str = "") -> Fulfilment:
-    sale = Sale.objects.select_for_update().get(account=account, pk=sale_id)
+    sale = scoped(Sale, account).select_for_update().get(pk=sale_id)
     if sale.status not in (Sale.Status.COMPLETED, Sale.Status.ON_ACCOUNT):
         raise DomainError(_("Only completed sales can be shipped."))
     if sale.customer_id is None:
@@ -35,7 +36,7 @@ def fulfilment_create(*, actor, account, sale_id: int, source: str = "") -> Fulf
 
 @transaction.atomic
 def fulfilment_set_status(*, actor, account, fulfilment_id: int, status: str, tracking_number: str = "") -> Fulfilment:
-    fulfilment = Fulfilment.objects.select_for_update().get(account=account, pk=fulfilment_id)
+    fulfilment = scoped(Fulfilment, account).select_for_update().get(pk=fulfilment_id)
     if status not in NEXT_STATUSES.get(fulfilment.status, set()):
         raise DomainError(_("A %(from)s order cannot become %(to)s.") % {
             "from": fulfilment.get_status_display().lower(),

@@ -3,6 +3,7 @@ from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from accounts.tenancy import scoped
 from retail.models import Sale, ShopSettings
 
 
@@ -12,7 +13,7 @@ def receipt_context(sale: Sale) -> dict:
         "account": sale.account,
         "lines": list(sale.lines.all()),
         "payments": list(sale.payments.select_related("payment_type")),
-        "footer": ShopSettings.objects.filter(account_id=sale.account_id).values_list("receipt_footer", flat=True)
+        "footer": scoped(ShopSettings, sale.account_id).values_list("receipt_footer", flat=True)
         .first() or "",
     }
 

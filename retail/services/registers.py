@@ -5,6 +5,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Register
 from accounts.services import audit_record, snapshot
+from accounts.tenancy import scoped
 from posbackoffice.errors import DomainError
 from retail.models import PaymentType, RegisterClosureLine, RegisterSession, Sale, SalePayment
 
@@ -18,7 +19,7 @@ def open_session_of(register) -> RegisterSession | None:
 @transaction.atomic
 def register_open(*, actor, account, register_id: int, opening_float: int, now=None) -> RegisterSession:
     now = now or timezone.now()
-    register = Register.objects.select_for_update().get(account=account, pk=register_id)
+    register = scoped(Register, account).select_for_update().get(pk=register_id)
     if not register.is_active:
         raise DomainError(_("This register is switched off."))
     if opening_float < 0:
@@ -38,7 +39,7 @@ def expected_amounts(session: RegisterSession) -> dict[int, int]:
         SalePayment.objects.filter(session=session).values("payment_type").annotate(total=Sum("amount"))
         .values_list("payment_type", "total")
     )
-    cash = PaymentType.objects.get(account_id=session.account_id, kind=PaymentType.Kind.CASH)
+    cash = scoped(PaymentType, session.account_id).get(kind=PaymentType.Kind.CASH)
     totals[cash.pk] = totals.get(cash.pk, 0) + session.opening_float
     return totals
 
@@ -47,17 +48,17 @@ def expected_amounts(session: RegisterSession) -> dict[int, int]:
 def register_close(*, actor, account, session_id: int, counted: dict[int, int], note: str = "",
                    now=None) -> RegisterSession:
     now = now or timezone.now()
-    session = RegisterSession.objects.select_for_update().select_related("register").get(account=account, pk=session_id)
+    session = scoped(RegisterSession, account).select_for_update().select_related("register").get(pk=session_id)
     if session.status != RegisterSession.Status.OPEN:
         raise DomainError(_("This register is already closed."))
-    in_progress = Sale.objects.filter(account=account, register=session.register, status=Sale.Status.OPEN,
+    in_progress = scoped(Sale, account).filter(register=session.register, status=Sale.Status.OPEN,
                                       lines__isnull=False).exists()
     if in_progress:
         raise DomainError(_("A sale is in progress on this register: complete, park or discard it before closing."))
     if any(amount < 0 for amount in counted.values()):
         raise DomainError(_("Counted amounts cannot be negative."))
     expected = expected_amounts(session)
-    types = {pt.pk: pt for pt in PaymentType.objects.filter(account=account, pk__in=set(expected) | set(counted))}
+    types = {pt.pk: pt for pt in scoped(PaymentType, account).filter(pk__in=set(expected) | set(counted))}
     lines = []
     for type_id in sorted(types, key=lambda pk: (types[pk].position, types[pk].name)):
         exp = expected.get(type_id, 0)

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Register
 from accounts.services import audit_record
+from accounts.tenancy import scoped
 from posbackoffice.errors import DomainError
 from posbackoffice.money import format_money
 from retail.models import (
@@ -41,7 +42,7 @@ def _sale_after(sale: Sale) -> dict:
 
 def _lock_sale(account, sale_id: int, *statuses) -> Sale:
     try:
-        sale = Sale.objects.select_for_update().get(account=account, pk=sale_id)
+        sale = scoped(Sale, account).select_for_update().get(pk=sale_id)
     except Sale.DoesNotExist:
         raise DomainError(_("This sale does not exist.")) from None
     if statuses and sale.status not in statuses:
@@ -87,19 +88,19 @@ def sale_start(*, actor, account, register_id: int, now=None) -> Sale:
     now = now or timezone.now()
     # The open session and, in the same query, its register, the register's cart if there is one and
     # the shop's tax setting that a new cart takes.
-    session = (RegisterSession.objects.select_related("register")
-               .filter(account=account, register_id=register_id, status=RegisterSession.Status.OPEN)
+    session = (scoped(RegisterSession, account).select_related("register")
+               .filter(register_id=register_id, status=RegisterSession.Status.OPEN)
                .annotate(cart_id=Subquery(Sale.objects.filter(register_id=OuterRef("register_id"),
                                                               status=Sale.Status.OPEN).values("pk")[:1]),
-                         prices_include_tax=Subquery(ShopSettings.objects.filter(account=account)
+                         prices_include_tax=Subquery(scoped(ShopSettings, account)
                                                      .values("prices_include_tax")[:1]))
                .first())
     if session is None:
-        Register.objects.get(account=account, pk=register_id)  # another shop's register is not found
+        scoped(Register, account).get(pk=register_id)  # another shop's register is not found
         raise DomainError(_("Open the register before selling."))
     register = session.register
     if session.cart_id is not None:
-        sale = Sale.objects.get(account=account, pk=session.cart_id)
+        sale = scoped(Sale, account).get(pk=session.cart_id)
         if sale.session_id != session.pk:
             sale.session = session
             sale.save(update_fields=["session"])
@@ -131,7 +132,7 @@ def sale_add_product(*, actor, account, sale_id: int, product_id: int, quantity:
     _check_quantity(quantity)
     _check_cart_editable(sale)
     try:
-        product = Product.objects.select_related("tax_rate").get(account=account, pk=product_id, is_active=True)
+        product = scoped(Product, account).select_related("tax_rate").get(pk=product_id, is_active=True)
     except Product.DoesNotExist:
         raise DomainError(_("This product does not exist or is no longer sold.")) from None
     # The cart's lines, read once: the line to add to (same product and price, no discount), the next
@@ -192,7 +193,7 @@ def sale_remove_line(*, actor, account, sale_id: int, line_id: int) -> None:
 @transaction.atomic
 def sale_set_customer(*, actor, account, sale_id: int, customer_id: int | None, now=None) -> Sale:
     sale = _lock_sale(account, sale_id, Sale.Status.OPEN)
-    customer = Customer.objects.get(account=account, pk=customer_id) if customer_id else None
+    customer = scoped(Customer, account).get(pk=customer_id) if customer_id else None
     before = {"customer": sale.customer_id}
     sale.customer = customer
     sale.save(update_fields=["customer"])
@@ -220,7 +221,7 @@ def sale_add_payment(*, actor, account, sale_id: int, payment_type_id: int, amou
     if not sale.lines.exists():
         raise DomainError(_("Add products before taking payment."))
     try:
-        payment_type = PaymentType.objects.get(account=account, pk=payment_type_id, is_active=True)
+        payment_type = scoped(PaymentType, account).get(pk=payment_type_id, is_active=True)
     except PaymentType.DoesNotExist:
         raise DomainError(_("Choose a payment type.")) from None
     if payment_type.kind == PaymentType.Kind.ON_ACCOUNT:
@@ -336,13 +337,13 @@ def sale_park(*, actor, account, sale_id: int, note: str = "", now=None) -> Sale
 @transaction.atomic
 def sale_resume(*, actor, account, sale_id: int, register_id: int) -> Sale:
     sale = _lock_sale(account, sale_id, Sale.Status.PARKED)
-    register = Register.objects.select_related("outlet").get(account=account, pk=register_id)
+    register = scoped(Register, account).select_related("outlet").get(pk=register_id)
     if register.outlet_id != sale.outlet_id:
         raise DomainError(_("This sale was parked at another outlet."))
     session = _open_session(register)
     if session is None:
         raise DomainError(_("Open the register before selling."))
-    current = Sale.objects.select_for_update().filter(account=account, register=register,
+    current = scoped(Sale, account).select_for_update().filter(register=register,
                                                       status=Sale.Status.OPEN).first()
     if current is not None:
         if current.lines.exists():
@@ -458,7 +459,7 @@ def sale_return(*, actor, account, sale_id: int, quantities: dict[int, int], ref
     if refund_amount > 0:
         if refund_payment_type_id is None:
             raise DomainError(_("Choose how the money is given back."))
-        payment_type = PaymentType.objects.get(account=account, pk=refund_payment_type_id)
+        payment_type = scoped(PaymentType, account).get(pk=refund_payment_type_id)
         _refundable_type(payment_type)
     session = _open_session(sale.register)
     if payment_type is not None and payment_type.is_cash and session is None:
@@ -504,7 +505,7 @@ def sale_take_payment(*, actor, account, sale_id: int, payment_type_id: int, amo
     now = now or timezone.now()
     sale = _lock_sale(account, sale_id, Sale.Status.ON_ACCOUNT)
     try:
-        payment_type = PaymentType.objects.get(account=account, pk=payment_type_id, is_active=True)
+        payment_type = scoped(PaymentType, account).get(pk=payment_type_id, is_active=True)
     except PaymentType.DoesNotExist:
         raise DomainError(_("Choose a payment type.")) from None
     if payment_type.kind == PaymentType.Kind.ON_ACCOUNT:

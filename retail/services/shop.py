@@ -3,6 +3,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from accounts.services import audit_record, snapshot
+from accounts.tenancy import scoped
 from posbackoffice.errors import DomainError
 from retail.models import PaymentType, ShopSettings, TaxRate
 
@@ -16,7 +17,7 @@ def shop_setup(*, account, actor=None) -> ShopSettings:
     """Give an account what the POS core needs to sell: settings, tax rates and the system
     payment types. Idempotent: what exists is kept."""
     settings_row, created = ShopSettings.objects.get_or_create(account=account)
-    if not TaxRate.objects.filter(account=account).exists():
+    if not scoped(TaxRate, account).exists():
         TaxRate.objects.bulk_create(
             TaxRate(account=account, name=name, rate_bp=rate, is_default=default)
             for name, rate, default in DEFAULT_TAX_RATES
@@ -28,7 +29,7 @@ def shop_setup(*, account, actor=None) -> ShopSettings:
             (PaymentType.Kind.ON_ACCOUNT, _("On account"), 9),
         ]
         for kind, name, position in defaults:
-            if not PaymentType.objects.filter(account=account, kind=kind).exists():
+            if not scoped(PaymentType, account).filter(kind=kind).exists():
                 PaymentType.objects.create(account=account, kind=kind, name=name, position=position)
     if created:
         audit_record(account=account, actor=actor, action="shop.set_up", target=settings_row,
@@ -38,7 +39,7 @@ def shop_setup(*, account, actor=None) -> ShopSettings:
 
 @transaction.atomic
 def shop_settings_update(*, actor, account, prices_include_tax: bool, receipt_footer: str) -> ShopSettings:
-    row = ShopSettings.objects.select_for_update().get(account=account)
+    row = scoped(ShopSettings, account).select_for_update().get()
     fields = ("prices_include_tax", "receipt_footer")
     before = snapshot(row, fields)
     row.prices_include_tax, row.receipt_footer = prices_include_tax, receipt_footer.strip()
@@ -55,7 +56,7 @@ def payment_type_create(*, actor, account, name: str, now=None) -> PaymentType:
     name = name.strip()
     if not name:
         raise DomainError(_("A payment type needs a name."))
-    if PaymentType.objects.filter(account=account, name__iexact=name).exists():
+    if scoped(PaymentType, account).filter(name__iexact=name).exists():
         raise DomainError(_("A payment type named “%(name)s” already exists.") % {"name": name})
     payment_type = PaymentType.objects.create(account=account, kind=PaymentType.Kind.CUSTOM, name=name, position=5)
     audit_record(account=account, actor=actor, action="payment_type.created", target=payment_type,
@@ -65,7 +66,7 @@ def payment_type_create(*, actor, account, name: str, now=None) -> PaymentType:
 
 @transaction.atomic
 def payment_type_set_active(*, actor, account, payment_type_id: int, active: bool) -> PaymentType:
-    payment_type = PaymentType.objects.select_for_update().get(account=account, pk=payment_type_id)
+    payment_type = scoped(PaymentType, account).select_for_update().get(pk=payment_type_id)
     if payment_type.kind != PaymentType.Kind.CUSTOM:
         raise DomainError(_("Built-in payment types cannot be switched off."))
     before = snapshot(payment_type, ("is_active",))

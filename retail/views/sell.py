@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import Register
-from accounts.tenancy import get_scoped_or_404, has_permission, staff_view
+from accounts.tenancy import get_scoped_or_404, has_permission, scoped, staff_view
 from posbackoffice.errors import DomainError
 from retail import sell_actions
 from retail.forms.sales import CloseRegisterForm, LineForm, OpenRegisterForm, PaymentForm, QuickCustomerForm
@@ -34,7 +34,7 @@ def chosen_register(request) -> Register | None:
     register_id = _chosen_register_id(request)
     if not register_id:
         return None
-    return Register.objects.filter(account=request.account, pk=register_id, is_active=True) \
+    return scoped(Register, request.account).filter(pk=register_id, is_active=True) \
         .select_related("outlet").first()
 
 
@@ -59,7 +59,7 @@ def _screen_context(request, register, sale, *, last_sale=None):
     context = selectors.cart(request.account, sale)
     last_sale_id = request.session.get(SESSION_LAST_SALE)
     if last_sale is None and last_sale_id and not context["lines"]:  # shown over an empty cart only
-        last_sale = Sale.objects.filter(account=request.account, pk=last_sale_id).first()
+        last_sale = scoped(Sale, request.account).filter(pk=last_sale_id).first()
     context.update(
         register=register,
         currency=request.account.currency,
@@ -396,7 +396,7 @@ def close_register(request):
     if session is None:
         return redirect("retail:sell")
     expected = register_services.expected_amounts(session)
-    payment_types = [pt for pt in PaymentType.objects.filter(account=request.account)
+    payment_types = [pt for pt in scoped(PaymentType, request.account)
                      if pt.is_cash or pt.pk in expected or (pt.kind == PaymentType.Kind.CUSTOM and pt.is_active)]
     form = CloseRegisterForm(request.POST or None, currency=request.account.currency, payment_types=payment_types,
                              expected=expected)
