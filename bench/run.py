@@ -425,6 +425,7 @@ def main() -> None:
     common.setup_django()
     from django.conf import settings
     from django.db import connection
+    from django.utils import timezone
 
     groups = [g.strip() for g in args.only.split(",") if g.strip()]
     unknown = set(groups) - set(GROUPS)
@@ -462,7 +463,7 @@ def main() -> None:
                   f"{' (tracemalloc on)' if result['tracemalloc'] else ''} | {result['rows']:,} |"
                   f" {result['seconds']:.1f} | {result['rows_per_s']:,.0f} | {result['rss_start_mb']:.1f} |"
                   f" {result['rss_highest_mb']:.1f} | {traced} | {target} | {met} |")
-    out = Path(settings.VAR_DIR) / f"results-{datetime.datetime.now():%Y-%m-%dT%H%M%S}.json"
+    out = Path(settings.VAR_DIR) / f"results-{timezone.localtime():%Y-%m-%dT%H%M%S}.json"
     out.write_text(json.dumps({"machine": facts, "load_average_end": load_average(), "postgres": pg_version,
                                "n": args.n,
                                "cases": [asdict(c) | {"p50": c.p(50), "p95": c.p(95)} for c in bench.cases],

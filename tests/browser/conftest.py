@@ -1,10 +1,10 @@
 import logging
-import re
 
 import pytest
 
 from accounts.models import Account
 from tests.browser.card_numbers import found_in_database, found_in_logs
+from tests.browser.steps import sign_in
 
 
 @pytest.fixture
@@ -14,12 +14,9 @@ def shop(demo_shop):
 
 @pytest.fixture
 def login(page, live_server):
+    """Sign in as one of the demo shop's staff (password "demo")."""
     def _login(email, password="demo"):
-        page.goto(f"{live_server.url}/login/")
-        page.locator("input[name=username]").fill(email)
-        page.locator("input[name=password]").fill(password)
-        page.locator("main form button[type=submit]").click()
-        page.wait_for_url(re.compile(r"^(?!.*/login/).*$"))
+        sign_in(page, live_server.url, email, password)
         return page
 
     return _login

@@ -9,6 +9,7 @@ from playwright.sync_api import expect
 from accounts import permissions as perms
 from payments.models import Payment
 from retail.models import Sale
+from tests.browser.steps import sign_in
 from tests.factories import AccountFactory, UserFactory, member
 from tests.retail.report_factories import make_shop, open_register, product
 
@@ -26,14 +27,6 @@ def boutique(transactional_db):
     return shop
 
 
-def _login(page, live_server, email):
-    page.goto(f"{live_server.url}/login/")
-    page.locator("input[name=username]").fill(email)
-    page.locator("input[name=password]").fill("pass-word-123")
-    page.locator("main form button[type=submit]").click()
-    page.wait_for_url(re.compile(r"^(?!.*/login/).*$"))
-
-
 def _type_card(page, number):
     card = page.locator("[data-card-entry]")
     card.get_by_label("Card number").fill(number)
@@ -42,7 +35,7 @@ def _type_card(page, number):
 
 
 def test_cashier_pays_by_manual_entry_and_owner_refunds_half(boutique, page, live_server):
-    _login(page, live_server, "cashier@cards.test")
+    sign_in(page, live_server.url, "cashier@cards.test")
     page.goto(f"{live_server.url}/sell/")
     page.locator("form.register-choice").first.get_by_role("button", name="Use this register").click()
     page.wait_for_load_state()
@@ -70,7 +63,7 @@ def test_cashier_pays_by_manual_entry_and_owner_refunds_half(boutique, page, liv
 
     # The owner refunds half from Finance › Payments and sees the status change.
     page.context.clear_cookies()
-    _login(page, live_server, "owner@cards.test")
+    sign_in(page, live_server.url, "owner@cards.test")
     page.goto(f"{live_server.url}/finance/payments/")
     row = page.locator("tr", has_text="•••• 4242")
     expect(row).to_contain_text("Succeeded")

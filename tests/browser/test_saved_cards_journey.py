@@ -16,6 +16,7 @@ from accounts.services import staff_role_update
 from payments.models import Payment
 from retail.models import Customer, Sale
 from saved_cards.models import SavedCard, SavedCardSettings
+from tests.browser.steps import sign_in
 from tests.factories import AccountFactory, UserFactory, member, owner_of, role
 from tests.retail.report_factories import customer, make_shop, open_register, product
 from tests.saved_cards.builders import DECLINES_WHEN_CHARGED, MASTERCARD, enable, save_card
@@ -50,15 +51,6 @@ def grant(account, preset, *codes):
                       permissions=sorted(current.granted() | set(codes)))
 
 
-def login(page, live_server, email):
-    page.context.clear_cookies()
-    page.goto(f"{live_server.url}/login/")
-    page.locator("input[name=username]").fill(email)
-    page.locator("input[name=password]").fill("pass-word-123")
-    page.locator("main form button[type=submit]").click()
-    page.wait_for_url(re.compile(r"^(?!.*/login/).*$"))
-
-
 def type_card(area, number, *, postcode=None):
     area.get_by_label("Card number").fill(number)
     area.get_by_label("Expiry (MM/YY)").fill("12/34")
@@ -90,7 +82,7 @@ def sale_for_camille(page, live_server):
 
 
 def test_owner_turns_saved_payment_methods_on_and_accepts_the_terms(boutique, page, live_server):
-    login(page, live_server, "owner@saved.test")
+    sign_in(page, live_server.url, "owner@saved.test")
     page.goto(f"{live_server.url}/setup/")
     section = page.locator("#saved-payment-method")
     expect(section.get_by_role("heading", name="Saved payment method")).to_be_visible()
@@ -120,7 +112,7 @@ def test_owner_turns_saved_payment_methods_on_and_accepts_the_terms(boutique, pa
 def test_a_cashier_without_use_does_not_see_saved_payments(boutique, camille, page, live_server):
     enable(boutique.account)
     save_card(camille)
-    login(page, live_server, "cashier@saved.test")
+    sign_in(page, live_server.url, "cashier@saved.test")
 
     sale_for_camille(page, live_server)
 
@@ -135,7 +127,7 @@ def test_manager_adds_a_card_from_the_profile_with_consent_and_makes_it_the_defa
                                                                                    live_server):
     enable(boutique.account)
     save_card(camille, number=MASTERCARD)  # Camille's first card: the default until the manager changes it
-    login(page, live_server, "owner@saved.test")
+    sign_in(page, live_server.url, "owner@saved.test")
     page.goto(f"{live_server.url}/setup/staff-roles/")
     page.get_by_role("link", name="Manager").first.click()
     page.get_by_label("Add saved payment method").check()
@@ -143,7 +135,7 @@ def test_manager_adds_a_card_from_the_profile_with_consent_and_makes_it_the_defa
     page.get_by_role("button", name="Save changes").click()
     expect(page.get_by_text("Changes to “Manager” saved.")).to_be_visible()
 
-    login(page, live_server, "manager@saved.test")
+    sign_in(page, live_server.url, "manager@saved.test")
     open_profile(page, live_server)
     section = page.locator("#saved-cards")
     expect(section).to_contain_text("Mastercard •••• 4444")
@@ -179,7 +171,7 @@ def test_manager_adds_a_card_from_the_profile_with_consent_and_makes_it_the_defa
 def test_the_customer_adds_their_own_card_on_a_phone_from_the_qr_code(boutique, camille, page, browser,
                                                                      live_server, tmp_path):
     enable(boutique.account)
-    login(page, live_server, "owner@saved.test")
+    sign_in(page, live_server.url, "owner@saved.test")
     open_profile(page, live_server)
     page.get_by_role("button", name="Invite customer to add their own card").click()
     qr = page.locator("[data-qr-code]")
@@ -230,7 +222,7 @@ def test_cashier_charges_a_saved_card_and_completes_the_sale(boutique, camille, 
     grant(boutique.account, perms.CASHIER, "use_saved_payment_method")
     save_card(camille)
     save_card(camille, number=MASTERCARD)
-    login(page, live_server, "cashier@saved.test")
+    sign_in(page, live_server.url, "cashier@saved.test")
 
     sale_for_camille(page, live_server)
     page.locator("details.other-payments").get_by_role("link", name="Saved payments").click()
@@ -252,7 +244,7 @@ def test_a_saved_card_declined_when_charged_shows_the_reason(boutique, camille, 
     enable(boutique.account)
     grant(boutique.account, perms.CASHIER, "use_saved_payment_method")
     save_card(camille, number=DECLINES_WHEN_CHARGED)
-    login(page, live_server, "cashier@saved.test")
+    sign_in(page, live_server.url, "cashier@saved.test")
 
     sale_for_camille(page, live_server)
     page.locator("details.other-payments").get_by_role("link", name="Saved payments").click()
@@ -269,7 +261,7 @@ def test_a_saved_card_declined_when_charged_shows_the_reason(boutique, camille, 
 def test_a_card_typed_during_a_sale_is_saved_when_the_box_is_ticked(boutique, camille, page, live_server):
     enable(boutique.account)
     grant(boutique.account, perms.CASHIER, "add_saved_payment_method")
-    login(page, live_server, "cashier@saved.test")
+    sign_in(page, live_server.url, "cashier@saved.test")
 
     sale_for_camille(page, live_server)
     page.locator("details.other-payments").get_by_role("link", name="Manual entry").click()

@@ -8,6 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from accounts import permissions as perms
+from tests.browser.steps import sign_in
 from tests.factories import AccountFactory, UserFactory, member
 from tests.retail.report_factories import customer, make_shop, product
 
@@ -28,14 +29,6 @@ def boutique(transactional_db):
     return shop
 
 
-def _login(page, live_server, email):
-    page.goto(f"{live_server.url}/login/")
-    page.locator("input[name=username]").fill(email)
-    page.locator("input[name=password]").fill("pass-word-123")
-    page.locator("main form button[type=submit]").click()
-    page.wait_for_url(re.compile(r"^(?!.*/login/).*$"))
-
-
 def _add(page, query):
     page.locator("#product-search").fill(query)
     page.locator("#search-results [data-result]").first.click()
@@ -43,7 +36,7 @@ def _add(page, query):
 
 
 def test_cashier_sells_then_owner_exports_the_on_account_sales(boutique, page, live_server):
-    _login(page, live_server, "cashier@journey.test")
+    sign_in(page, live_server.url, "cashier@journey.test")
     page.goto(f"{live_server.url}/sell/")
     page.locator("form.register-choice", has_text="Front desk").get_by_role("button", name="Use this register").click()
     page.get_by_label("Opening float (cash in the drawer)").fill("100")
@@ -79,7 +72,7 @@ def test_cashier_sells_then_owner_exports_the_on_account_sales(boutique, page, l
 
     # The owner filters the history to on-account sales and exports them.
     page.context.clear_cookies()
-    _login(page, live_server, "owner@journey.test")
+    sign_in(page, live_server.url, "owner@journey.test")
     page.goto(f"{live_server.url}/history/")
     page.get_by_label("Status").select_option("on_account")
     rows = page.locator("#history-table tbody tr")
