@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 from accounts import permissions as perms
 from payments.models import Payment
 from retail.models import Sale
-from tests.browser.steps import sign_in
+from tests.browser.steps import add_to_cart, open_first_register, sign_in, type_card
 from tests.factories import AccountFactory, UserFactory, member
 from tests.retail.report_factories import make_shop, open_register, product
 
@@ -27,20 +27,10 @@ def boutique(transactional_db):
     return shop
 
 
-def _type_card(page, number):
-    card = page.locator("[data-card-entry]")
-    card.get_by_label("Card number").fill(number)
-    card.get_by_label("Expiry (MM/YY)").fill("12/34")
-    card.get_by_label("Security code (CVC)").fill("123")
-
-
 def test_cashier_pays_by_manual_entry_and_owner_refunds_half(boutique, page, live_server):
     sign_in(page, live_server.url, "cashier@cards.test")
-    page.goto(f"{live_server.url}/sell/")
-    page.locator("form.register-choice").first.get_by_role("button", name="Use this register").click()
-    page.wait_for_load_state()
-    page.locator("#product-search").fill("Foulard")
-    page.locator("#search-results [data-result]").first.click()
+    open_first_register(page, live_server.url)
+    add_to_cart(page, "Foulard")
     expect(page.locator("#sale-total")).to_have_text(re.compile(r"40[.,]00"))
 
     page.locator("details.other-payments summary").click()
@@ -48,14 +38,14 @@ def test_cashier_pays_by_manual_entry_and_owner_refunds_half(boutique, page, liv
     expect(page.get_by_role("heading", name="Credit/Debit — manual entry")).to_be_visible()
 
     # Declined: the reason in the cashier's words; the sale stays open and unpaid.
-    _type_card(page, "4000 0000 0000 0002")
+    type_card(page.locator("[data-card-entry]"), "4000 0000 0000 0002")
     page.get_by_role("button", name="Start payment").click()
     expect(page.locator("[data-card-message]")).to_have_text(
         "The card was declined. Ask the customer for another card.")
     assert Sale.objects.get(status=Sale.Status.OPEN).balance_due == 4000
 
     # Accepted: back to the sell screen with the sale completed.
-    _type_card(page, "4242 4242 4242 4242")
+    type_card(page.locator("[data-card-entry]"), "4242 4242 4242 4242")
     page.get_by_role("button", name="Start payment").click()
     expect(page.locator(".sale-done")).to_contain_text("completed")
     payment = Payment.objects.get(status=Payment.Status.SUCCEEDED)

@@ -16,7 +16,7 @@ from accounts.services import staff_role_update
 from payments.models import Payment
 from retail.models import Customer, Sale
 from saved_cards.models import SavedCard, SavedCardSettings
-from tests.browser.steps import sign_in
+from tests.browser.steps import add_to_cart, open_first_register, sign_in, type_card
 from tests.factories import AccountFactory, UserFactory, member, owner_of, role
 from tests.retail.report_factories import customer, make_shop, open_register, product
 from tests.saved_cards.builders import DECLINES_WHEN_CHARGED, MASTERCARD, enable, save_card
@@ -51,14 +51,6 @@ def grant(account, preset, *codes):
                       permissions=sorted(current.granted() | set(codes)))
 
 
-def type_card(area, number, *, postcode=None):
-    area.get_by_label("Card number").fill(number)
-    area.get_by_label("Expiry (MM/YY)").fill("12/34")
-    area.get_by_label("Security code (CVC)").fill("123")
-    if postcode is not None:
-        area.get_by_label("Postcode").fill(postcode)
-
-
 def open_profile(page, live_server, name="Camille Martin"):
     page.goto(f"{live_server.url}/customers/")
     page.get_by_role("link", name=name).click()
@@ -67,11 +59,8 @@ def open_profile(page, live_server, name="Camille Martin"):
 
 def sale_for_camille(page, live_server):
     """At the sell screen: the scarf in the cart, Camille Martin attached."""
-    page.goto(f"{live_server.url}/sell/")
-    page.locator("form.register-choice").first.get_by_role("button", name="Use this register").click()
-    page.wait_for_load_state()
-    page.locator("#product-search").fill("Foulard")
-    page.locator("#search-results [data-result]").first.click()
+    open_first_register(page, live_server.url)
+    add_to_cart(page, "Foulard")
     expect(page.locator("#sale-total")).to_have_text(re.compile(r"40[.,]00"))
     page.locator("details.customer-picker summary").click()
     page.locator("#customer-search").fill("Martin")

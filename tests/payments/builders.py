@@ -3,7 +3,6 @@ services leave them once settled), a completed sale to link them to, a stand-in 
 refunds, and a snapshot of everything a refused refund must leave untouched."""
 
 import datetime
-import html
 import itertools
 import zoneinfo
 
@@ -14,6 +13,7 @@ from payments.gateway.base import ProcessorRefund
 from payments.gateway.errors import GatewayError
 from payments.models import Payment, PaymentAttempt, Refund, WebhookEvent
 from tests.factories import owner_of
+from tests.retail.builders import page_text  # noqa: F401 - the payments tests read pages the same way
 
 PARIS = zoneinfo.ZoneInfo("Europe/Paris")
 _numbers = itertools.count(1)
@@ -100,10 +100,6 @@ def payments_state(account) -> dict:
         "audit": AuditEvent.objects.filter(account=account).count(),
     }
 
-
-def page_text(response) -> str:
-    """The response body with HTML entities decoded, as a reader sees the words."""
-    return html.unescape(response.content.decode())
 
 
 def card(number: str = "4242424242424242") -> str:

@@ -3,7 +3,6 @@ the e-mailed card-update link, and the /card/ page in every state a link can be 
 expired, tampered, out of attempts, feature off — where an unusable link saves nothing."""
 
 import datetime
-import html
 
 import pytest
 import time_machine
@@ -17,14 +16,11 @@ from saved_cards.models import CardInvite, CardSetup, SavedCard
 from saved_cards.views import qr_svg
 from tests.factories import member, owner_of
 from tests.retail.builders import in_english
+from tests.retail.builders import page_text as text
 from tests.retail.factories import CustomerFactory
 from tests.saved_cards.builders import MASTERCARD, card_row, cards_state, confirm_in_browser, enable
 
 pytestmark = pytest.mark.django_db
-
-
-def text(response) -> str:
-    return html.unescape(response.content.decode())
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@ section, + Add with consent, Set as default, Delete with its confirmation, the C
 every refusal (feature off, permission, sixth card, consent, another account's ids) changing nothing."""
 
 import datetime
-import html
 
 import pytest
 import time_machine
@@ -15,6 +14,7 @@ from retail.models import Customer
 from saved_cards.models import SavedCard, SavedCardSettings
 from tests.factories import member, owner_of, role
 from tests.retail.builders import in_english, staff_with
+from tests.retail.builders import page_text as text
 from tests.retail.factories import CustomerFactory
 from tests.saved_cards.builders import (
     MASTERCARD,
@@ -26,10 +26,6 @@ from tests.saved_cards.builders import (
 )
 
 pytestmark = pytest.mark.django_db
-
-
-def text(response) -> str:
-    return html.unescape(response.content.decode())
 
 
 @pytest.fixture

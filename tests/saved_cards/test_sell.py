@@ -2,7 +2,6 @@
 Charge, declines in the cashier's language) and Manual entry's "Save payment details for future
 purchases" (when it is offered, and the card it saves once the payment succeeds)."""
 
-import html
 
 import pytest
 from django.urls import reverse
@@ -18,6 +17,7 @@ from saved_cards.models import SavedCard
 from tests.factories import member
 from tests.retail import report_factories as rf
 from tests.retail.builders import choose_register, staff_with
+from tests.retail.builders import page_text as text
 from tests.saved_cards.builders import (
     DECLINES_WHEN_CHARGED,
     MASTERCARD,
@@ -29,10 +29,6 @@ from tests.saved_cards.builders import (
 )
 
 pytestmark = pytest.mark.django_db
-
-
-def text(response) -> str:
-    return html.unescape(response.content.decode())
 
 
 @pytest.fixture
