@@ -38,6 +38,11 @@ HTMX = {"HX-Request": "true"}
 SLOW_QUERY_MS = 5.0
 
 
+def query_ms(query: dict) -> float:
+    """A captured statement's duration: Django records seconds as text; timings, never money."""
+    return float(query["time"]) * 1000
+
+
 @dataclass
 class Case:
     group: str
@@ -119,7 +124,7 @@ class Bench:
             elapsed = time.perf_counter() - start
         case.times_ms.append(elapsed * 1000)
         case.queries.append(len(captured.captured_queries))
-        case.db_ms.append(sum(float(q["time"]) for q in captured.captured_queries) * 1000)
+        case.db_ms.append(sum(query_ms(q) for q in captured.captured_queries))
         return result, captured.captured_queries
 
     def report(self, case: Case, last_queries) -> None:
@@ -128,7 +133,7 @@ class Bench:
         print(percentile_line(case), flush=True)
         if self.sql:
             for query in last_queries:
-                print(f"    {float(query['time']) * 1000:5.1f} ms  {query['sql'][:160]}")
+                print(f"    {query_ms(query):5.1f} ms  {query['sql'][:160]}")
         if self.explain is not None:
             self.explain_slow(last_queries)
 
@@ -136,12 +141,12 @@ class Bench:
         from django.db import connection
 
         for query in queries:
-            if float(query["time"]) * 1000 < self.explain or not query["sql"].lstrip().upper().startswith("SELECT"):
+            if query_ms(query) < self.explain or not query["sql"].lstrip().upper().startswith("SELECT"):
                 continue
             with connection.cursor() as cursor:
                 cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + query["sql"])
                 plan = "\n".join("      " + row[0] for row in cursor.fetchall())
-            print(f"    -- {float(query['time']) * 1000:.1f} ms: {query['sql'][:400]}\n{plan}")
+            print(f"    -- {query_ms(query):.1f} ms: {query['sql'][:400]}\n{plan}")
 
     def page(self, group: str, name: str, path: str, data=None, *, htmx: bool = False,
              expect: str | None = None) -> Case:
