@@ -20,9 +20,10 @@ class UserAdmin(BaseUserAdmin):
 
 @admin.register(Account)
 class AccountAdmin(admin.ModelAdmin):
-    list_display = ["name", "country", "currency", "status", "created_at"]
+    list_display = ["name", "country", "currency", "status", "addons", "created_at"]
     list_filter = ["status", "country"]
     search_fields = ["name"]
+    readonly_fields = ["addons"]  # switched through accounts.services (Owner or Admin, audited)
 
 
 @admin.register(Outlet, Register, StaffRole, Membership)

@@ -13,6 +13,8 @@ from django.utils.translation import gettext_lazy as _
 ACTION_LABELS = {
     "account.created": _("Account created"),
     "account.settings_changed": _("General settings changed"),
+    "account.addon_enabled": _("Add-on switched on"),
+    "account.addon_disabled": _("Add-on switched off"),
     "outlet.created": _("Outlet created"),
     "register.created": _("Register created"),
     "staff_role.created": _("Staff role created"),

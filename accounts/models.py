@@ -23,7 +23,10 @@ class Account(models.Model):
     currency = models.CharField(_("currency"), max_length=3, help_text=_("ISO 4217 code, e.g. EUR"))
     timezone = models.CharField(_("time zone"), max_length=64, default="Europe/Paris")
     language = models.CharField(_("language"), max_length=5, choices=Language.choices, default=Language.FRENCH)
+    # Read only through accounts.guard, which says what an account that is not active may still do.
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.ACTIVE)
+    # Codes of the add-ons switched on (accounts.addons), changed only by the add-on services.
+    addons = models.JSONField(_("add-ons"), default=list, blank=True)
     created_at = models.DateTimeField(default=dj_timezone.now)
 
     class Meta:

@@ -9,6 +9,7 @@ from django.utils import timezone as dj_timezone
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from accounts import addons
 from accounts import permissions as perms
 from accounts.models import Account, AuditEvent, Membership, Outlet, Register, StaffRole, User
 from accounts.tenancy import scoped
@@ -109,6 +110,46 @@ def account_update_settings(*, actor, account_id: int, name: str, tz: str, langu
     audit_record(account=account, actor=actor, action="account.settings_changed", target=account,
                  before=before, after=snapshot(account, ACCOUNT_FIELDS))
     return account
+
+
+def require_owner_or_admin(actor, account, refusal: str) -> None:
+    """Some switches belong to the Owner and Admin roles only, whatever the other roles' permissions
+    say; `refusal` says which, in the actor's language."""
+    membership = (scoped(Membership, account).select_related("role").filter(user=actor).first()
+                  if getattr(actor, "pk", None) else None)
+    if membership is None or not membership.role.may_hold_reserved:
+        raise NotAllowed(refusal)
+
+
+def _addon_switch(*, actor, account: Account, code: str, on: bool) -> Account:
+    require_owner_or_admin(actor, account, _("Only the Owner and Admin roles can switch add-ons on or off."))
+    if code not in addons.ALL_CODES:
+        raise DomainError(_("Unknown add-on."))
+    locked = Account.objects.select_for_update().get(pk=account.pk)
+    before = sorted(addons.account_addons(locked))
+    if (code in before) == on:
+        message = _("The %(addon)s add-on is already on.") if on else _("The %(addon)s add-on is already off.")
+        raise DomainError(message % {"addon": addons.addon_label(code)})
+    locked.addons = sorted(set(before) | {code}) if on else [c for c in before if c != code]
+    locked.save(update_fields=["addons"])
+    account.addons = locked.addons
+    audit_record(account=locked, actor=actor, action="account.addon_enabled" if on else "account.addon_disabled",
+                 target=locked, before={"addons": before}, after={"addons": locked.addons})
+    return locked
+
+
+@transaction.atomic
+def account_addon_enable(*, actor, account: Account, code: str) -> Account:
+    """Switch an add-on on for the account (Owner or Admin). Billing prices and sells add-ons; the
+    feature's pages, menu entry and tasks follow this switch (accounts.addons)."""
+    return _addon_switch(actor=actor, account=account, code=code, on=True)
+
+
+@transaction.atomic
+def account_addon_disable(*, actor, account: Account, code: str) -> Account:
+    """Switch an add-on off (Owner or Admin): the feature disappears from the menu, its pages say it is
+    off and its tasks skip; its data stays, for when it is on again."""
+    return _addon_switch(actor=actor, account=account, code=code, on=False)
 
 
 @transaction.atomic

@@ -11,6 +11,7 @@ auth_patterns = [
     path("password-reset/done/", views.password_reset_complete, name="password_reset_complete"),
     path("me/language/", views.language_switch, name="language_switch"),
     path("me/account/", views.account_switch, name="account_switch"),
+    path("me/account/inactive/", views.account_inactive, name="account_inactive"),
     path("", views.home, name="home"),
 ]
 

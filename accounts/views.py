@@ -8,7 +8,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts import selectors, services, settings_sections
+from accounts import guard, selectors, services, settings_sections
 from accounts.forms import (
     ActivityFilterForm,
     GeneralSettingsForm,
@@ -72,8 +72,17 @@ def language_switch(request):
     return response
 
 
+@require_GET
+@staff_view(while_inactive=True)
+def account_inactive(request):
+    """Where the staff pages of an account that is not active lead (accounts.guard)."""
+    if request.account_active:
+        return redirect("home")
+    return guard.inactive_page(request)
+
+
 @require_POST
-@staff_view()
+@staff_view(while_inactive=True)
 def account_switch(request):
     membership = Membership.objects.filter(user=request.user, account_id=request.POST.get("account")).first()
     if membership is None:

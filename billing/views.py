@@ -6,7 +6,7 @@ from posbackoffice.views import render_section_intro
 
 
 @require_GET
-@staff_view("manage_billing")
+@staff_view("manage_billing", while_inactive=True)  # the merchant's own bill: the way back to active
 def billing_settings(request):
     return render_section_intro(
         request, _("Billing"), _("Your plan, licences, invoices, and putting the account on hold.")

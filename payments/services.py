@@ -19,6 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.guard import require_customer_money_allowed
 from accounts.services import audit_record
 from accounts.tenancy import scoped
 from payments import card_saving
@@ -71,10 +72,12 @@ def payment_create(*, actor, account, amount: int, currency: str, method: str, m
                    description: str = "", receipt_email: str = "", save_card: bool = False) -> Payment:
     """Our row first: a pending Payment and its charge attempt, committed before any processor call.
     `save_card` (a card-not-present payment with the processor customer it is saved to) keeps the card
-    for later once the payment succeeds (payments.card_saving)."""
+    for later once the payment succeeds (payments.card_saving). Refused while the account is not active
+    (accounts.guard); a payment created before that still goes through charge and settlement."""
     from retail.models import Sale
     from retail.services.customers import clean_single_email
 
+    require_customer_money_allowed(account)
     if amount <= 0:
         raise DomainError(_("The amount must be more than zero."))
     if currency != account.currency:
@@ -356,6 +359,9 @@ def stale_pending_refund_ids(now=None) -> list[int]:
 
 @transaction.atomic
 def refund_create(*, actor, account, payment_id: int, amount: int, comment: str = "") -> Refund:
+    """Refused while the account is not active (accounts.guard); a refund created before that still
+    settles."""
+    require_customer_money_allowed(account)
     try:
         payment = scoped(Payment, account).select_for_update().get(pk=payment_id)
     except Payment.DoesNotExist:

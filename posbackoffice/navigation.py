@@ -1,9 +1,11 @@
-"""The back-office menu, following the help-centre articles' menus. Each entry names its URL and
-the permission that shows it; the views check the same permission on the server."""
+"""The back-office menu, following the help-centre articles' menus. Each entry names its URL, the
+permission that shows it and, for an optional feature, its add-on; the views check the same on the
+server (tests/test_shell.py holds them to it). While the account is not active, only the entries whose
+view stays open show (accounts.guard)."""
 
 from dataclasses import dataclass, field
 
-from django.urls import NoReverseMatch, reverse
+from django.urls import NoReverseMatch, resolve, reverse
 from django.utils.translation import gettext_lazy as _
 
 
@@ -12,6 +14,7 @@ class NavItem:
     label: str
     url_name: str
     permission: str
+    addon: str | None = None
 
 
 @dataclass(frozen=True)
@@ -30,7 +33,7 @@ MENU = [
     NavSection(_("Inventory"), [NavItem(_("Fulfilments"), "retail:fulfilments", "manage_fulfilments")]),
     NavSection(_("Reports"), [NavItem(_("Reports"), "retail:reports", "view_reports")]),
     NavSection(_("Subscriptions"), [
-        NavItem(_("Subscriptions"), "subscriptions:index", "manage_subscriptions"),
+        NavItem(_("Subscriptions"), "subscriptions:index", "manage_subscriptions", addon="subscriptions"),
     ]),
     NavSection(_("Finance"), [
         NavItem(_("Payments"), "payments:list", "view_payments"),
@@ -50,19 +53,29 @@ MENU = [
 ]
 
 
+def _open_while_inactive(url: str) -> bool:
+    access = getattr(resolve(url).func, "access", None)
+    return bool(access and access.while_inactive)
+
+
 def menu_for(request) -> list[dict]:
-    """The sections and items this request's staff role may open, with their URLs."""
+    """The sections and items this request's staff role may open, with their URLs: the role grants the
+    item's permission, its add-on (if any) is on, and the account is active or the page stays open."""
     granted = getattr(request, "permissions", frozenset())
+    addons = getattr(request, "addons", frozenset())
+    account_active = getattr(request, "account_active", True)
     current = request.path
     sections = []
     for section in MENU:
         items = []
         for item in section.items:
-            if item.permission not in granted:
+            if item.permission not in granted or (item.addon is not None and item.addon not in addons):
                 continue
             try:
                 url = reverse(item.url_name)
             except NoReverseMatch:
+                continue
+            if not account_active and not _open_while_inactive(url):
                 continue
             active = current == url or (url != "/setup/" and current.startswith(url))
             items.append({"label": item.label, "url": url, "active": active})

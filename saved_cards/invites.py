@@ -46,6 +46,13 @@ def invite_from_token(token: str) -> CardInvite | None:
     return CardInvite.objects.select_related("account", "customer").filter(key=key).first()
 
 
+def invite_account(request, token: str, **url_kwargs):
+    """The shop a /card/ link acts for (accounts.tenancy.merchant_public_view), or None for a token we
+    did not sign or that names no invitation."""
+    invite = invite_from_token(token)
+    return invite.account if invite is not None else None
+
+
 @transaction.atomic
 def card_invite_create(*, actor, account, customer_id: int, kind: str, now=None) -> CardInvite:
     """A new invitation for this customer; an e-mailed one is sent to the customer's address (rendered

@@ -2,7 +2,8 @@
 e-mailed card-update link. Public pages, reached only through the signed token; the invitation must
 be unused, unexpired, with attempts left, and the shop must still save cards. A used, expired or
 tampered link shows a clear error page and saves nothing. The card itself goes from the phone to the
-processor (card-entry module); we receive a setup's confirmation only."""
+processor (card-entry module); we receive a setup's confirmation only. While the shop's account is not
+active, every /card/ page answers the account guard's closed page (merchant_public_view)."""
 
 from django.http import JsonResponse
 from django.shortcuts import render
@@ -12,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts.tenancy import public_view
+from accounts.tenancy import merchant_public_view
 from payments.card_entry import card_entry_context, card_entry_page
 from posbackoffice.errors import DomainError
 from saved_cards import invites, services
@@ -41,7 +42,7 @@ def _error_page(request, invite, message, status):
         "shop": invite.account.name if invite else "", "message": message}, status=status)
 
 
-@public_view
+@merchant_public_view(invites.invite_account)
 @require_GET
 @never_cache
 @card_entry_page
@@ -56,7 +57,7 @@ def card_page(request, token):
     })
 
 
-@public_view
+@merchant_public_view(invites.invite_account)
 @require_POST
 @never_cache
 def card_setup_start(request, token):
@@ -73,7 +74,7 @@ def card_setup_start(request, token):
                                          kwargs={"token": token, "setup_id": started.setup.pk}))
 
 
-@public_view
+@merchant_public_view(invites.invite_account)
 @require_POST
 @never_cache
 def card_setup_finish(request, token, setup_id):

@@ -14,8 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import Membership
-from accounts.services import audit_record, snapshot
+from accounts.services import audit_record, require_owner_or_admin, snapshot
 from accounts.tenancy import scoped
 from payments.gateway import get_gateway
 from payments.gateway.base import CardDetails, SetupStatus
@@ -23,7 +22,7 @@ from payments.gateway.errors import GatewayError, InvalidRequest, ProcessorUnava
 from payments.messages import failure_message
 from payments.models import Payment
 from payments.services import payment_charge, payment_create
-from posbackoffice.errors import DomainError, NotAllowed
+from posbackoffice.errors import DomainError
 from retail.models import Customer, Sale
 from saved_cards import protection, selectors
 from saved_cards.models import (
@@ -89,10 +88,8 @@ def _detach_later(processor: str, payment_method_id: str) -> None:
 # ---- the shop's switch --------------------------------------------------------------------------
 
 def _require_owner_or_admin(actor, account) -> None:
-    membership = (scoped(Membership, account).select_related("role").filter(user=actor).first()
-                  if getattr(actor, "pk", None) else None)
-    if membership is None or not membership.role.may_hold_reserved:
-        raise NotAllowed(_("Only the Owner and Admin roles can turn saved payment methods on or off."))
+    require_owner_or_admin(actor, account,
+                           _("Only the Owner and Admin roles can turn saved payment methods on or off."))
 
 
 def _lock_settings(account) -> SavedCardSettings:

@@ -72,3 +72,19 @@ def member(account, preset: str = perms.CASHIER, **user_fields) -> User:
 
 def owner_of(account) -> User:
     return Membership.objects.get(account=account, role__preset=perms.OWNER).user
+
+
+def suspend(account) -> None:
+    """The account is suspended (the account-hold issue brings the service that does it)."""
+    from accounts.models import Account
+
+    Account.objects.filter(pk=account.pk).update(status=Account.Status.SUSPENDED)
+    account.refresh_from_db()
+
+
+def with_addons(account, *codes: str) -> None:
+    """The owner switches these add-ons on (all of the catalogue when none is named)."""
+    from accounts.addons import ALL_CODES
+
+    for code in codes or sorted(ALL_CODES):
+        services.account_addon_enable(actor=owner_of(account), account=account, code=code)

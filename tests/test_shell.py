@@ -5,10 +5,12 @@ import html
 
 import pytest
 from django.core.mail import EmailMultiAlternatives
+from django.urls import resolve, reverse
 
 from accounts import permissions as perms
+from posbackoffice.navigation import MENU
 from posbackoffice.outbox import OutboxBackend
-from tests.factories import member
+from tests.factories import member, suspend, with_addons
 
 pytestmark = pytest.mark.django_db
 
@@ -30,6 +32,38 @@ def test_a_cashier_sees_only_what_the_role_allows(client, account):
     assert "Finance" not in sections and "Reports" not in sections
     assert "Staff roles" not in sections.get("Setup", []) and "Billing" not in sections.get("Setup", [])
     assert sections["Sell"] == ["Sell", "Sales history"]
+
+
+def menu_of(client, path="/setup/activity/") -> dict[str, list[str]]:
+    return {str(s["label"]): [str(i["label"]) for i in s["items"]] for s in client.get(path).context["menu"]}
+
+
+@pytest.mark.parametrize("item", [item for section in MENU for item in section.items], ids=lambda i: i.url_name)
+def test_each_menu_entry_asks_what_its_page_asks(item):
+    access = resolve(reverse(item.url_name)).func.access
+    assert (item.permission, item.addon) == (access.permission, access.addon)
+
+
+def test_an_add_on_entry_shows_only_when_the_add_on_is_on_and_the_role_allows_it(client, account):
+    owner = member(account, perms.ADMIN, language="en")
+    cashier = member(account, perms.CASHIER, language="en")
+    client.force_login(owner)
+    assert "Subscriptions" not in menu_of(client)  # the add-on is off
+
+    with_addons(account, "subscriptions")
+
+    assert menu_of(client)["Subscriptions"] == ["Subscriptions"]
+    client.force_login(cashier)
+    assert "Subscriptions" not in menu_of(client, "/sell/")  # on, but the role does not grant it
+
+
+def test_a_suspended_account_shows_only_the_pages_that_stay_open(client, account):
+    with_addons(account)
+    suspend(account)
+    client.force_login(member(account, perms.ADMIN, language="en"))
+    assert menu_of(client, reverse("account_inactive")) == {"Setup": ["Billing"]}
+    client.force_login(member(account, perms.CASHIER, language="en"))
+    assert menu_of(client, reverse("account_inactive")) == {}
 
 
 @pytest.fixture

@@ -1,16 +1,18 @@
 """Walks every URL pattern of the project as an anonymous visitor, as each staff role of the
-account that owns the objects, and as the owner of another account.
+account that owns the objects, and as the owner of another account; then, as the owner, with the
+view's add-on switched off and with the account suspended (accounts.guard).
 
 New features are covered automatically: a URL with parameters must get a sample below (the test
-fails until it has one), and every view must declare its access with staff_view(...) or
-public_view (accounts.tenancy).
+fails until it has one), and every view must declare its access with staff_view(...), public_view or
+merchant_public_view(...) (accounts.tenancy).
 """
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from accounts import permissions as perms
-from tests.factories import member, owner_of, role
+from accounts import services
+from tests.factories import member, owner_of, role, suspend, with_addons
 from tests.url_samples import all_samples
 
 # url name -> callable(account) returning the kwargs of an object that belongs to `account`.
@@ -56,9 +58,13 @@ def _request(client, url):
     return response
 
 
+def _templates(response) -> list[str]:
+    return [template.name for template in response.templates]
+
+
 def test_every_view_declares_its_access():
     missing = [name for name, pattern in ROUTES if _access(pattern) is None]
-    assert not missing, f"views without staff_view(...) or public_view: {missing}"
+    assert not missing, f"views without staff_view(...), public_view or merchant_public_view(...): {missing}"
 
 
 def test_every_url_with_parameters_has_a_sample():
@@ -67,8 +73,10 @@ def test_every_url_with_parameters_has_a_sample():
 
 
 @pytest.fixture
-def shop(account):
+def shop(account, other_account):
     member(account, perms.CASHIER)  # a cashier membership for the membership samples
+    for each in (account, other_account):  # every add-on on: the roles' permissions decide
+        with_addons(each)
     return account
 
 
@@ -83,6 +91,10 @@ def test_url_as_every_kind_of_visitor(client, shop, other_account, name, pattern
     assert response.status_code < 500, f"{url} anonymous: {response.status_code}"
     if not access.public:
         assert response.status_code == 302 and "/login/" in response["Location"], f"{url} anonymous"
+    if access.merchant:  # a customer page acting for the shop is closed while the shop is suspended
+        suspend(shop)
+        response = _request(client, url)
+        assert response.status_code == 403 and "accounts/closed.html" in _templates(response), f"{url} suspended"
     if access.public:
         return
 
@@ -110,3 +122,20 @@ def test_url_as_every_kind_of_visitor(client, shop, other_account, name, pattern
         assert response.status_code not in (403, 404) and response.status_code < 500, (
             f"{url} from another account: {response.status_code}"
         )
+    client.logout()
+
+    # A page of an add-on that is off says so, to everyone; the feature does not answer.
+    client.force_login(owner_of(shop))
+    if access.addon:
+        services.account_addon_disable(actor=owner_of(shop), account=shop, code=access.addon)
+        response = _request(client, url)
+        assert response.status_code == 403 and "accounts/addon_off.html" in _templates(response), f"{url} add-on off"
+
+    # A suspended account shows the "not active" page everywhere but the pages that stay open.
+    suspend(shop)
+    response = _request(client, url)
+    refused = response.status_code == 403 and "accounts/account_inactive.html" in _templates(response)
+    if access.while_inactive:
+        assert not refused and response.status_code < 500, f"{url} suspended: {response.status_code}"
+    else:
+        assert refused, f"{url} suspended should show the account is not active, got {response.status_code}"

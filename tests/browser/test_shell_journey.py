@@ -16,9 +16,10 @@ def test_owner_switches_language_and_logs_out(shop, login, page, live_server):
     expect(nav.get_by_role("link", name="Sales history")).to_be_visible()
     page.get_by_role("button", name="FR").click()
     nav = page.get_by_role("navigation", name="Menu principal")
-    for label in ("Historique des ventes", "Produits", "Clients", "Expéditions", "Rapports", "Abonnements",
+    for label in ("Historique des ventes", "Produits", "Clients", "Expéditions", "Rapports",
                   "Liens de paiement", "Rôles du personnel", "Facturation", "Activité"):
         expect(nav.get_by_role("link", name=label, exact=True)).to_be_visible()
+    expect(nav.get_by_role("link", name="Abonnements", exact=True)).to_have_count(0)  # the add-on is off
     page.locator("details.user-menu summary").click()
     page.get_by_role("button", name="Se déconnecter").click()
     expect(page).to_have_url(f"{live_server.url}/login/")
