@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
-from accounts.models import Account, AuditEvent, Membership, Outlet, Register, StaffRole, User
+from accounts.models import Account, AuditEvent, Membership, OutgoingEmail, Outlet, Register, StaffRole, User
 
 
 @admin.register(User)
@@ -43,4 +43,19 @@ class AuditEventAdmin(admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(OutgoingEmail)
+class OutgoingEmailAdmin(admin.ModelAdmin):
+    """The e-mail outbox: what is queued, sent, or failed for good (with the kind of its last error)."""
+
+    list_display = ["created_at", "account", "subject", "status", "tries", "last_error", "sent_at"]
+    list_filter = ["status"]
+    exclude = ["text", "html"]  # a password reset's body carries a live reset link
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
         return False

@@ -2,7 +2,6 @@ import zoneinfo
 
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
-from django.db import transaction
 from django.template import loader
 from django.utils.translation import gettext_lazy as _
 
@@ -23,15 +22,15 @@ class LoginForm(AuthenticationForm):
 
 
 class QueuedPasswordResetForm(PasswordResetForm):
-    """Renders the reset e-mail in the request (reader's language) and lets the worker send it."""
+    """Renders the reset e-mail in the request (reader's language) and queues it for the worker."""
 
     def send_mail(self, subject_template_name, email_template_name, context, from_email, to_email,
                   html_email_template_name=None):
-        from accounts.tasks import send_email
+        from accounts.services import email_queue
 
         subject = "".join(loader.render_to_string(subject_template_name, context).splitlines())
         body = loader.render_to_string(email_template_name, context)
-        transaction.on_commit(lambda: send_email.delay(subject=subject, body=body, to=[to_email]))
+        email_queue(to=[to_email], subject=subject, text=body)
 
 
 def _timezone_choices():

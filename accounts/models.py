@@ -1,10 +1,12 @@
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone as dj_timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts import permissions as perms
+from posbackoffice.jobs import Leased
 
 
 class Account(models.Model):
@@ -210,3 +212,52 @@ class AuditEvent(TenantModel):
 
     def delete(self, *args, **kwargs):
         raise ValueError("audit events are append-only")
+
+
+class OutgoingEmail(Leased):
+    """An e-mail to deliver, kept as a row (the outbox): rendered by the request in the reader's language,
+    queued in the caller's transaction, delivered by the worker (accounts.tasks.deliver_email), retried
+    with backoff; after MAX_TRIES it stays failed here, visible in the admin. Never the text of an
+    exception: only its kind (`last_error`), since SMTP errors echo the addresses."""
+
+    MAX_TRIES = 8
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
+
+    # The merchant it is sent for; none for the platform's own mail (password resets).
+    account = models.ForeignKey(Account, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    subject = models.CharField(max_length=998)
+    text = models.TextField()
+    html = models.TextField(blank=True)
+    recipients = models.JSONField()  # a list of addresses
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    last_error = models.CharField(max_length=60, blank=True)
+    created_at = models.DateTimeField(default=dj_timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("outgoing e-mail")
+        verbose_name_plural = _("outgoing e-mails")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["created_at"], condition=Q(status="queued"), name="outgoing_email_due")]
+
+    def __str__(self):
+        return self.subject
+
+
+class OutgoingEmailAttachment(models.Model):
+    email = models.ForeignKey(OutgoingEmail, on_delete=models.CASCADE, related_name="attachments")
+    filename = models.CharField(max_length=200)
+    content = models.BinaryField()
+    mimetype = models.CharField(max_length=100)
+
+    class Meta:
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+        ordering = ["id"]
+
+    def __str__(self):
+        return self.filename

@@ -5,8 +5,12 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.audit import action_label, object_type_label
-from accounts.models import AuditEvent, Membership, Outlet, Register, StaffRole, User
+from accounts.models import AuditEvent, Membership, OutgoingEmail, Outlet, Register, StaffRole, User
 from accounts.tenancy import scoped
+from posbackoffice import jobs
+
+# The sweep leaves a just-queued e-mail to its own task for this long.
+EMAIL_SWEEP_GRACE = datetime.timedelta(seconds=30)
 
 
 def staff_members(account):
@@ -54,3 +58,11 @@ def activity_rows(events) -> list[dict]:
 
     return [{"event": event, "action": action_label(event.action), "type": object_type_label(event.object_type),
              "before": pretty(event.before), "after": pretty(event.after)} for event in events]
+
+
+def emails_due(now) -> list[int]:
+    """Queued e-mails no worker holds and whose retry (if any) is due: their first task was lost (broker
+    down, worker killed) or their retry message was. Uses the outgoing_email_due partial index."""
+    return list(OutgoingEmail.objects.filter(jobs.unclaimed(now), status=OutgoingEmail.Status.QUEUED,
+                                             created_at__lt=now - EMAIL_SWEEP_GRACE)
+                .order_by("created_at").values_list("pk", flat=True)[:jobs.SWEEP_LIMIT])

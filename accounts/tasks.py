@@ -1,19 +1,26 @@
-"""Celery tasks of the accounts app: thin wrappers that take plain values and call Django."""
+"""Celery tasks of the accounts app: thin wrappers that take ids and call a service."""
 
 from celery import shared_task
 from django.contrib.sessions.models import Session
-from django.core.mail import EmailMultiAlternatives
 from django.utils import timezone
 
+from posbackoffice import jobs
 
-@shared_task(autoretry_for=(OSError,), retry_backoff=True, retry_backoff_max=600, max_retries=8)
-def send_email(*, subject: str, body: str, to: list[str], html_body: str | None = None) -> int:
-    """Send one already-rendered e-mail. Rendering happens in the request (in the reader's
-    language); the worker only delivers, retrying when the mail server is unreachable."""
-    message = EmailMultiAlternatives(subject=subject, body=body, to=to)
-    if html_body:
-        message.attach_alternative(html_body, "text/html")
-    return message.send()
+
+@jobs.job_task()
+def deliver_email(self, *email_ids: int) -> None:
+    """Deliver queued e-mails (accounts.services.email_deliver), each claimed on its own."""
+    from accounts.services import email_deliver
+
+    jobs.run_rows(self, email_ids, lambda pk: email_deliver(email_id=pk))
+
+
+@shared_task
+def send_due_emails() -> int:
+    """Beat: enqueue the e-mails still waiting for delivery (the outbox sweep)."""
+    from accounts.selectors import emails_due
+
+    return jobs.sweep(deliver_email, emails_due(timezone.now()))
 
 
 @shared_task

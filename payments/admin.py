@@ -45,7 +45,7 @@ class PaymentAttemptAdmin(ReadOnlyAdmin):
 
 @admin.register(WebhookEvent)
 class WebhookEventAdmin(ReadOnlyAdmin):
-    list_display = ["received_at", "processor", "type", "event_id", "outcome", "processed_at"]
+    list_display = ["received_at", "processor", "type", "event_id", "outcome", "tries", "processed_at"]
     list_filter = ["processor", "type", "outcome"]
     search_fields = ["event_id"]
 

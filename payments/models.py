@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Outlet, Register, TenantModel, User
+from posbackoffice.jobs import Leased
 from posbackoffice.money import format_money
 
 
@@ -131,10 +132,12 @@ class Refund(TenantModel):
         return format_money(self.amount, self.payment.currency)
 
 
-class PaymentAttempt(TenantModel):
+class PaymentAttempt(TenantModel, Leased):
     """One call to the processor that may move money. Its idempotency key is derived from our row
-    (e.g. "payment-42-charge-1"), so a retry after a crash or timeout sends the same key and the
-    processor answers with the first result instead of charging again."""
+    (e.g. "payment-42-charge"), so a retry after a crash or timeout sends the same key and the
+    processor answers with the first result instead of charging again. Whoever talks to the processor
+    about it (the cashier's request, the reconciliation task) claims it first (`lease_until`), so two
+    never do at once; `tries` counts the requests sent."""
 
     class Kind(models.TextChoices):
         CHARGE = "charge", _("Charge")
@@ -154,7 +157,6 @@ class PaymentAttempt(TenantModel):
     outcome = models.CharField(max_length=20, choices=Outcome.choices, default=Outcome.PENDING)
     response = models.JSONField(null=True, blank=True)
     error_code = models.CharField(max_length=60, blank=True)
-    tries = models.PositiveSmallIntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)
 
@@ -168,8 +170,12 @@ class PaymentAttempt(TenantModel):
         return self.idempotency_key
 
 
-class WebhookEvent(models.Model):
-    """A processor event, stored once (unique per processor and event id) before it is handled."""
+class WebhookEvent(Leased):
+    """A processor event, stored once (unique per processor and event id) before it is handled. The
+    stored row is its own outbox: an event not processed yet is handled by a task, and swept again
+    (payments.tasks.sweep_webhook_events) until it is, up to MAX_TRIES."""
+
+    MAX_TRIES = 10
 
     processor = models.CharField(max_length=20)
     event_id = models.CharField(max_length=100)
@@ -187,6 +193,8 @@ class WebhookEvent(models.Model):
         verbose_name = _("processor event")
         verbose_name_plural = _("processor events")
         constraints = [models.UniqueConstraint(fields=["processor", "event_id"], name="webhook_event_once")]
+        indexes = [models.Index(fields=["received_at"], condition=Q(processed_at__isnull=True),
+                                name="webhook_event_unprocessed")]
         ordering = ["received_at", "id"]
 
     def __str__(self):

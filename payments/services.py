@@ -2,12 +2,15 @@
 
 1. `payment_create` writes our Payment (pending) and a PaymentAttempt whose idempotency key is
    derived from our row, and commits.
-2. `payment_charge` calls the gateway with that key, outside any transaction, retrying transient
-   failures with the same key (the processor answers a repeat with the first result).
+2. `payment_charge` claims the attempt (a lease: one caller talks to the processor about it at a
+   time) and calls the gateway with that key, outside any transaction, retrying transient failures
+   with the same key (the processor answers a repeat with the first result).
 3. `payment_settle` moves the Payment to succeeded/failed under a row lock; whichever of the answer
    and the webhook comes second changes nothing.
 4. Side effects (completing the sale, the e-mail receipt) happen in the settling transaction or on
-   commit. `payment_reconcile` settles attempts left pending by a crash or a timeout.
+   commit. `payment_reconcile` settles attempts left pending by a crash or a timeout: beat's sweep
+   (payments.tasks.reconcile_payments) enqueues one task per payment and per refund. In a task nothing
+   sleeps: transient trouble leaves the attempt due for the next sweep.
 Refunds follow the same steps (`refund_create`, `refund_send`, `refund_settle`).
 """
 
@@ -16,6 +19,7 @@ import logging
 import time
 
 from django.db import transaction
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -28,6 +32,7 @@ from payments.gateway.base import PaymentStatus, ProcessorPayment, ProcessorRefu
 from payments.gateway.errors import CardError, GatewayError, InvalidRequest, ProcessorUnavailable
 from payments.messages import failure_message
 from payments.models import Payment, PaymentAttempt, Refund
+from posbackoffice import jobs
 from posbackoffice.errors import DomainError
 from posbackoffice.money import format_money
 
@@ -42,6 +47,10 @@ RECONCILE_AFTER_SECONDS = 60
 RESEND_WITHIN_SECONDS = 23 * 3600
 # A payment waiting for the cardholder's confirmation (3-D Secure) for longer is cancelled.
 REQUIRES_ACTION_EXPIRY_SECONDS = 15 * 60
+# Whoever talks to the processor about an attempt holds it this long: more than a call with its inline
+# retries (the Stripe adapter gives a call 30 s). A holder that died is replaced once it expires.
+ATTEMPT_LEASE_SECONDS = 120
+OPEN_OUTCOMES = (PaymentAttempt.Outcome.PENDING, PaymentAttempt.Outcome.REQUIRES_ACTION)
 
 
 def charge_key(payment: Payment) -> str:
@@ -118,9 +127,22 @@ def payment_create(*, actor, account, amount: int, currency: str, method: str, m
     return payment
 
 
-def _with_retries(call):
-    """Run a gateway call; on an unknown outcome try again with the same key, then give up (pending)."""
-    for delay in (*RETRY_DELAYS, None):
+def _holding(attempt: PaymentAttempt, row, work):
+    """Run `work()` holding the attempt (one conversation with the processor about it at a time);
+    answer `row` unchanged while someone else holds it."""
+    claim = jobs.claim(PaymentAttempt, attempt.pk, seconds=ATTEMPT_LEASE_SECONDS, due=Q(outcome__in=OPEN_OUTCOMES))
+    if claim is None:
+        return row
+    try:
+        return work()
+    finally:
+        claim.release()
+
+
+def _with_retries(call, *, inline: bool = True):
+    """Run a gateway call; on an unknown outcome try again with the same key, then give up (pending).
+    Only in a person's request (`inline`): a task never sleeps, it leaves the attempt to the next sweep."""
+    for delay in (*RETRY_DELAYS, None) if inline else (None,):
         try:
             return call()
         except ProcessorUnavailable:
@@ -145,14 +167,19 @@ def _send_charge(payment: Payment, key: str) -> ProcessorPayment:
 
 def payment_charge(*, payment_id: int) -> Payment:
     """Send the pending charge to the processor and settle with its answer. Must run outside a
-    transaction: our row is committed before the call, whatever happens next."""
+    transaction: our row is committed before the call, whatever happens next. Sends nothing while
+    the reconciliation holds the attempt (it is asking the processor about it)."""
     payment = Payment.objects.get(pk=payment_id)
     if payment.status != Payment.Status.PENDING or payment.requires_action:
         return payment
     attempt = payment.attempts.get(kind=PaymentAttempt.Kind.CHARGE)
-    PaymentAttempt.objects.filter(pk=attempt.pk).update(tries=attempt.tries + 1)
+    return _holding(attempt, payment, lambda: _charge_claimed(payment, attempt, inline=True))
+
+
+def _charge_claimed(payment: Payment, attempt: PaymentAttempt, *, inline: bool) -> Payment:
+    PaymentAttempt.objects.filter(pk=attempt.pk).update(tries=F("tries") + 1)
     try:
-        result = _with_retries(lambda: _send_charge(payment, attempt.idempotency_key))
+        result = _with_retries(lambda: _send_charge(payment, attempt.idempotency_key), inline=inline)
     except GatewayError as error:
         return payment_settle(payment_id=payment.pk, error=error)
     return payment_settle(payment_id=payment.pk, result=result)
@@ -287,13 +314,18 @@ def payment_cancel(*, actor, account, payment_id: int, source: str = "staff") ->
         raise DomainError(_("This payment does not exist."))
     if payment.status != Payment.Status.PENDING or not payment.requires_action:
         raise DomainError(_("Only a card payment waiting for the cardholder can be cancelled."))
-    gateway = get_gateway()
     try:
-        result = _with_retries(lambda: gateway.cancel_payment(payment.processor_payment_id))
+        return _cancel(payment, actor=actor, source=source, inline=True)
     except ProcessorUnavailable:
         raise DomainError(failure_message("processor_unavailable")) from None
+
+
+def _cancel(payment: Payment, *, actor, source: str, inline: bool) -> Payment:
+    gateway = get_gateway()
+    try:
+        result = _with_retries(lambda: gateway.cancel_payment(payment.processor_payment_id), inline=inline)
     except InvalidRequest:  # no longer cancellable: it succeeded or failed meanwhile; record how it ended
-        result = _with_retries(lambda: gateway.retrieve_payment(payment.processor_payment_id))
+        result = _with_retries(lambda: gateway.retrieve_payment(payment.processor_payment_id), inline=inline)
     return payment_settle(payment_id=payment.pk, result=result, source=source, actor=actor)
 
 
@@ -312,11 +344,17 @@ def payment_check(*, account, payment_id: int) -> Payment:
 
 def payment_reconcile(*, payment_id: int) -> Payment:
     """Settle a charge whose answer was lost: ask the processor for the payment made with our key;
-    if it never got there, send it again with the same key (which cannot charge twice)."""
+    if it never got there, send it again with the same key (which cannot charge twice). Run by the
+    reconciliation task (and "Check again"): one call, no inline retries; while the processor does not
+    answer, or someone else holds the attempt, the payment stays pending for the next sweep."""
     payment = Payment.objects.get(pk=payment_id)
     if payment.status != Payment.Status.PENDING:
         return payment
     attempt = payment.attempts.get(kind=PaymentAttempt.Kind.CHARGE)
+    return _holding(attempt, payment, lambda: _reconcile_claimed(payment, attempt))
+
+
+def _reconcile_claimed(payment: Payment, attempt: PaymentAttempt) -> Payment:
     gateway = get_gateway()
     try:
         found = (gateway.retrieve_payment(payment.processor_payment_id) if payment.processor_payment_id
@@ -330,29 +368,36 @@ def payment_reconcile(*, payment_id: int) -> Payment:
             if timezone.now() - payment.created_at < datetime.timedelta(seconds=REQUIRES_ACTION_EXPIRY_SECONDS):
                 return payment  # still with the cardholder
             # Nobody answered the bank: free the sale rather than leave it blocked by a pending payment.
-            return payment_cancel(actor=None, account=payment.account, payment_id=payment.pk,
-                                  source="reconciliation")
+            try:
+                return _cancel(payment, actor=None, source="reconciliation", inline=False)
+            except ProcessorUnavailable:
+                return payment
         return payment_settle(payment_id=payment.pk, result=found, source="reconciliation")
     if timezone.now() - payment.created_at >= datetime.timedelta(seconds=RESEND_WITHIN_SECONDS):
         # The processor forgets idempotency keys after a day: sending again now could charge a second
         # time if our first request did arrive. It has no payment made with our key, so nothing was taken.
         return payment_settle(payment_id=payment.pk, error=GatewayError(
             "the processor has no payment made with this key", code="never_arrived"), source="reconciliation")
-    return payment_charge(payment_id=payment.pk)
+    return _charge_claimed(payment, attempt, inline=False)
+
+
+def _attempts_due(kind: str, now):
+    """Attempts still open after RECONCILE_AFTER_SECONDS that nobody holds (index attempt_outcome_created)."""
+    now = now or timezone.now()
+    cutoff = now - datetime.timedelta(seconds=RECONCILE_AFTER_SECONDS)
+    return (PaymentAttempt.objects.filter(jobs.unclaimed(now), kind=kind,
+                                          outcome__in=OPEN_OUTCOMES, created_at__lt=cutoff)
+            .order_by("created_at", "pk"))
 
 
 def stale_pending_payment_ids(now=None) -> list[int]:
-    now = now or timezone.now()
-    cutoff = now - datetime.timedelta(seconds=RECONCILE_AFTER_SECONDS)
-    return list(Payment.objects.filter(status=Payment.Status.PENDING, created_at__lt=cutoff)
-                .order_by("pk").values_list("pk", flat=True)[:500])
+    due = _attempts_due(PaymentAttempt.Kind.CHARGE, now).filter(payment__status=Payment.Status.PENDING)
+    return list(due.values_list("payment_id", flat=True)[:jobs.SWEEP_LIMIT])
 
 
 def stale_pending_refund_ids(now=None) -> list[int]:
-    now = now or timezone.now()
-    cutoff = now - datetime.timedelta(seconds=RECONCILE_AFTER_SECONDS)
-    return list(Refund.objects.filter(status=Refund.Status.PENDING, created_at__lt=cutoff)
-                .order_by("pk").values_list("pk", flat=True)[:500])
+    due = _attempts_due(PaymentAttempt.Kind.REFUND, now).filter(refund__status=Refund.Status.PENDING)
+    return list(due.values_list("refund_id", flat=True)[:jobs.SWEEP_LIMIT])
 
 
 # ---- refunds --------------------------------------------------------------------------------------
@@ -386,15 +431,21 @@ def refund_create(*, actor, account, payment_id: int, amount: int, comment: str 
 
 
 def refund_send(*, refund_id: int) -> Refund:
+    """Send the pending refund (a person's request, with inline retries); nothing while the
+    reconciliation holds its attempt."""
     refund = Refund.objects.select_related("payment").get(pk=refund_id)
     if refund.status != Refund.Status.PENDING:
         return refund
     attempt = refund.attempts.get()
-    PaymentAttempt.objects.filter(pk=attempt.pk).update(tries=attempt.tries + 1)
+    return _holding(attempt, refund, lambda: _refund_claimed(refund, attempt, inline=True))
+
+
+def _refund_claimed(refund: Refund, attempt: PaymentAttempt, *, inline: bool) -> Refund:
+    PaymentAttempt.objects.filter(pk=attempt.pk).update(tries=F("tries") + 1)
     try:
         result = _with_retries(lambda: get_gateway().refund(
             payment_id=refund.payment.processor_payment_id, amount=refund.amount,
-            idempotency_key=attempt.idempotency_key, reason=refund.comment))
+            idempotency_key=attempt.idempotency_key, reason=refund.comment), inline=inline)
     except GatewayError as error:
         return refund_settle(refund_id=refund.pk, error=error)
     return refund_settle(refund_id=refund.pk, result=result)
@@ -403,12 +454,17 @@ def refund_send(*, refund_id: int) -> Refund:
 def refund_reconcile(*, refund_id: int) -> Refund:
     """Settle a refund left pending: within the processor's idempotency window, send it again with its
     key; after it, never resend (it could refund twice) but compare what the processor has refunded on
-    the payment with the refunds we know of."""
+    the payment with the refunds we know of. One call, under the attempt's claim."""
     refund = Refund.objects.select_related("payment").get(pk=refund_id)
     if refund.status != Refund.Status.PENDING:
         return refund
+    attempt = refund.attempts.get()
+    return _holding(attempt, refund, lambda: _refund_reconcile_claimed(refund, attempt))
+
+
+def _refund_reconcile_claimed(refund: Refund, attempt: PaymentAttempt) -> Refund:
     if timezone.now() - refund.created_at < datetime.timedelta(seconds=RESEND_WITHIN_SECONDS):
-        return refund_send(refund_id=refund.pk)
+        return _refund_claimed(refund, attempt, inline=False)
     payment = refund.payment
     try:
         found = get_gateway().retrieve_payment(payment.processor_payment_id)

@@ -8,12 +8,14 @@ hint and read the current state from the processor (or the event's object for re
 arriving out of order cannot move a payment backwards; the settling services ignore a second answer.
 """
 
+import datetime
 import json
 import logging
 
 import stripe
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import F, Q
 from django.utils import timezone
 
 from payments.gateway import get_gateway
@@ -21,6 +23,7 @@ from payments.gateway.base import ProcessorRefund
 from payments.gateway.errors import GatewayError
 from payments.models import Payment, Refund, WebhookEvent
 from payments.services import payment_settle, refund_settle
+from posbackoffice import jobs
 
 logger = logging.getLogger(__name__)
 
@@ -31,6 +34,12 @@ PAYMENT_EVENTS = {
 }
 REFUND_EVENTS = {"refund.created", "refund.updated", "charge.refund.updated"}
 HANDLED = PAYMENT_EVENTS | REFUND_EVENTS
+# A worker holds an event this long (a processor read and the settling); transient processor trouble is
+# retried after 5 s doubling up to 10 minutes, jittered, WebhookEvent.MAX_TRIES times in all.
+EVENT_LEASE_SECONDS = 120
+EVENT_RETRY_BASE_SECONDS, EVENT_RETRY_CAP_SECONDS = 5, 600
+# The sweep leaves a just-stored event to its own task for this long.
+EVENT_SWEEP_GRACE = datetime.timedelta(seconds=30)
 
 
 class BadSignature(Exception):
@@ -55,8 +64,8 @@ def verify(processor: str, payload: bytes, signature: str) -> dict:
 
 
 def webhook_receive(*, processor: str, payload: bytes, signature: str) -> WebhookEvent:
-    """Verify and store; queue the handling once the row is committed. Returns the stored event
-    (the existing one for a duplicate)."""
+    """Verify and store; queue the handling once the row is committed (if the broker is down, the
+    stored event is swept later). Returns the stored event (the existing one for a duplicate)."""
     from payments.tasks import process_webhook_event
 
     event = verify(processor, payload, signature)
@@ -67,7 +76,7 @@ def webhook_receive(*, processor: str, payload: bytes, signature: str) -> Webhoo
     except IntegrityError:
         return WebhookEvent.objects.get(processor=processor, event_id=event["id"][:100])
     if stored.type in HANDLED:
-        transaction.on_commit(lambda: process_webhook_event.delay(stored.pk))
+        jobs.enqueue(process_webhook_event, stored.pk)
     else:
         WebhookEvent.objects.filter(pk=stored.pk).update(processed_at=timezone.now(), outcome="ignored")
     return stored
@@ -86,6 +95,34 @@ def _our_payment(processor: str, obj: dict) -> Payment | None:
     if payment is None and str(metadata.get("payment", "")).isdigit():
         payment = Payment.objects.filter(processor=processor, pk=int(metadata["payment"])).first()
     return payment
+
+
+def webhook_events_due(now) -> list[int]:
+    """Stored events still to handle that nobody holds (index webhook_event_unprocessed)."""
+    return list(WebhookEvent.objects.filter(jobs.unclaimed(now), processed_at__isnull=True, type__in=HANDLED,
+                                            tries__lt=WebhookEvent.MAX_TRIES,
+                                            received_at__lt=now - EVENT_SWEEP_GRACE)
+                .order_by("received_at").values_list("pk", flat=True)[:jobs.SWEEP_LIMIT])
+
+
+def webhook_event_handle(*, event_id: int) -> str | None:
+    """The worker's side: claim the stored event and process it. None when another worker holds it, its
+    retry is not due, or it is done. Transient processor trouble releases it held back for a retry with
+    backoff (jobs.TryLater); after MAX_TRIES it stays unprocessed, visible in the admin, and is no longer
+    swept (reconciliation settles its payment anyway)."""
+    claim = jobs.claim(WebhookEvent, event_id, seconds=EVENT_LEASE_SECONDS, tries=F("tries") + 1,
+                       due=Q(processed_at__isnull=True, tries__lt=WebhookEvent.MAX_TRIES))
+    if claim is None:
+        return None
+    try:
+        outcome = webhook_event_process(event_id=event_id)
+    except GatewayError:
+        tries = WebhookEvent.objects.values_list("tries", flat=True).get(pk=event_id)
+        countdown = jobs.backoff(tries, base=EVENT_RETRY_BASE_SECONDS, cap=EVENT_RETRY_CAP_SECONDS)
+        claim.release(hold=countdown)
+        raise jobs.TryLater(countdown) from None
+    claim.release()
+    return outcome
 
 
 def webhook_event_process(*, event_id: int) -> str:

@@ -12,14 +12,32 @@ app = Celery("posbackoffice")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
+# The sweeps of posbackoffice.jobs: each finds its due rows (an indexed query) and enqueues one task per
+# row. Whatever a lost message, a dead worker or a broker outage left behind is picked up here.
 app.conf.beat_schedule = {
     "clear-expired-sessions": {
         "task": "accounts.tasks.clear_expired_sessions",
         "schedule": crontab(hour=3, minute=17),
     },
+    "send-due-emails": {
+        "task": "accounts.tasks.send_due_emails",
+        "schedule": 60.0,
+    },
     "reconcile-payments": {
         "task": "payments.tasks.reconcile_payments",
         "schedule": 120.0,
+    },
+    "sweep-webhook-events": {
+        "task": "payments.tasks.sweep_webhook_events",
+        "schedule": 60.0,
+    },
+    "sweep-card-detachments": {
+        "task": "saved_cards.tasks.sweep_card_detachments",
+        "schedule": 300.0,
+    },
+    "sweep-exports": {
+        "task": "retail.tasks.sweep_exports",
+        "schedule": 60.0,
     },
     "mark-expired-saved-cards": {
         "task": "saved_cards.tasks.mark_expired_cards",

@@ -129,9 +129,11 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Cache: Redis when REDIS_URL is set, process memory otherwise.
 REDIS_URL = env_url("REDIS_URL", None, schemes=["redis", "rediss", "unix"])
+# A cache outage is a cache miss (posbackoffice.cache): short socket timeouts, nothing raised.
 CACHES = {
     "default": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        {"BACKEND": "posbackoffice.cache.FailOpenRedisCache", "LOCATION": REDIS_URL,
+         "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1}}
         if REDIS_URL
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )
@@ -230,7 +232,19 @@ MAILERS, EMAIL_OUTBOX_DIR = mailers_from_url(env_str("EMAIL_URL", "outbox://"), 
 CELERY_BROKER_URL = env_url("CELERY_BROKER_URL", "filesystem://",
                             schemes=["filesystem", "redis", "rediss", "amqp", "amqps", "memory"])
 CELERY_BROKER_TRANSPORT_OPTIONS = {}
-if CELERY_BROKER_URL.startswith("filesystem://"):
+if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        # A message is acknowledged once its task is done (acks_late). A message taken by a worker that
+        # died without acknowledging it (SIGKILL, power loss) goes back to the queue after this long,
+        # restored by any running worker; a pool child killed under a live worker is requeued at once
+        # (reject_on_worker_lost). Longer than any task and any retry's countdown (jobs.backoff caps are
+        # below it), or a message would be delivered twice — which a row's claim would refuse anyway.
+        "visibility_timeout": 15 * 60,
+        # A broker that disappears must not hang a request that publishes (posbackoffice.jobs.publish).
+        "socket_connect_timeout": 3,
+        "socket_timeout": 10,
+    }
+elif CELERY_BROKER_URL.startswith("filesystem://"):
     _queue_dir = VAR_DIR / "celery" / "queue"
     (VAR_DIR / "celery" / "processed").mkdir(parents=True, exist_ok=True)
     _queue_dir.mkdir(parents=True, exist_ok=True)

@@ -9,6 +9,8 @@ French spreadsheet expects), English files "," and a decimal point; both are UTF
 import csv
 import datetime
 import itertools
+import os
+import threading
 import zoneinfo
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -295,7 +297,8 @@ def write_file(kind: ExportKind, account, params: dict, language: str, path: Pat
                progress: Callable[[int], None], every: int = 5_000) -> int:
     """Write the export to `path` (through a temporary file), calling progress(rows) as it goes.
     Returns the number of data rows. On PostgreSQL, a kind with `sql_rows` is written by COPY."""
-    tmp = path.with_suffix(".part")
+    # Its own temporary file: a worker that stalled past its claim never writes into its successor's.
+    tmp = path.with_name(f".{path.name}.{os.getpid()}-{threading.get_ident()}.part")
     rows = reported = 0
     with open(tmp, "wb") as handle:
         for data, count in _file_blocks(kind, account, params, language):

@@ -4,7 +4,7 @@ through saved_cards.services (locks, audit rows, the processor), never by editin
 from django.contrib import admin
 
 from payments.admin import ReadOnlyAdmin
-from saved_cards.models import CardCustomer, CardInvite, CardSetup, SavedCard, SavedCardSettings
+from saved_cards.models import CardCustomer, CardDetachment, CardInvite, CardSetup, SavedCard, SavedCardSettings
 
 
 @admin.register(SavedCardSettings)
@@ -41,3 +41,11 @@ class CardInviteAdmin(ReadOnlyAdmin):
     list_display = ["created_at", "account", "customer", "kind", "expires_at", "used_at", "attempts"]
     list_filter = ["kind"]
     list_select_related = ["account", "customer"]
+
+
+@admin.register(CardDetachment)
+class CardDetachmentAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "account", "processor", "payment_method_id", "tries", "last_error", "detached_at"]
+    list_filter = ["processor"]
+    search_fields = ["payment_method_id"]
+    list_select_related = ["account"]

@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from accounts.services import audit_record
+from accounts.services import audit_record, email_queue
 from accounts.tenancy import scoped
 from posbackoffice.errors import DomainError
 from saved_cards.models import MAX_CARDS_PER_CUSTOMER, CardInvite, SavedCard
@@ -79,8 +79,6 @@ def card_invite_create(*, actor, account, customer_id: int, kind: str, now=None)
 
 
 def _queue_email(invite: CardInvite) -> None:
-    from accounts.tasks import send_email
-
     account = invite.account
     context = {"shop": account.name, "first_name": invite.customer.first_name,
                "url": settings.SITE_URL + invite_path(invite), "expires_at": invite.expires_at}
@@ -88,5 +86,4 @@ def _queue_email(invite: CardInvite) -> None:
         subject = _("Add or update your payment card for %(shop)s") % {"shop": account.name}
         body = render_to_string("saved_cards/email/card_link.txt", context)
         html = render_to_string("saved_cards/email/card_link.html", context)
-    to = invite.sent_to
-    transaction.on_commit(lambda: send_email.delay(subject=subject, body=body, to=[to], html_body=html))
+    email_queue(account=account, to=[invite.sent_to], subject=subject, text=body, html=html)

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import TenantModel, User
+from posbackoffice.jobs import Leased
 
 MAX_CARDS_PER_CUSTOMER = 5
 
@@ -164,3 +165,27 @@ class CardInvite(TenantModel):
 
     def __str__(self):
         return f"card invitation {self.pk} ({self.kind})"
+
+
+class CardDetachment(TenantModel, Leased):
+    """A card to detach from the processor (deleted, replaced or refused here), so it can never be charged
+    again: written in the transaction that let the card go, then done by the worker
+    (saved_cards.tasks.detach_card) and swept until done; after MAX_TRIES it stays here, not detached,
+    visible in the admin with its last error code."""
+
+    MAX_TRIES = 10
+
+    processor = models.CharField(max_length=20)
+    payment_method_id = models.CharField(max_length=100)
+    last_error = models.CharField(max_length=60, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    detached_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("card to detach")
+        verbose_name_plural = _("cards to detach")
+        indexes = [models.Index(fields=["created_at"], condition=Q(detached_at__isnull=True),
+                                name="card_detachment_due")]
+
+    def __str__(self):
+        return f"detach {self.payment_method_id}"

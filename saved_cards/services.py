@@ -4,13 +4,16 @@ deleting, charging a saved card in a sale, and marking cards expired.
 
 Processor calls happen outside our transactions, with idempotency keys derived from our rows (the
 processor customer from its CardCustomer row, a card setup from its CardSetup row); detaching a card
-at the processor is queued once the deletion is committed (saved_cards.tasks.detach_card).
+at the processor is a CardDetachment row written with the deletion, done by the worker once committed
+(saved_cards.tasks.detach_card) and swept until done.
 """
 
+import datetime
 import zoneinfo
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -22,12 +25,14 @@ from payments.gateway.errors import GatewayError, InvalidRequest, ProcessorUnava
 from payments.messages import failure_message
 from payments.models import Payment
 from payments.services import payment_charge, payment_create
+from posbackoffice import jobs
 from posbackoffice.errors import DomainError
 from retail.models import Customer, Sale
 from saved_cards import protection, selectors
 from saved_cards.models import (
     MAX_CARDS_PER_CUSTOMER,
     CardCustomer,
+    CardDetachment,
     CardInvite,
     CardSetup,
     SavedCard,
@@ -79,10 +84,13 @@ def lock_customer(account, customer_id: int) -> Customer:
     return customer
 
 
-def _detach_later(processor: str, payment_method_id: str) -> None:
+def _detach_later(account, processor: str, payment_method_id: str) -> None:
+    """The card is let go in the caller's transaction: record that the processor must detach it."""
     from saved_cards.tasks import detach_card
 
-    transaction.on_commit(lambda: detach_card.delay(processor=processor, payment_method_id=payment_method_id))
+    detachment = CardDetachment.objects.create(account=account, processor=processor,
+                                               payment_method_id=payment_method_id)
+    jobs.enqueue(detach_card, detachment.pk)
 
 
 # ---- the shop's switch --------------------------------------------------------------------------
@@ -171,7 +179,7 @@ def _keep_card(*, account, customer: Customer, processor: str, processor_custome
     elif not existing and len(cards) >= MAX_CARDS_PER_CUSTOMER:
         refusal = limit_message()
     if refusal:
-        _detach_later(processor, payment_method_id)
+        _detach_later(account, processor, payment_method_id)
         audit_record(account=account, actor=added_by, action="saved_card.not_kept", target=customer,
                      after={"brand": card.brand, "last4": card.last4, "source": source, "reason": refusal}, at=now)
         return None, refusal
@@ -181,7 +189,7 @@ def _keep_card(*, account, customer: Customer, processor: str, processor_custome
         make_default = make_default or replaced.is_default
         replaced.delete()
         if replaced.payment_method_id != payment_method_id:
-            _detach_later(replaced.processor, replaced.payment_method_id)
+            _detach_later(account, replaced.processor, replaced.payment_method_id)
     has_default = any(saved.is_default for saved in cards if saved is not replaced)
     if make_default and has_default:
         cards.filter(is_default=True).update(is_default=False)
@@ -282,7 +290,7 @@ def _setup_keep(*, setup_id: int, payment_method_id: str, card: CardDetails, now
         actor = setup.started_by or (invite.created_by if invite else None)
         if invite is not None and invite.used_at is not None:
             # Single use: another card was saved through this link meanwhile (a second tab).
-            _detach_later(setup.processor, payment_method_id)
+            _detach_later(account, setup.processor, payment_method_id)
             saved, refusal = None, used_message()
         else:
             saved, refusal = _keep_card(
@@ -373,7 +381,7 @@ def saved_card_delete(*, actor, account, card_id: int, now=None) -> None:
         if promoted is not None:
             promoted.is_default = True
             promoted.save(update_fields=["is_default"])
-    _detach_later(card.processor, card.payment_method_id)
+    _detach_later(account, card.processor, card.payment_method_id)
     audit_record(account=account, actor=actor, action="saved_card.deleted", target=card.customer, before=before,
                  after={"card": card_id, "new_default": promoted.pk if promoted else None}, at=now)
 
@@ -448,13 +456,43 @@ def invite_check(invite: CardInvite, now) -> None:
         raise InviteUnusable(_("This shop no longer saves payment methods."), code="feature_off")
 
 
-def processor_card_detach(*, processor: str, payment_method_id: str) -> None:
-    """After a saved card is deleted (or refused): detach it at the processor, so it can never be
-    charged. Already detached (a retry whose first answer was lost) is done too."""
+# ---- detaching at the processor (the worker) ---------------------------------------------------------
+
+# A worker holds a detachment this long (one processor call); transient trouble is retried after 5 s
+# doubling up to 10 minutes, jittered, CardDetachment.MAX_TRIES times in all.
+DETACH_LEASE_SECONDS = 60
+DETACH_RETRY_BASE_SECONDS, DETACH_RETRY_CAP_SECONDS = 5, 600
+# The sweep leaves a just-written detachment to its own task for this long.
+DETACH_SWEEP_GRACE = datetime.timedelta(seconds=30)
+
+
+def card_detachments_due(now) -> list[int]:
+    """Detachments not done that nobody holds (index card_detachment_due)."""
+    return list(CardDetachment.objects.filter(jobs.unclaimed(now), detached_at__isnull=True,
+                                              tries__lt=CardDetachment.MAX_TRIES,
+                                              created_at__lt=now - DETACH_SWEEP_GRACE)
+                .order_by("created_at").values_list("pk", flat=True)[:jobs.SWEEP_LIMIT])
+
+
+def card_detachment_run(*, detachment_id: int) -> CardDetachment | None:
+    """Detach the card at the processor, so it can never be charged. Already detached (a retry whose
+    first answer was lost) is done too; a card saved with a processor this installation no longer uses
+    has nothing to reach. None when another worker holds it, its retry is not due, or it is done."""
+    claim = jobs.claim(CardDetachment, detachment_id, seconds=DETACH_LEASE_SECONDS, tries=F("tries") + 1,
+                       due=Q(detached_at__isnull=True, tries__lt=CardDetachment.MAX_TRIES))
+    if claim is None:
+        return None
+    detachment = CardDetachment.objects.get(pk=detachment_id)
     gateway = get_gateway()
-    if gateway.name != processor:
-        return  # saved with a processor this installation no longer uses: nothing to reach
     try:
-        gateway.detach_card(payment_method_id)
+        if gateway.name == detachment.processor:
+            gateway.detach_card(detachment.payment_method_id)
     except InvalidRequest:
-        pass
+        pass  # no longer attached
+    except GatewayError as error:
+        countdown = jobs.backoff(detachment.tries, base=DETACH_RETRY_BASE_SECONDS, cap=DETACH_RETRY_CAP_SECONDS)
+        claim.release(hold=countdown, last_error=error.code[:60])
+        raise jobs.TryLater(countdown) from None
+    claim.release(detached_at=timezone.now(), last_error="")
+    detachment.refresh_from_db()
+    return detachment

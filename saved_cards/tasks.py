@@ -1,20 +1,32 @@
-"""Thin tasks of saved cards: plain values in, a service call, retries on transient processor trouble."""
+"""Thin tasks of saved cards: ids in, a service call (posbackoffice.jobs)."""
 
 from celery import shared_task
+from django.utils import timezone
 
-from payments.gateway.errors import ProcessorUnavailable
+from posbackoffice import jobs
 
 
-@shared_task(autoretry_for=(ProcessorUnavailable,), retry_backoff=5, retry_backoff_max=600, max_retries=10)
-def detach_card(*, processor: str, payment_method_id: str) -> None:
-    from saved_cards.services import processor_card_detach
+@jobs.job_task()
+def detach_card(self, *detachment_ids: int) -> None:
+    """Detach let-go cards at the processor (saved_cards.services.card_detachment_run), each claimed on
+    its own; transient processor trouble is retried with backoff."""
+    from saved_cards.services import card_detachment_run
 
-    processor_card_detach(processor=processor, payment_method_id=payment_method_id)
+    jobs.run_rows(self, detachment_ids, lambda pk: card_detachment_run(detachment_id=pk))
+
+
+@shared_task
+def sweep_card_detachments() -> int:
+    """Beat: enqueue the detachments not done yet (their task was lost, or their retry was)."""
+    from saved_cards.services import card_detachments_due
+
+    return jobs.sweep(detach_card, card_detachments_due(timezone.now()))
 
 
 @shared_task
 def mark_expired_cards() -> int:
-    """Beat, daily: cards whose expiry month is over are marked expired."""
+    """Beat, daily: cards whose expiry month is over are marked expired. A sweep whose work is a local
+    update (no outside call) does it in place, on the indexed rows; a missed day is caught the next."""
     from saved_cards.services import saved_cards_mark_expired
 
     return saved_cards_mark_expired()

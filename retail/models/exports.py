@@ -1,12 +1,18 @@
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import TenantModel, User
+from posbackoffice.jobs import Leased
 
 
-class ExportJob(TenantModel):
-    """A CSV export run by the worker: progress for the bar, the file when done."""
+class ExportJob(TenantModel, Leased):
+    """A CSV export run by the worker: progress for the bar, the file when done. The worker claims it
+    (`lease_until`, extended at every progress report); a job whose worker died is taken again by the
+    next sweep (retail.tasks.sweep_exports) and restarted, MAX_TRIES times in all."""
+
+    MAX_TRIES = 3
 
     class Status(models.TextChoices):
         QUEUED = "queued", _("Queued")
@@ -29,6 +35,8 @@ class ExportJob(TenantModel):
         verbose_name = _("export")
         verbose_name_plural = _("exports")
         ordering = ["-created_at"]
+        indexes = [models.Index(fields=["created_at"], condition=Q(status__in=["queued", "running"]),
+                                name="export_job_unfinished")]
 
     def __str__(self):
         return f"{self.kind} export {self.pk}"

@@ -7,6 +7,7 @@ import datetime
 import pytest
 import time_machine
 from django.core import mail
+from django.db.models import Q
 from django.utils import timezone, translation
 
 from accounts.models import AuditEvent
@@ -16,6 +17,7 @@ from payments.messages import failure_message
 from payments.models import Payment, PaymentAttempt
 from payments.sandbox import services as processor
 from payments.sandbox.models import SandboxPaymentIntent, SandboxRefund
+from posbackoffice import jobs
 from posbackoffice.errors import DomainError
 from retail.models import Sale
 from tests.payments.builders import card, payments_state
@@ -111,6 +113,36 @@ def test_a_request_that_never_arrived_is_sent_again_with_its_key_by_reconciliati
 
     assert payment.status == Payment.Status.SUCCEEDED and charges() == 1
     assert SandboxPaymentIntent.objects.get().idempotency_key == f"payment-{payment.pk}-charge"
+
+
+def test_nobody_talks_to_the_processor_about_a_payment_the_reconciliation_holds(shop, cart):
+    payment = start(shop, cart)
+    with sandbox.faults("before", operation="create_card_payment", times=None):
+        services.payment_charge(payment_id=payment.pk)
+    attempt = PaymentAttempt.objects.get(payment=payment)
+    later = timezone.now() + datetime.timedelta(minutes=2)
+    held = jobs.claim(PaymentAttempt, attempt.pk, seconds=services.ATTEMPT_LEASE_SECONDS, due=Q(), now=later)
+
+    with time_machine.travel(later):
+        assert services.stale_pending_payment_ids() == []  # the sweep passes it by
+        assert services.payment_check(account=shop.account, payment_id=payment.pk).status == Payment.Status.PENDING
+        assert services.payment_charge(payment_id=payment.pk).status == Payment.Status.PENDING
+        assert charges() == 0 and PaymentAttempt.objects.get(pk=attempt.pk).tries == 1
+        held.release()
+        assert services.payment_reconcile(payment_id=payment.pk).status == Payment.Status.SUCCEEDED
+    assert charges() == 1 and PaymentAttempt.objects.get(pk=attempt.pk).tries == 2
+
+
+def test_the_reconciliation_makes_one_call_and_leaves_the_payment_due_when_the_processor_is_down(shop, cart):
+    payment = start(shop, cart)
+    with sandbox.faults("before", operation="create_card_payment", times=None):
+        services.payment_charge(payment_id=payment.pk)
+
+    with time_machine.travel(timezone.now() + datetime.timedelta(minutes=2)), \
+            sandbox.faults("before", operation="find_payment", times=None) as plan:
+        assert services.payment_reconcile(payment_id=payment.pk).status == Payment.Status.PENDING
+        assert plan.triggered == 1  # no inline retries in a task: nothing sleeps
+        assert services.stale_pending_payment_ids() == [payment.pk]  # due for the next sweep
 
 
 def test_after_a_day_a_charge_the_processor_never_saw_is_not_sent_again(shop, cart):

@@ -8,11 +8,9 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
 import time_machine
-from django.db import connection
 from django.utils import timezone
 
 from payments import services
@@ -21,6 +19,7 @@ from payments.sandbox import services as processor
 from payments.sandbox.events import events_deliver_pending
 from payments.sandbox.models import SandboxEvent, SandboxPaymentIntent
 from retail.models import Sale
+from tests.jobs.workers import subprocess_database_url
 from tests.retail import report_factories as rf
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -51,11 +50,6 @@ CHARGE_THEN_DIE = textwrap.dedent("""
 """)
 
 
-def _database_url() -> str:
-    """The session's DATABASE_URL, pointed at the test database this test writes to."""
-    return urlsplit(os.environ["DATABASE_URL"])._replace(path="/" + connection.settings_dict["NAME"]).geturl()
-
-
 def test_a_charge_killed_before_its_answer_is_settled_once_by_reconciliation(account):
     shop = rf.make_shop(account, cheque=False)
     rf.open_register(shop)
@@ -66,7 +60,7 @@ def test_a_charge_killed_before_its_answer_is_settled_once_by_reconciliation(acc
                                       method=Payment.Method.CARD_NOT_PRESENT, mode=Payment.Mode.INTEGRATED,
                                       sale_id=sale.pk, payment_method_id=method)
 
-    env = {**os.environ, "DATABASE_URL": _database_url(), "DJANGO_SETTINGS_MODULE": "posbackoffice.settings"}
+    env = {**os.environ, "DATABASE_URL": subprocess_database_url(), "DJANGO_SETTINGS_MODULE": "posbackoffice.settings"}
     killed = subprocess.run([sys.executable, "-c", CHARGE_THEN_DIE, str(payment.pk)], cwd=ROOT, env=env,
                             capture_output=True, text=True, timeout=120)
     assert killed.returncode == 9, killed.stderr

@@ -1,19 +1,24 @@
 """The processors' webhook endpoints over HTTP: a signed event is stored once and handled; a bad or
 stale signature answers 400 and stores nothing; duplicates and events out of order change nothing."""
 
+import datetime
 import json
 import time
 
 import pytest
+import time_machine
 from django.conf import settings
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.models import AuditEvent
 from payments import services
+from payments.gateway import sandbox
 from payments.models import Payment, WebhookEvent
 from payments.sandbox import services as processor
 from payments.sandbox.events import hold_events, payload_bytes, sign
 from payments.sandbox.models import SandboxEvent, SandboxPaymentIntent
+from posbackoffice import jobs
 from tests.retail import report_factories as rf
 
 pytestmark = pytest.mark.django_db
@@ -158,3 +163,45 @@ def test_the_endpoints_take_only_posts_without_a_csrf_token(client, post):
     csrf_client = client.__class__(enforce_csrf_checks=True)
     payload = json.dumps({"id": "evt_sbx_x", "type": "customer.created", "data": {"object": {}}}).encode()
     assert post(csrf_client, payload, sign(payload, settings.SANDBOX_WEBHOOK_SECRET)).status_code == 200
+
+
+# ---- the stored event is its own outbox (posbackoffice.jobs) --------------------------------------------
+
+def test_an_event_whose_task_was_lost_is_swept_and_handled(client, pending, django_capture_on_commit_callbacks):
+    from payments.tasks import sweep_webhook_events
+
+    payment, (_, succeeded) = pending
+    payload, signature = signed(succeeded)
+    response = client.post(URL, payload, content_type="application/json",
+                           HTTP_STRIPE_SIGNATURE=signature)  # its enqueue on commit never ran
+    stored = WebhookEvent.objects.get()
+    assert response.status_code == 200 and stored.processed_at is None
+
+    with time_machine.travel(timezone.now() + datetime.timedelta(minutes=1)), \
+            django_capture_on_commit_callbacks(execute=True):
+        assert sweep_webhook_events() == 1
+
+    stored.refresh_from_db()
+    assert stored.outcome == "payment succeeded" and stored.tries == 1
+    assert state(payment)[0] == Payment.Status.SUCCEEDED
+
+
+def test_an_event_the_processor_cannot_confirm_now_is_retried_with_backoff_up_to_its_tries(client, pending, post):
+    from payments.webhooks import webhook_event_handle, webhook_events_due
+
+    payment, (_, succeeded) = pending
+    with sandbox.faults("before", operation="retrieve_payment", times=None):
+        assert post(client, *signed(succeeded)).status_code == 200
+        stored = WebhookEvent.objects.get()
+        held_for = (stored.lease_until - timezone.now()).total_seconds()
+        assert (stored.processed_at, stored.tries) == (None, 1) and 2 < held_for <= 5  # first backoff: 2.5–5 s
+        assert webhook_events_due(timezone.now() + datetime.timedelta(seconds=31)) == [stored.pk]
+        for _ in range(WebhookEvent.MAX_TRIES - 1):
+            WebhookEvent.objects.update(lease_until=timezone.now())  # its retry is due
+            with pytest.raises(jobs.TryLater):
+                webhook_event_handle(event_id=stored.pk)
+
+    stored.refresh_from_db()
+    assert (stored.processed_at, stored.tries) == (None, WebhookEvent.MAX_TRIES)
+    assert webhook_events_due(timezone.now() + datetime.timedelta(hours=1)) == []  # given up: no longer swept
+    assert state(payment)[0] == Payment.Status.PENDING  # the reconciliation still settles it

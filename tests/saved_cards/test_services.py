@@ -7,16 +7,18 @@ import zoneinfo
 
 import pytest
 import time_machine
+from django.utils import timezone
 
 from accounts import permissions as perms
 from accounts.models import AuditEvent
 from payments.gateway import sandbox
 from payments.gateway.errors import ProcessorUnavailable
 from payments.sandbox.models import SandboxCustomer, SandboxPaymentMethod
+from posbackoffice import jobs
 from posbackoffice.errors import DomainError, NotAllowed
 from retail.models import Customer
 from saved_cards import protection, selectors, services
-from saved_cards.models import CardCustomer, SavedCard
+from saved_cards.models import CardCustomer, CardDetachment, SavedCard
 from tests.factories import member, owner_of
 from tests.retail.builders import staff_with
 from tests.retail.factories import CustomerFactory
@@ -382,14 +384,49 @@ def test_the_beat_task_marks_expired_cards(shop, customer):
     assert SavedCard.objects.get().is_expired
 
 
-def test_detaching_again_a_card_already_detached_is_done(shop, customer):
+def test_a_deleted_card_is_detached_by_the_worker_once_even_if_its_task_comes_twice(
+        shop, customer, owner, django_capture_on_commit_callbacks):
     from saved_cards.tasks import detach_card
 
     card = save_card(customer)
-    detach_card.delay(processor="sandbox", payment_method_id=card.payment_method_id)
-    detach_card.delay(processor="sandbox", payment_method_id=card.payment_method_id)  # a retry: no error
-    detach_card.delay(processor="stripe", payment_method_id="pm_elsewhere")  # another processor's: nothing to do
+    with django_capture_on_commit_callbacks(execute=True):
+        services.saved_card_delete(actor=owner, account=shop, card_id=card.pk)
+    detachment = CardDetachment.objects.get()
+    detach_card.delay(detachment.pk)  # a duplicate message: the row is done, nothing happens
 
+    detachment.refresh_from_db()
+    assert detachment.payment_method_id == card.payment_method_id and detachment.tries == 1
+    assert detachment.detached_at is not None
+    assert SandboxPaymentMethod.objects.get(pk=card.payment_method_id).customer_id is None
+
+
+def test_a_card_of_another_processor_or_already_detached_is_done(shop, customer):
+    card = save_card(customer)
+    first = CardDetachment.objects.create(account=shop, processor="sandbox", payment_method_id=card.payment_method_id)
+    elsewhere = CardDetachment.objects.create(account=shop, processor="stripe", payment_method_id="pm_elsewhere")
+
+    for detachment in (first, elsewhere):
+        assert services.card_detachment_run(detachment_id=detachment.pk).detached_at is not None
+    again = CardDetachment.objects.create(account=shop, processor="sandbox", payment_method_id=card.payment_method_id)
+    assert services.card_detachment_run(detachment_id=again.pk).detached_at is not None  # already detached
+
+
+def test_a_detachment_the_processor_cannot_take_now_is_held_back_then_swept(shop, customer):
+    card = save_card(customer)
+    detachment = CardDetachment.objects.create(account=shop, processor="sandbox",
+                                               payment_method_id=card.payment_method_id,
+                                               created_at=timezone.now() - datetime.timedelta(minutes=1))
+
+    with sandbox.faults("before", operation="detach_card"), pytest.raises(jobs.TryLater) as retry:
+        services.card_detachment_run(detachment_id=detachment.pk)
+
+    detachment.refresh_from_db()
+    assert (detachment.tries, detachment.last_error, detachment.detached_at) == (1, "processor_unavailable", None)
+    assert services.card_detachments_due(timezone.now()) == []  # held back until its retry is due
+    later = timezone.now() + datetime.timedelta(seconds=retry.value.countdown + 1)
+    assert services.card_detachments_due(later) == [detachment.pk]
+    with time_machine.travel(later):
+        assert services.card_detachment_run(detachment_id=detachment.pk).detached_at is not None
     assert SandboxPaymentMethod.objects.get(pk=card.payment_method_id).customer_id is None
 
 
