@@ -79,20 +79,21 @@ def test_a_refund_is_refused_while_suspended_and_nothing_changes(shop, cart):
     assert (everything(shop.account), SandboxRefund.objects.count()) == before
 
 
-def suspend_then_reconcile(account) -> None:
-    """The account is suspended; two minutes later the beat's reconciliation task runs."""
+def suspend_then_reconcile(account, run_on_commit) -> None:
+    """The account is suspended; two minutes later the beat's reconciliation sweep runs, and the tasks it
+    queues once committed."""
     suspend(account)
-    with time_machine.travel(timezone.now() + datetime.timedelta(minutes=2)):
+    with time_machine.travel(timezone.now() + datetime.timedelta(minutes=2)), run_on_commit(execute=True):
         reconcile_payments.delay()
 
 
-def test_a_payment_under_way_is_still_reconciled_and_pays_its_sale(shop, cart):
+def test_a_payment_under_way_is_still_reconciled_and_pays_its_sale(shop, cart, django_capture_on_commit_callbacks):
     payment = start(shop, cart)
     with sandbox.hold_events(), sandbox.faults("after", operation="create_card_payment", times=None):
         payment = services.payment_charge(payment_id=payment.pk)
     assert payment.status == Payment.Status.PENDING
 
-    suspend_then_reconcile(shop.account)
+    suspend_then_reconcile(shop.account, django_capture_on_commit_callbacks)
 
     payment.refresh_from_db()
     cart.refresh_from_db()
@@ -100,13 +101,13 @@ def test_a_payment_under_way_is_still_reconciled_and_pays_its_sale(shop, cart):
     assert SandboxPaymentIntent.objects.count() == 1  # charged once, as the customer agreed before
 
 
-def test_a_refund_under_way_still_settles(shop, cart):
+def test_a_refund_under_way_still_settles(shop, cart, django_capture_on_commit_callbacks):
     payment = services.payment_charge(payment_id=start(shop, cart).pk)
     with sandbox.hold_events(), sandbox.faults("before", operation="refund", times=None):
         refund = services.payment_refund(actor=shop.actor, account=shop.account, payment_id=payment.pk, amount=1000)
     assert refund.status == Refund.Status.PENDING
 
-    suspend_then_reconcile(shop.account)
+    suspend_then_reconcile(shop.account, django_capture_on_commit_callbacks)
 
     refund.refresh_from_db()
     payment.refresh_from_db()
