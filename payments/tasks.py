@@ -3,13 +3,12 @@
 from celery import shared_task
 
 from payments.gateway.errors import GatewayError
+from payments.webhook_events import webhook_event_process
 
 
 @shared_task(autoretry_for=(GatewayError,), retry_backoff=5, retry_backoff_max=300, max_retries=8,
              acks_late=True)
 def process_webhook_event(event_id: int) -> str:
-    from payments.webhooks import webhook_event_process
-
     return webhook_event_process(event_id=event_id)
 
 

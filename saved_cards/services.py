@@ -1,13 +1,13 @@
 """State changes of saved payment methods: the shop's switch and terms, the processor customer, saving a
 card (from the profile, during a sale, or by the customer through an invitation), the default card,
-deleting, charging a saved card in a sale, and marking cards expired.
+deleting, and charging a saved card in a sale.
 
 Processor calls happen outside our transactions, with idempotency keys derived from our rows (the
 processor customer from its CardCustomer row, a card setup from its CardSetup row); detaching a card
-at the processor is queued once the deletion is committed (saved_cards.tasks.detach_card).
+at the processor is queued once the deletion is committed (saved_cards.tasks.detach_card, which runs
+saved_cards.upkeep: the work of a task never lives in the module that queues it).
 """
 
-import zoneinfo
 from dataclasses import dataclass
 
 from django.db import transaction
@@ -17,9 +17,9 @@ from django.utils.translation import gettext as _
 from accounts.models import Membership
 from accounts.services import audit_record, snapshot
 from accounts.tenancy import scoped
-from payments.gateway import get_gateway
+from payments.gateway import MERCHANT, get_gateway
 from payments.gateway.base import CardDetails, SetupStatus
-from payments.gateway.errors import GatewayError, InvalidRequest, ProcessorUnavailable
+from payments.gateway.errors import GatewayError, ProcessorUnavailable
 from payments.messages import failure_message
 from payments.models import Payment
 from payments.services import payment_charge, payment_create
@@ -35,6 +35,7 @@ from saved_cards.models import (
     SavedCardSettings,
     last_day_of,
 )
+from saved_cards.tasks import detach_card
 
 TERMS_VERSION = "2026-1"
 SETTINGS_FIELDS = ("enabled", "terms_version", "terms_accepted_by", "terms_accepted_at")
@@ -81,8 +82,6 @@ def lock_customer(account, customer_id: int) -> Customer:
 
 
 def _detach_later(processor: str, payment_method_id: str) -> None:
-    from saved_cards.tasks import detach_card
-
     transaction.on_commit(lambda: detach_card.delay(processor=processor, payment_method_id=payment_method_id))
 
 
@@ -141,7 +140,7 @@ def saved_cards_disable(*, actor, account, now=None) -> SavedCardSettings:
 def card_customer_ensure(*, account, customer_id: int) -> str:
     """The processor's customer id for this customer, created once: our CardCustomer row first, then the
     processor call keyed by it, so a crash or a retry never makes a second processor customer."""
-    gateway = get_gateway()
+    gateway = get_gateway(MERCHANT)
     with transaction.atomic():
         customer = lock_customer(account, customer_id)
         link, created = CardCustomer.objects.get_or_create(account=account, customer=customer,
@@ -215,7 +214,7 @@ def card_setup_start(*, actor, account, customer_id: int, consent: bool, source:
     """Before the card is typed: check the shop, the consent and the limit, write our CardSetup, then ask
     the processor for a setup the browser confirms with the card (number and CVC never reach us)."""
     now = now or timezone.now()
-    gateway = get_gateway()
+    gateway = get_gateway(MERCHANT)
     with transaction.atomic():
         require_enabled(account)
         customer = lock_customer(account, customer_id)
@@ -259,7 +258,7 @@ def card_setup_finish(*, account, setup_id: int, invite_id: int | None = None, n
         return setup.saved_card
     if setup.outcome == CardSetup.Outcome.FAILED or not setup.processor_setup_id:
         raise DomainError(_("This card setup has ended. Start again."))
-    gateway = get_gateway()
+    gateway = get_gateway(MERCHANT)
     try:
         finished = gateway.finish_card_setup(setup.processor_setup_id)
         method = gateway.get_card(finished.payment_method_id) if finished.status == SetupStatus.SUCCEEDED else None
@@ -397,7 +396,7 @@ def saved_card_charge(*, actor, account, sale_id: int, card_id: int, amount: int
         raise DomainError(_("Choose one of the customer's saved cards."))
     if card.expired_on(selectors.shop_today(account, now)):
         raise DomainError(_("This card has expired. Choose another card, or ask the customer for a new one."))
-    if card.processor != get_gateway().name:
+    if card.processor != get_gateway(MERCHANT).name:
         raise DomainError(_("This card was saved with another card processor and cannot be charged."))
     payment = payment_create(
         actor=actor, account=account, amount=amount, currency=sale.currency, method=Payment.Method.SAVED_CARD,
@@ -405,28 +404,6 @@ def saved_card_charge(*, actor, account, sale_id: int, card_id: int, amount: int
         processor_customer_id=card.processor_customer_id, receipt_email=receipt_email,
         description=_("Sale on %(register)s") % {"register": sale.register.name})
     return payment_charge(payment_id=payment.pk)
-
-
-# ---- expiry ---------------------------------------------------------------------------------------
-
-def saved_cards_mark_expired(*, now=None) -> int:
-    """The daily task: cards whose expiry month is over (in their shop's time zone) are marked expired.
-    Marked cards sort last on the profile and are never offered for a sale."""
-    now = now or timezone.now()
-    marked = 0
-    zones = SavedCard.objects.filter(is_expired=False).values_list("account__timezone", flat=True).distinct()
-    for zone in sorted(set(zones)):
-        today = timezone.localdate(now, timezone=zoneinfo.ZoneInfo(zone))
-        with transaction.atomic():
-            due = (SavedCard.objects.select_for_update().select_related("account")
-                   .filter(account__timezone=zone, is_expired=False, expires_on__lt=today).order_by("pk"))
-            for card in due:
-                card.is_expired = True
-                card.save(update_fields=["is_expired"])
-                audit_record(account=card.account, actor=None, action="saved_card.expired", target=card,
-                             before={"is_expired": False}, after={"is_expired": True}, at=now)
-                marked += 1
-    return marked
 
 
 # ---- invitations: the customer types their own card (created in saved_cards.invites) ---------------
@@ -449,15 +426,3 @@ def invite_check(invite: CardInvite, now) -> None:
                              code="attempts")
     if not selectors.feature_enabled(invite.account):
         raise InviteUnusable(_("This shop no longer saves payment methods."), code="feature_off")
-
-
-def processor_card_detach(*, processor: str, payment_method_id: str) -> None:
-    """After a saved card is deleted (or refused): detach it at the processor, so it can never be
-    charged. Already detached (a retry whose first answer was lost) is done too."""
-    gateway = get_gateway()
-    if gateway.name != processor:
-        return  # saved with a processor this installation no longer uses: nothing to reach
-    try:
-        gateway.detach_card(payment_method_id)
-    except InvalidRequest:
-        pass

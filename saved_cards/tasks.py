@@ -3,18 +3,15 @@
 from celery import shared_task
 
 from payments.gateway.errors import ProcessorUnavailable
+from saved_cards.upkeep import processor_card_detach, saved_cards_mark_expired
 
 
 @shared_task(autoretry_for=(ProcessorUnavailable,), retry_backoff=5, retry_backoff_max=600, max_retries=10)
 def detach_card(*, processor: str, payment_method_id: str) -> None:
-    from saved_cards.services import processor_card_detach
-
     processor_card_detach(processor=processor, payment_method_id=payment_method_id)
 
 
 @shared_task
 def mark_expired_cards() -> int:
     """Beat, daily: cards whose expiry month is over are marked expired."""
-    from saved_cards.services import saved_cards_mark_expired
-
     return saved_cards_mark_expired()

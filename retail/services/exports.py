@@ -1,11 +1,14 @@
+"""Queuing a large export for the worker (its run is retail.services.export_runs, which the task imports:
+the module that queues a task never holds the work the task runs, so they do not import each other)."""
+
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.services import audit_record
 from posbackoffice.errors import DomainError
 from retail import exports
 from retail.models import ExportJob
+from retail.tasks import run_export
 
 
 @transaction.atomic
@@ -17,38 +20,5 @@ def export_job_start(*, actor, account, kind: str, params: dict, language: str) 
                                    created_by=actor)
     audit_record(account=account, actor=actor, action="export.requested", target=job,
                  after={"kind": kind, "params": params})
-    from retail.tasks import run_export
-
     transaction.on_commit(lambda: run_export.delay(job.pk))
-    return job
-
-
-def export_job_run(*, job_id: int) -> ExportJob:
-    """Run by the worker. Progress is committed as it goes, outside one long transaction, so the
-    page can read it; a re-delivered task restarts the file from scratch."""
-    updated = ExportJob.objects.filter(pk=job_id, status__in=[ExportJob.Status.QUEUED, ExportJob.Status.RUNNING]) \
-        .update(status=ExportJob.Status.RUNNING, rows_written=0)
-    job = ExportJob.objects.select_related("account").get(pk=job_id)
-    if not updated:
-        return job
-    kind = exports.REGISTRY[job.kind]
-    params = {k: v for k, v in job.params.items() if k != "_language"}
-    language = job.params.get("_language", job.account.language)
-    total = kind.count(job.account, params)
-    ExportJob.objects.filter(pk=job.pk).update(total_rows=total)
-    name = exports.file_name(kind, job.account)
-    path = exports.export_dir(job.account_id) / f"{job.pk}-{name}"
-
-    def progress(rows: int) -> None:
-        ExportJob.objects.filter(pk=job.pk).update(rows_written=rows)
-
-    try:
-        rows = exports.write_file(kind, job.account, params, language, path, progress)
-    except Exception as error:  # the job must end in a state the page can show
-        ExportJob.objects.filter(pk=job.pk).update(status=ExportJob.Status.FAILED, error=str(error)[:300],
-                                                   finished_at=timezone.now())
-        raise
-    ExportJob.objects.filter(pk=job.pk).update(status=ExportJob.Status.DONE, rows_written=rows, total_rows=rows,
-                                               file_name=path.name, finished_at=timezone.now())
-    job.refresh_from_db()
     return job

@@ -15,7 +15,7 @@ from payments.gateway.errors import ProcessorUnavailable
 from payments.sandbox.models import SandboxCustomer, SandboxPaymentMethod
 from posbackoffice.errors import DomainError, NotAllowed
 from retail.models import Customer
-from saved_cards import protection, selectors, services
+from saved_cards import protection, selectors, services, upkeep
 from saved_cards.models import CardCustomer, SavedCard
 from tests.factories import member, owner_of
 from tests.retail.builders import staff_with
@@ -332,9 +332,9 @@ def test_once_the_balance_is_settled_the_default_card_can_be_deleted(shop, custo
 
 def test_another_app_can_declare_a_card_it_relies_on(shop, customer, owner, monkeypatch):
     card = save_card(customer)
-    monkeypatch.setattr(protection, "PROTECTORS", list(protection.PROTECTORS))
-    protection.register(lambda saved: "An active subscription is paid with this card." if saved.pk == card.pk
-                        else None)
+    monkeypatch.setattr(protection, "PROTECTORS", protection.PROTECTORS.copy())
+    protection.PROTECTORS.register("subscriptions", lambda saved: "An active subscription is paid with this card."
+                                   if saved.pk == card.pk else None)
 
     with pytest.raises(DomainError, match="An active subscription is paid with this card."):
         services.saved_card_delete(actor=owner, account=shop, card_id=card.pk)
@@ -350,10 +350,10 @@ def test_the_daily_task_marks_the_cards_whose_month_is_over(shop, customer):
 
     # 31 March 23:30 in Paris: still valid; 1 April 00:30 in Paris (22:30 UTC the day before): expired.
     with time_machine.travel(datetime.datetime(2026, 3, 31, 23, 30, tzinfo=PARIS), tick=False):
-        assert services.saved_cards_mark_expired() == 0
+        assert upkeep.saved_cards_mark_expired() == 0
     with time_machine.travel(datetime.datetime(2026, 4, 1, 0, 30, tzinfo=PARIS), tick=False):
-        assert services.saved_cards_mark_expired() == 1
-        assert services.saved_cards_mark_expired() == 0
+        assert upkeep.saved_cards_mark_expired() == 1
+        assert upkeep.saved_cards_mark_expired() == 0
 
     ending.refresh_from_db()
     later.refresh_from_db()
