@@ -168,3 +168,25 @@ def test_events_reach_our_webhook_handling(gateway, django_capture_on_commit_cal
     stored = WebhookEvent.objects.get(processor="sandbox")
     assert stored.type == "payment_intent.succeeded" and stored.payload["data"]["object"]["id"] == payment.id
     assert SandboxEvent.objects.get().delivered_at is not None
+
+
+def test_every_receiver_registered_with_the_sandbox_gets_each_event_until_all_accepted_it(
+        gateway, monkeypatch, django_capture_on_commit_callbacks):
+    """Like Stripe with several endpoints: an event refused by one receiver is sent again later."""
+    first, second, refusing = [], [], [True]
+
+    def flaky(payload, signature):
+        second.append(json.loads(payload)["type"])
+        if refusing[0]:
+            raise ConnectionError("endpoint down")
+
+    receivers(monkeypatch, first=lambda payload, signature: first.append(json.loads(payload)["type"]), second=flaky)
+    with django_capture_on_commit_callbacks(execute=True):
+        gateway.create_card_payment(amount=1000, currency="EUR", payment_method_id=card(), idempotency_key="k")
+    assert first == second == ["payment_intent.succeeded"]
+    assert SandboxEvent.objects.get().delivered_at is None
+
+    refusing[0] = False
+    assert events.events_deliver_pending() == 1
+
+    assert len(first) == len(second) == 2 and SandboxEvent.objects.get().delivered_at is not None
