@@ -6,4 +6,4 @@ from posbackoffice.extensions import Section, Sections
 
 __all__ = ["GENERAL", "Section"]
 
-GENERAL = Sections()
+GENERAL = Sections("Setup › General sections")

@@ -9,8 +9,8 @@ from posbackoffice import jobs
 
 @jobs.job_task()
 def deliver_email(self, *email_ids: int) -> None:
-    """Deliver queued e-mails (accounts.services.email_deliver), each claimed on its own."""
-    from accounts.services import email_deliver
+    """Deliver queued e-mails (accounts.email_delivery.email_deliver), each claimed on its own."""
+    from accounts.email_delivery import email_deliver
 
     jobs.run_rows(self, email_ids, lambda pk: email_deliver(email_id=pk))
 

@@ -2,7 +2,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
 from accounts.tenancy import staff_view
-from posbackoffice.views import render_section_intro
+from posbackoffice.pages import render_section_intro
 
 
 @require_GET

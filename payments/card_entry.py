@@ -5,7 +5,8 @@ same way: `card_entry_context()` for the view and `@card_entry_page` on it, then
     {% block head %}{% include "payments/card_entry_scripts.html" %}…{% endblock %}
     {% include "payments/card_entry_field.html" %}   (with postcode="required" to ask for the postcode)
 
-The card fields belong to the processor; a page only ever receives a payment method id.
+The card fields belong to the processor; a page only ever receives a payment method id. These pages take
+cards for the shop (its customers' cards, the merchant's processor account).
 
 With Stripe as the processor, `@card_entry_page` adds to the page's Content Security Policy exactly the
 origins Stripe.js needs (STRIPE_JS_CSP, from Stripe's security guide): its script and frames from
@@ -19,7 +20,7 @@ from functools import wraps
 
 from django.conf import settings
 
-from payments.gateway import get_gateway
+from payments.gateway import MERCHANT, get_gateway
 
 STRIPE_JS_CSP = {
     "script-src": ["https://js.stripe.com", "https://*.js.stripe.com"],
@@ -40,7 +41,7 @@ def card_entry_csp(driver: str) -> dict:
 def card_entry_context() -> dict:
     """What card_entry_scripts.html and card_entry_field.html need: the driver, and the gateway's
     browser_config as data- attributes."""
-    browser = get_gateway().browser_config()
+    browser = get_gateway(MERCHANT).browser_config()
     return {"card_driver": browser.get("driver", ""),
             "card_config": sorted((key.replace("_", "-"), value) for key, value in browser.items())}
 
@@ -49,7 +50,7 @@ def card_entry_page(view):
     @wraps(view)
     def wrapped(request, *args, **kwargs):
         response = view(request, *args, **kwargs)
-        driver = get_gateway().name
+        driver = get_gateway(MERCHANT).name
         if driver == "stripe":
             response._csp_config = card_entry_csp(driver)  # read by django.middleware.csp
         return response

@@ -1,6 +1,6 @@
 """Saving the card of a card payment for later, which payments itself knows nothing about: the app
-that keeps customers' saved cards (saved_cards, which payments must not import) registers a CardSaver
-in its AppConfig.ready — the same style as retail.sell_actions.
+that keeps customers' saved cards (saved_cards, which payments must not import) registers its CardSaver
+into SAVERS (a posbackoffice.registry.Registry holding one entry) in its AppConfig.ready.
 
 - offer(request, sale) -> SaveCardOffer | None: what the manual-entry page shows under the card ("Save
   payment details for future purchases"), or None to show nothing (the feature is off, the cashier's
@@ -14,6 +14,8 @@ in its AppConfig.ready — the same style as retail.sell_actions.
 
 from dataclasses import dataclass
 from typing import Protocol
+
+from posbackoffice.registry import Registry
 
 
 @dataclass(frozen=True)
@@ -31,12 +33,8 @@ class CardSaver(Protocol):
     def record(self, *, payment, card) -> None: ...
 
 
-_savers: list[CardSaver] = []
-
-
-def register(saver: CardSaver) -> None:
-    _savers[:] = [saver]
+SAVERS: Registry[CardSaver] = Registry("card savers", single=True)
 
 
 def current() -> CardSaver | None:
-    return _savers[0] if _savers else None
+    return SAVERS.first()

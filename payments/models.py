@@ -1,7 +1,11 @@
 """Our records of money moved through a processor: Payment, Refund, PaymentAttempt (one per call
 that may move money, keyed by a unique idempotency key derived from our row), the processor's
 webhook events, and each account's payment settings. The sandbox processor keeps its own state in
-the payments_sandbox app, apart from these."""
+the payments_sandbox app, apart from these.
+
+A Payment records what it pays for (its purpose, settled by that purpose's handler: payments.settlement)
+and who receives the money (its payee, whose processor account every call about it goes to:
+payments.gateway.get_gateway)."""
 
 from django.db import models
 from django.db.models import Q
@@ -9,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Outlet, Register, TenantModel, User
+from payments import gateway
 from posbackoffice.jobs import Leased
 from posbackoffice.money import format_money
 
@@ -39,12 +44,30 @@ class Payment(TenantModel):
         PENDING = "pending", _("Payout pending")
         PAID = "paid", _("Paid out")
 
+    class Purpose(models.TextChoices):
+        """What the payment pays for. `sale` points at its sale; the purposes of apps above payments
+        point at their row with `purpose_ref` (payments cannot hold a foreign key to them)."""
+
+        SALE = "sale", _("Sale")  # a card payment at the sell screen; a pay link settling an on-account sale
+        SUBSCRIPTION_CYCLE = "subscription_cycle", _("Subscription cycle")  # subscriptions
+        MERCHANT_INVOICE = "merchant_invoice", _("Merchant invoice")  # billing: the merchant pays us
+        NONE = "none", _("Nothing")  # a standalone terminal payment
+
+    class Payee(models.TextChoices):
+        MERCHANT = gateway.MERCHANT, _("The shop")
+        PLATFORM = gateway.PLATFORM, _("The platform")
+
     outlet = models.ForeignKey(Outlet, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     register = models.ForeignKey(Register, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     sale = models.ForeignKey("retail.Sale", null=True, blank=True, on_delete=models.PROTECT,
                              related_name="processor_payments")
     customer = models.ForeignKey("retail.Customer", null=True, blank=True, on_delete=models.PROTECT,
                                  related_name="processor_payments")
+    purpose = models.CharField(max_length=30, choices=Purpose.choices)
+    # The row of the app above payments this pays for (a subscription cycle, a merchant invoice).
+    purpose_ref = models.BigIntegerField(null=True, blank=True)
+    # Whose processor account takes the money: the shop's, or ours for what the shop pays us.
+    payee = models.CharField(max_length=10, choices=Payee.choices, default=Payee.MERCHANT)
     amount = models.BigIntegerField()
     currency = models.CharField(max_length=3)
     amount_refunded = models.BigIntegerField(default=0)
@@ -83,9 +106,22 @@ class Payment(TenantModel):
             models.Index(fields=["account", "mode", "-created_at"], name="payment_account_mode"),
             models.Index(fields=["account", "card_last4"], name="payment_account_last4"),
             models.Index(fields=["processor", "processor_payment_id"], name="payment_processor_id"),
+            models.Index(fields=["purpose", "purpose_ref"], name="payment_purpose_ref"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="payment_amount_positive"),
+            # A sale's payment points at the sale, an upper app's purpose at its row, "none" at nothing.
+            models.CheckConstraint(
+                condition=(Q(purpose="sale", sale__isnull=False, purpose_ref__isnull=True)
+                           | Q(purpose__in=["subscription_cycle", "merchant_invoice"], sale__isnull=True,
+                               purpose_ref__isnull=False)
+                           | Q(purpose="none", sale__isnull=True, purpose_ref__isnull=True)),
+                name="payment_purpose_reference"),
+            # What the merchant pays us goes to the platform's account; everything else to the shop's.
+            models.CheckConstraint(
+                condition=(Q(purpose="merchant_invoice", payee="platform")
+                           | (~Q(purpose="merchant_invoice") & Q(payee="merchant"))),
+                name="payment_payee_of_purpose"),
             models.CheckConstraint(condition=Q(amount_refunded__gte=0) & Q(amount_refunded__lte=models.F("amount")),
                                    name="payment_refund_within_amount"),
         ]
@@ -93,6 +129,9 @@ class Payment(TenantModel):
     def __str__(self):
         label = f"{self.get_method_display()} {format_money(self.amount, self.currency)}"
         return f"{label} {self.card_label}" if self.card_last4 else label
+
+    # Purposes whose row belongs to an app above payments: the payment points at it with purpose_ref.
+    REFERENCED_PURPOSES = (Purpose.SUBSCRIPTION_CYCLE, Purpose.MERCHANT_INVOICE)
 
     @property
     def refundable(self) -> int:
@@ -171,13 +210,16 @@ class PaymentAttempt(TenantModel, Leased):
 
 
 class WebhookEvent(Leased):
-    """A processor event, stored once (unique per processor and event id) before it is handled. The
-    stored row is its own outbox: an event not processed yet is handled by a task, and swept again
+    """A processor event, stored once (unique per processor account and event id) before it is handled.
+    The stored row is its own outbox: an event not processed yet is handled by a task, and swept again
     (payments.tasks.sweep_webhook_events) until it is, up to MAX_TRIES."""
 
     MAX_TRIES = 10
 
     processor = models.CharField(max_length=20)
+    # The processor account that sent it (its own endpoint and secret): a payee, or "" for the sandbox,
+    # the one offline processor both payees use by default.
+    payee = models.CharField(max_length=10, blank=True)
     event_id = models.CharField(max_length=100)
     type = models.CharField(max_length=100)
     payload = models.JSONField()
@@ -192,7 +234,7 @@ class WebhookEvent(Leased):
     class Meta:
         verbose_name = _("processor event")
         verbose_name_plural = _("processor events")
-        constraints = [models.UniqueConstraint(fields=["processor", "event_id"], name="webhook_event_once")]
+        constraints = [models.UniqueConstraint(fields=["processor", "payee", "event_id"], name="webhook_event_once")]
         indexes = [models.Index(fields=["received_at"], condition=Q(processed_at__isnull=True),
                                 name="webhook_event_unprocessed")]
         ordering = ["received_at", "id"]

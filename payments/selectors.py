@@ -1,6 +1,9 @@
 """Finance › Payments reads: the filtered list (keyset pages, so a deep page costs what the first
 does), one payment with its timeline, what can still be refunded, and the "payments" CSV export kind
-(registered here; PaymentsConfig.ready() imports this module so web and worker know it)."""
+(registered here; PaymentsConfig.ready() imports this module so web and worker know it).
+
+Only the shop's own payments (payee merchant) are read here: what the shop pays the platform is listed
+in Setup › Billing, never in Finance › Payments, its export or the sell screen."""
 
 import datetime
 import re
@@ -12,7 +15,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import AuditEvent
-from accounts.tenancy import scoped
+from accounts.tenancy import get_scoped_or_404, scoped
 from payments.models import Payment, PaymentAttempt, Refund, WebhookEvent
 from retail import exports
 from retail.models import Customer, Sale
@@ -23,6 +26,16 @@ PAGE_SIZE = 50
 MAX_RECEIPT_DIGITS = 18
 LAST4 = re.compile(r"\d{4}")
 PAYOUT_NONE = "none"  # the filter's value for "no payout" (stored as "")
+
+
+def shop_payments(account):
+    """The shop's own payments: its customers' money, taken on its processor account."""
+    return scoped(Payment, account).filter(payee=Payment.Payee.MERCHANT)
+
+
+def shop_payment_or_404(account, payment_id) -> Payment:
+    """One of the shop's own payments; another account's, or a charge of the platform, is not found."""
+    return get_scoped_or_404(Payment.objects.filter(payee=Payment.Payee.MERCHANT), account, pk=payment_id)
 
 
 def _day_bounds(account, date_from, date_to):
@@ -63,7 +76,7 @@ def filtered_payments(account, params: dict):
     as an amount, when it is one), date_from / date_to (days in the account's time zone), status,
     mode, payout ("none", "pending" or "paid").
     """
-    payments = scoped(Payment, account)
+    payments = shop_payments(account)
     q = (params.get("q") or "").strip()
     if q:
         payments = payments.filter(search_condition(account, q, params.get("q_amount")))
@@ -119,7 +132,7 @@ def payments_page(account, params: dict, cursor: str | None) -> Page:
 # ---- one payment ---------------------------------------------------------------------------------------
 
 def payment_detail(account, payment_id: int) -> Payment:
-    return (scoped(Payment, account).select_related("customer", "sale", "created_by", "outlet", "register")
+    return (shop_payments(account).select_related("customer", "sale", "created_by", "outlet", "register")
             .get(pk=payment_id))
 
 
@@ -205,8 +218,8 @@ def _payment_rows(account, params):
                str(payouts.get(payout, payout)), processor, processor_id)
 
 
-PAYMENTS_EXPORT = exports.register(exports.ExportKind(
-    key="payments",
+PAYMENTS_EXPORT = "payments"
+exports.REGISTRY.register(PAYMENTS_EXPORT, exports.ExportKind(
     permission="view_payments",
     file_stem="payments",
     header=lambda: [str(h) for h in (_("Date"), _("Status"), _("Method"), _("Mode"), _("Customer"), _("Receipt"),
@@ -214,4 +227,4 @@ PAYMENTS_EXPORT = exports.register(exports.ExportKind(
                                       _("Currency"), _("Payout"), _("Processor"), _("Processor payment id"))],
     count=lambda account, params: filtered_payments(account, params).count(),
     rows=_payment_rows,
-)).key
+))

@@ -9,30 +9,20 @@ from django.urls import path, reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts.tenancy import get_scoped_or_404, scoped, staff_view
+from accounts.tenancy import scoped, staff_view
 from payments import card_saving
 from payments.card_entry import card_entry_context, card_entry_page
 from payments.gateway import get_gateway
 from payments.gateway.base import PaymentStatus
 from payments.messages import failure_message
 from payments.models import Payment
+from payments.selectors import shop_payment_or_404
 from payments.services import payment_cancel, payment_charge, payment_check, payment_create, payment_finish_action
 from posbackoffice.errors import DomainError
 from posbackoffice.money import format_input, format_money, parse_money
 from retail.models import Sale
-from retail.selectors.sell import open_session
 from retail.sell_actions import CartNotice, CartNoticeAction
-from retail.views.sell import SESSION_LAST_SALE, chosen_register
-
-
-def sale_in_progress(request) -> Sale | None:
-    """The open sale of this browser's register (None when no register is chosen or open); other
-    ways to pay (saved_cards) use it too."""
-    register = chosen_register(request)
-    if register is None or open_session(request.account, register) is None:
-        return None
-    return scoped(Sale, request.account).filter(register=register, status=Sale.Status.OPEN) \
-        .select_related("customer").first()
+from retail.sell_device import sale_in_progress, show_completed_sale
 
 
 @require_GET
@@ -65,15 +55,14 @@ def _saving_customer(request, sale) -> str:
 def _answer(request, payment: Payment, sale: Sale) -> JsonResponse:
     if payment.status == Payment.Status.SUCCEEDED:
         sale.refresh_from_db()
-        if sale.status != Sale.Status.OPEN:
-            request.session[SESSION_LAST_SALE] = sale.pk
+        show_completed_sale(request, sale)
         messages.success(request, _("Card payment of %(amount)s accepted.") % {
             "amount": format_money(payment.amount, payment.currency)})
         return JsonResponse({"status": "succeeded", "redirect": reverse("retail:sell")})
     if payment.status == Payment.Status.FAILED:
         return JsonResponse({"status": "failed", "message": failure_message(payment.failure_code)})
     if payment.requires_action:
-        current = get_gateway().retrieve_payment(payment.processor_payment_id)
+        current = get_gateway(payment.payee).retrieve_payment(payment.processor_payment_id)
         if current.status == PaymentStatus.REQUIRES_ACTION:
             return JsonResponse({
                 "status": "requires_action", "client_secret": current.client_secret,
@@ -111,7 +100,7 @@ def card_pay(request):
 @require_POST
 @staff_view("sell")
 def card_finish(request, payment_id):
-    payment = get_scoped_or_404(Payment, request.account, pk=payment_id)
+    payment = shop_payment_or_404(request.account, payment_id)
     payment = payment_finish_action(account=request.account, payment_id=payment.pk)
     return _answer(request, payment, payment.sale)
 
@@ -129,23 +118,22 @@ def _settled_message(request, payment: Payment) -> None:
 @require_POST
 @staff_view("sell")
 def card_check(request, payment_id):
-    payment = get_scoped_or_404(Payment, request.account, pk=payment_id)
+    payment = shop_payment_or_404(request.account, payment_id)
     try:
         payment = payment_check(account=request.account, payment_id=payment.pk)
     except DomainError as error:
         messages.error(request, error.message)
     else:
         _settled_message(request, payment)
-        if payment.sale_id and payment.status == Payment.Status.SUCCEEDED and \
-                payment.sale.status != Sale.Status.OPEN:
-            request.session[SESSION_LAST_SALE] = payment.sale_id
+        if payment.sale_id and payment.status == Payment.Status.SUCCEEDED:
+            show_completed_sale(request, payment.sale)
     return redirect("retail:sell")
 
 
 @require_POST
 @staff_view("sell")
 def card_cancel(request, payment_id):
-    payment = get_scoped_or_404(Payment, request.account, pk=payment_id)
+    payment = shop_payment_or_404(request.account, payment_id)
     try:
         payment = payment_cancel(actor=request.user, account=request.account, payment_id=payment.pk)
     except DomainError as error:

@@ -7,11 +7,15 @@
    with the same key (the processor answers a repeat with the first result).
 3. `payment_settle` moves the Payment to succeeded/failed under a row lock; whichever of the answer
    and the webhook comes second changes nothing.
-4. Side effects (completing the sale, the e-mail receipt) happen in the settling transaction or on
+4. What the payment pays for settles in the same transaction: the handler of its purpose
+   (payments.settlement: paying the sale, a subscription cycle, a merchant invoice), then side effects on
    commit. `payment_reconcile` settles attempts left pending by a crash or a timeout: beat's sweep
    (payments.tasks.reconcile_payments) enqueues one task per payment and per refund. In a task nothing
    sleeps: transient trouble leaves the attempt due for the next sweep.
 Refunds follow the same steps (`refund_create`, `refund_send`, `refund_settle`).
+
+Every processor call about a payment goes to its payee's gateway (`get_gateway(payment.payee)`): the
+shop's processor account, or the platform's for what the merchant pays us.
 """
 
 import datetime
@@ -26,7 +30,7 @@ from django.utils.translation import gettext as _
 from accounts.guard import require_customer_money_allowed
 from accounts.services import audit_record
 from accounts.tenancy import scoped
-from payments import card_saving
+from payments import card_saving, settlement
 from payments.gateway import get_gateway
 from payments.gateway.base import PaymentStatus, ProcessorPayment, ProcessorRefund
 from payments.gateway.errors import CardError, GatewayError, InvalidRequest, ProcessorUnavailable
@@ -66,6 +70,30 @@ def _payment_state(payment: Payment) -> dict:
             "requires_action": payment.requires_action, "failure_code": payment.failure_code}
 
 
+def _gateway(payment: Payment):
+    return get_gateway(payment.payee)
+
+
+def _purpose_and_payee(*, purpose: str | None, purpose_ref: int | None, sale_id: int | None) -> tuple[str, str]:
+    """The purpose a new payment records, and its payee; ValueError for a combination no caller may ask
+    for, NotRegistered for a purpose no app settles (the money could never be accounted for)."""
+    if sale_id is not None:
+        if purpose not in (None, Payment.Purpose.SALE):
+            raise ValueError(f"a payment for a sale cannot have the purpose {purpose!r}")
+        purpose = Payment.Purpose.SALE
+    elif purpose is None:
+        purpose = Payment.Purpose.NONE
+    elif purpose == Payment.Purpose.SALE:
+        raise ValueError("a sale's payment names its sale (sale_id)")
+    if purpose not in Payment.Purpose.values:
+        raise ValueError(f"unknown payment purpose {purpose!r}")
+    if (purpose_ref is not None) != (purpose in Payment.REFERENCED_PURPOSES):
+        raise ValueError(f"purpose_ref goes with {', '.join(Payment.REFERENCED_PURPOSES)} only, and they need it")
+    settlement.handler_for(purpose)
+    payee = Payment.Payee.PLATFORM if purpose == Payment.Purpose.MERCHANT_INVOICE else Payment.Payee.MERCHANT
+    return purpose, payee
+
+
 def _metadata(payment: Payment) -> dict:
     """Sent with every processor object, so a webhook finds our row even if our copy of the
     processor's id was lost in a crash."""
@@ -78,15 +106,20 @@ def _metadata(payment: Payment) -> dict:
 def payment_create(*, actor, account, amount: int, currency: str, method: str, mode: str,
                    payment_method_id: str = "", processor_customer_id: str = "", sale_id: int | None = None,
                    customer_id: int | None = None, outlet_id: int | None = None, register_id: int | None = None,
-                   description: str = "", receipt_email: str = "", save_card: bool = False) -> Payment:
+                   description: str = "", receipt_email: str = "", save_card: bool = False,
+                   purpose: str | None = None, purpose_ref: int | None = None) -> Payment:
     """Our row first: a pending Payment and its charge attempt, committed before any processor call.
+    What it pays for: a sale (`sale_id`), the row `purpose_ref` of an app above payments (`purpose`
+    "subscription_cycle" or "merchant_invoice", the latter paid to the platform), or nothing (neither).
     `save_card` (a card-not-present payment with the processor customer it is saved to) keeps the card
     for later once the payment succeeds (payments.card_saving). Refused while the account is not active
     (accounts.guard); a payment created before that still goes through charge and settlement."""
     from retail.models import Sale
     from retail.services.customers import clean_single_email
 
-    require_customer_money_allowed(account)
+    purpose, payee = _purpose_and_payee(purpose=purpose, purpose_ref=purpose_ref, sale_id=sale_id)
+    if payee == Payment.Payee.MERCHANT:  # the platform's billing of the merchant is never stopped
+        require_customer_money_allowed(account)
     if amount <= 0:
         raise DomainError(_("The amount must be more than zero."))
     if currency != account.currency:
@@ -111,8 +144,9 @@ def payment_create(*, actor, account, amount: int, currency: str, method: str, m
         outlet_id, register_id = sale.outlet_id, sale.register_id
     payment = Payment.objects.create(
         account=account, amount=amount, currency=currency, method=method, mode=mode, sale=sale,
+        purpose=purpose, purpose_ref=purpose_ref, payee=payee,
         customer_id=customer_id, outlet_id=outlet_id, register_id=register_id, description=description[:200],
-        receipt_email=receipt_email, processor=get_gateway().name, payment_method_id=payment_method_id,
+        receipt_email=receipt_email, processor=get_gateway(payee).name, payment_method_id=payment_method_id,
         processor_customer_id=processor_customer_id, save_card=save_card,
         created_by=actor if getattr(actor, "pk", None) else None,
     )
@@ -123,6 +157,7 @@ def payment_create(*, actor, account, amount: int, currency: str, method: str, m
     )
     audit_record(account=account, actor=actor, action="payment.created", target=payment,
                  after=_payment_state(payment) | {"method": method, "mode": mode, "sale": sale_id,
+                                                  "purpose": purpose, "purpose_ref": purpose_ref, "payee": payee,
                                                   "save_card": save_card})
     return payment
 
@@ -153,7 +188,7 @@ def _with_retries(call, *, inline: bool = True):
 
 
 def _send_charge(payment: Payment, key: str) -> ProcessorPayment:
-    gateway = get_gateway()
+    gateway = _gateway(payment)
     if payment.method in (Payment.Method.SAVED_CARD,) or payment.mode == Payment.Mode.RECURRING:
         return gateway.charge_saved_card(
             customer_id=payment.processor_customer_id, payment_method_id=payment.payment_method_id,
@@ -203,13 +238,16 @@ def _copy_processor_fields(payment: Payment, result: ProcessorPayment) -> None:
 def payment_settle(*, payment_id: int, result: ProcessorPayment | None = None, error: GatewayError | None = None,
                    source: str = "api", actor=None) -> Payment:
     """Record what the processor says about a charge. Only a pending payment moves; a second answer
-    (the webhook after the API response, or the other way round) changes nothing."""
+    (the webhook after the API response, or the other way round) changes nothing. Once it has succeeded
+    or failed, the handler of its purpose settles what it pays for (payments.settlement), in this
+    transaction; a purpose without a handler raises NotRegistered before anything changes."""
     payment = _lock_payment(payment_id)
     attempt = PaymentAttempt.objects.select_for_update().get(payment=payment, kind=PaymentAttempt.Kind.CHARGE)
     before = _payment_state(payment)
     now = timezone.now()
     if payment.status != Payment.Status.PENDING:
         return payment
+    handler = settlement.handler_for(payment.purpose)
     if error is not None:
         if isinstance(error, ProcessorUnavailable):
             attempt.error_code = error.code
@@ -241,8 +279,10 @@ def payment_settle(*, payment_id: int, result: ProcessorPayment | None = None, e
     if payment.status != before["status"] or payment.requires_action != before["requires_action"]:
         audit_record(account=payment.account, actor=actor or payment.created_by, action=f"payment.{payment.status}",
                      target=payment, before=before, after=_payment_state(payment) | {"source": source})
-    if payment.status == Payment.Status.SUCCEEDED and payment.sale_id:
-        _pay_sale(payment)
+    if payment.status == Payment.Status.SUCCEEDED and handler.succeeded is not None:
+        handler.succeeded(payment)
+    elif payment.status == Payment.Status.FAILED and handler.failed is not None:
+        handler.failed(payment)
     if payment.status == Payment.Status.SUCCEEDED and payment.save_card:
         _record_saved_card(payment, result)  # after the sale: locks go payment, sale, customer
     return payment
@@ -269,34 +309,13 @@ def _fail(payment: Payment, attempt: PaymentAttempt, *, code: str, message: str,
     attempt.outcome, attempt.error_code = PaymentAttempt.Outcome.FAILED, code[:60]
 
 
-def _pay_sale(payment: Payment) -> None:
-    """The money is in: record it on the sale, and complete the sale when nothing is left to pay."""
-    from retail.models import PaymentType, Sale
-    from retail.services import sales as sale_services
-
-    account = payment.account
-    card_type = scoped(PaymentType, account).filter(kind=PaymentType.Kind.CARD).order_by("pk").first()
-    sale = Sale.objects.get(pk=payment.sale_id)
-    if sale.status == Sale.Status.ON_ACCOUNT:
-        sale_services.sale_take_payment(actor=payment.created_by, account=account, sale_id=sale.pk,
-                                        payment_type_id=card_type.pk, amount=payment.amount,
-                                        processor_payment_id=payment.pk)
-        return
-    sale_services.sale_add_payment(actor=payment.created_by, account=account, sale_id=sale.pk,
-                                   payment_type_id=card_type.pk, amount=payment.amount, processor_payment_id=payment.pk)
-    sale.refresh_from_db()
-    if sale.balance_due <= 0:
-        sale_services.sale_complete(actor=payment.created_by, account=account, sale_id=sale.pk,
-                                    receipt_email=payment.receipt_email)
-
-
 def payment_finish_action(*, account, payment_id: int) -> Payment:
     """The browser says the cardholder answered the bank's question: ask the processor how it ended."""
     payment = scoped(Payment, account).get(pk=payment_id)
     if payment.status != Payment.Status.PENDING or not payment.processor_payment_id:
         return payment
     try:
-        result = _with_retries(lambda: get_gateway().retrieve_payment(payment.processor_payment_id))
+        result = _with_retries(lambda: _gateway(payment).retrieve_payment(payment.processor_payment_id))
     except GatewayError as error:
         return payment_settle(payment_id=payment.pk, error=error)
     if result.status == PaymentStatus.REQUIRES_ACTION:
@@ -321,7 +340,7 @@ def payment_cancel(*, actor, account, payment_id: int, source: str = "staff") ->
 
 
 def _cancel(payment: Payment, *, actor, source: str, inline: bool) -> Payment:
-    gateway = get_gateway()
+    gateway = _gateway(payment)
     try:
         result = _with_retries(lambda: gateway.cancel_payment(payment.processor_payment_id), inline=inline)
     except InvalidRequest:  # no longer cancellable: it succeeded or failed meanwhile; record how it ended
@@ -355,7 +374,7 @@ def payment_reconcile(*, payment_id: int) -> Payment:
 
 
 def _reconcile_claimed(payment: Payment, attempt: PaymentAttempt) -> Payment:
-    gateway = get_gateway()
+    gateway = _gateway(payment)
     try:
         found = (gateway.retrieve_payment(payment.processor_payment_id) if payment.processor_payment_id
                  else gateway.find_payment(idempotency_key=attempt.idempotency_key))
@@ -403,12 +422,14 @@ def stale_pending_refund_ids(now=None) -> list[int]:
 # ---- refunds --------------------------------------------------------------------------------------
 
 @transaction.atomic
-def refund_create(*, actor, account, payment_id: int, amount: int, comment: str = "") -> Refund:
-    """Refused while the account is not active (accounts.guard); a refund created before that still
+def refund_create(*, actor, account, payment_id: int, amount: int, comment: str = "",
+                  payee: str = Payment.Payee.MERCHANT) -> Refund:
+    """Staff refund the shop's own payments (`payee`): what the shop paid the platform is not theirs to
+    refund. Refused while the account is not active (accounts.guard); a refund created before that still
     settles."""
     require_customer_money_allowed(account)
     try:
-        payment = scoped(Payment, account).select_for_update().get(pk=payment_id)
+        payment = scoped(Payment, account).filter(payee=payee).select_for_update().get(pk=payment_id)
     except Payment.DoesNotExist:
         raise DomainError(_("This payment does not exist.")) from None
     if payment.status not in (Payment.Status.SUCCEEDED, Payment.Status.PARTIALLY_REFUNDED):
@@ -443,7 +464,7 @@ def refund_send(*, refund_id: int) -> Refund:
 def _refund_claimed(refund: Refund, attempt: PaymentAttempt, *, inline: bool) -> Refund:
     PaymentAttempt.objects.filter(pk=attempt.pk).update(tries=F("tries") + 1)
     try:
-        result = _with_retries(lambda: get_gateway().refund(
+        result = _with_retries(lambda: _gateway(refund.payment).refund(
             payment_id=refund.payment.processor_payment_id, amount=refund.amount,
             idempotency_key=attempt.idempotency_key, reason=refund.comment), inline=inline)
     except GatewayError as error:
@@ -467,7 +488,7 @@ def _refund_reconcile_claimed(refund: Refund, attempt: PaymentAttempt) -> Refund
         return _refund_claimed(refund, attempt, inline=False)
     payment = refund.payment
     try:
-        found = get_gateway().retrieve_payment(payment.processor_payment_id)
+        found = _gateway(payment).retrieve_payment(payment.processor_payment_id)
     except ProcessorUnavailable:
         return refund
     unaccounted = found.amount_refunded - payment.amount_refunded

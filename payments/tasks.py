@@ -9,8 +9,8 @@ from posbackoffice import jobs
 @jobs.job_task()
 def process_webhook_event(self, *event_ids: int) -> None:
     """Handle stored processor events, each claimed on its own; transient processor trouble is retried
-    with backoff (payments.webhooks.webhook_event_handle)."""
-    from payments.webhooks import webhook_event_handle
+    with backoff (payments.webhook_events.webhook_event_handle)."""
+    from payments.webhook_events import webhook_event_handle
 
     jobs.run_rows(self, event_ids, lambda pk: webhook_event_handle(event_id=pk))
 
@@ -18,7 +18,7 @@ def process_webhook_event(self, *event_ids: int) -> None:
 @shared_task
 def sweep_webhook_events() -> int:
     """Beat: enqueue the stored events not processed yet (their task was lost, or their retry was)."""
-    from payments.webhooks import webhook_events_due
+    from payments.webhook_events import webhook_events_due
 
     return jobs.sweep(process_webhook_event, webhook_events_due(timezone.now()))
 

@@ -11,17 +11,17 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.tenancy import get_scoped_or_404, has_permission, staff_view
+from accounts.tenancy import has_permission, staff_view
 from payments import selectors
 from payments.forms import PaymentFilterForm, PaymentSettingsForm, RefundForm
 from payments.messages import MESSAGES
 from payments.messages import failure_message as card_failure_message
-from payments.models import Payment, Refund
+from payments.models import Refund
 from payments.services import payment_refund
 from payments.settings_services import payment_settings_of, payment_settings_update
 from posbackoffice.errors import DomainError
 from posbackoffice.money import format_input, format_money
-from retail.views.exports import export_or_queue
+from retail.export_requests import export_or_queue
 
 GATEWAY_LABELS = {"sandbox": gettext_lazy("Sandbox (test mode)"), "stripe": gettext_lazy("Stripe")}
 
@@ -78,7 +78,7 @@ def _detail(request, payment_id, *, refund_form=None, status=200):
 @require_GET
 @staff_view("view_payments")
 def payment_detail(request, payment_id):
-    payment = get_scoped_or_404(Payment, request.account, pk=payment_id)
+    payment = selectors.shop_payment_or_404(request.account, payment_id)
     return _detail(request, payment.pk)
 
 
@@ -100,7 +100,7 @@ def _refund_outcome_message(request, refund: Refund, currency: str) -> None:
 def payment_refund_view(request, payment_id):
     if not has_permission(request, "view_payments"):
         raise PermissionDenied(_("Your staff role does not allow this."))
-    payment = get_scoped_or_404(Payment, request.account, pk=payment_id)
+    payment = selectors.shop_payment_or_404(request.account, payment_id)
     form = RefundForm(request.POST, currency=payment.currency, remaining=selectors.refundable_now(payment))
     if not form.is_valid():
         return _detail(request, payment.pk, refund_form=form, status=400)

@@ -1,59 +1,51 @@
-"""Processor webhooks: verify, store once, handle in the worker.
+"""Processor webhooks, receiving: verify, store once, queue the handling (payments.webhook_events) for
+the worker.
 
-One endpoint per processor (`/webhooks/stripe/`, `/webhooks/sandbox/`). Both use Stripe's signature
-scheme (header `t=<unix>,v1=<hmac-sha256 of "t.payload">`, 300 s tolerance), so the sandbox's events
-travel the same path as Stripe's. An event is stored under a unique (processor, event id) before
-anything else: a replay or a duplicate is recognised and changes nothing. Handlers treat an event as a
-hint and read the current state from the processor (or the event's object for refunds), so events
-arriving out of order cannot move a payment backwards; the settling services ignore a second answer.
+One endpoint per processor account, each with its own secret: `/webhooks/stripe/` (the merchant's Stripe
+account, STRIPE_WEBHOOK_SECRET), `/webhooks/platform/stripe/` (the platform's, PLATFORM_STRIPE_WEBHOOK_SECRET)
+and `/webhooks/sandbox/` (the offline sandbox, which both payees use by default, SANDBOX_WEBHOOK_SECRET;
+its events normally arrive without the HTTP hop, through `deliver_sandbox_event`). All use Stripe's
+signature scheme (header `t=<unix>,v1=<hmac-sha256 of "t.payload">`, 300 s tolerance), so the sandbox's
+events travel the same path as Stripe's. An event is stored under a unique (processor, payee, event id)
+before anything else: a replay or a duplicate is recognised and changes nothing.
 """
 
-import datetime
 import json
 import logging
 
 import stripe
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
 from django.utils import timezone
 
-from payments.gateway import get_gateway
-from payments.gateway.base import ProcessorRefund
-from payments.gateway.errors import GatewayError
-from payments.models import Payment, Refund, WebhookEvent
-from payments.services import payment_settle, refund_settle
+from payments.gateway import PAYEES, payee_setting
+from payments.models import WebhookEvent
+from payments.tasks import process_webhook_event
+from payments.webhook_events import HANDLED
 from posbackoffice import jobs
 
 logger = logging.getLogger(__name__)
 
 TOLERANCE_SECONDS = 300
-PAYMENT_EVENTS = {
-    "payment_intent.succeeded", "payment_intent.payment_failed", "payment_intent.requires_action",
-    "payment_intent.canceled", "payment_intent.processing",
-}
-REFUND_EVENTS = {"refund.created", "refund.updated", "charge.refund.updated"}
-HANDLED = PAYMENT_EVENTS | REFUND_EVENTS
-# A worker holds an event this long (a processor read and the settling); transient processor trouble is
-# retried after 5 s doubling up to 10 minutes, jittered, WebhookEvent.MAX_TRIES times in all.
-EVENT_LEASE_SECONDS = 120
-EVENT_RETRY_BASE_SECONDS, EVENT_RETRY_CAP_SECONDS = 5, 600
-# The sweep leaves a just-stored event to its own task for this long.
-EVENT_SWEEP_GRACE = datetime.timedelta(seconds=30)
+SANDBOX_SENDER = ""  # the payee of the sandbox's events: one processor, for both payees
 
 
 class BadSignature(Exception):
     pass
 
 
-def _secret(processor: str) -> str:
-    return settings.STRIPE_WEBHOOK_SECRET if processor == "stripe" else settings.SANDBOX_WEBHOOK_SECRET
+def _secret(processor: str, payee: str) -> str:
+    if processor == "sandbox" and payee == SANDBOX_SENDER:
+        return settings.SANDBOX_WEBHOOK_SECRET
+    if processor == "stripe" and payee in PAYEES:
+        return payee_setting(payee, "STRIPE_WEBHOOK_SECRET")
+    raise ValueError(f"no webhook endpoint for processor {processor!r} and payee {payee!r}")
 
 
-def verify(processor: str, payload: bytes, signature: str) -> dict:
-    """The event, if the signature is right and fresh; BadSignature otherwise."""
+def verify(processor: str, payee: str, payload: bytes, signature: str) -> dict:
+    """The event, if the signature is right and fresh for this processor account; BadSignature otherwise."""
     try:
-        stripe.WebhookSignature.verify_header(payload.decode("utf-8"), signature or "", _secret(processor),
+        stripe.WebhookSignature.verify_header(payload.decode("utf-8"), signature or "", _secret(processor, payee),
                                               tolerance=TOLERANCE_SECONDS)
         event = json.loads(payload)
     except (stripe.SignatureVerificationError, UnicodeDecodeError, ValueError) as error:
@@ -63,18 +55,17 @@ def verify(processor: str, payload: bytes, signature: str) -> dict:
     return event
 
 
-def webhook_receive(*, processor: str, payload: bytes, signature: str) -> WebhookEvent:
-    """Verify and store; queue the handling once the row is committed (if the broker is down, the
-    stored event is swept later). Returns the stored event (the existing one for a duplicate)."""
-    from payments.tasks import process_webhook_event
-
-    event = verify(processor, payload, signature)
+def webhook_receive(*, processor: str, payee: str, payload: bytes, signature: str) -> WebhookEvent:
+    """Verify and store the event a processor account sent (`payee`: whose account; SANDBOX_SENDER for
+    the sandbox); queue the handling once the row is committed. Returns the stored event (the existing
+    one for a duplicate)."""
+    event = verify(processor, payee, payload, signature)
     try:
         with transaction.atomic():
-            stored = WebhookEvent.objects.create(processor=processor, event_id=event["id"][:100],
+            stored = WebhookEvent.objects.create(processor=processor, payee=payee, event_id=event["id"][:100],
                                                  type=event["type"][:100], payload=event)
     except IntegrityError:
-        return WebhookEvent.objects.get(processor=processor, event_id=event["id"][:100])
+        return WebhookEvent.objects.get(processor=processor, payee=payee, event_id=event["id"][:100])
     if stored.type in HANDLED:
         jobs.enqueue(process_webhook_event, stored.pk)
     else:
@@ -83,88 +74,6 @@ def webhook_receive(*, processor: str, payload: bytes, signature: str) -> Webhoo
 
 
 def deliver_sandbox_event(payload: bytes, signature: str) -> WebhookEvent:
-    """How the sandbox processor delivers its events (no HTTP hop; the same checks)."""
-    return webhook_receive(processor="sandbox", payload=payload, signature=signature)
-
-
-def _our_payment(processor: str, obj: dict) -> Payment | None:
-    metadata = obj.get("metadata") or {}
-    payment = None
-    if obj.get("id"):
-        payment = Payment.objects.filter(processor=processor, processor_payment_id=obj["id"]).first()
-    if payment is None and str(metadata.get("payment", "")).isdigit():
-        payment = Payment.objects.filter(processor=processor, pk=int(metadata["payment"])).first()
-    return payment
-
-
-def webhook_events_due(now) -> list[int]:
-    """Stored events still to handle that nobody holds (index webhook_event_unprocessed)."""
-    return list(WebhookEvent.objects.filter(jobs.unclaimed(now), processed_at__isnull=True, type__in=HANDLED,
-                                            tries__lt=WebhookEvent.MAX_TRIES,
-                                            received_at__lt=now - EVENT_SWEEP_GRACE)
-                .order_by("received_at").values_list("pk", flat=True)[:jobs.SWEEP_LIMIT])
-
-
-def webhook_event_handle(*, event_id: int) -> str | None:
-    """The worker's side: claim the stored event and process it. None when another worker holds it, its
-    retry is not due, or it is done. Transient processor trouble releases it held back for a retry with
-    backoff (jobs.TryLater); after MAX_TRIES it stays unprocessed, visible in the admin, and is no longer
-    swept (reconciliation settles its payment anyway)."""
-    claim = jobs.claim(WebhookEvent, event_id, seconds=EVENT_LEASE_SECONDS, tries=F("tries") + 1,
-                       due=Q(processed_at__isnull=True, tries__lt=WebhookEvent.MAX_TRIES))
-    if claim is None:
-        return None
-    try:
-        outcome = webhook_event_process(event_id=event_id)
-    except GatewayError:
-        tries = WebhookEvent.objects.values_list("tries", flat=True).get(pk=event_id)
-        countdown = jobs.backoff(tries, base=EVENT_RETRY_BASE_SECONDS, cap=EVENT_RETRY_CAP_SECONDS)
-        claim.release(hold=countdown)
-        raise jobs.TryLater(countdown) from None
-    claim.release()
-    return outcome
-
-
-def webhook_event_process(*, event_id: int) -> str:
-    """Handle a stored event once. Returns what was done (kept on the row)."""
-    with transaction.atomic():
-        event = WebhookEvent.objects.select_for_update().get(pk=event_id)
-        if event.processed_at:
-            return event.outcome
-    obj = (event.payload.get("data") or {}).get("object") or {}
-    outcome = "ignored"
-    payment = None
-    try:
-        if event.type in PAYMENT_EVENTS:
-            payment = _our_payment(event.processor, obj)
-            if payment is None:
-                outcome = "unknown payment"
-            else:
-                if payment.processor_payment_id and payment.processor_payment_id != obj.get("id"):
-                    outcome = "other processor payment"
-                else:
-                    current = get_gateway().retrieve_payment(obj["id"])
-                    settled = payment_settle(payment_id=payment.pk, result=current, source="webhook")
-                    outcome = f"payment {settled.status}"
-        elif event.type in REFUND_EVENTS:
-            refund = Refund.objects.filter(payment__processor=event.processor,
-                                           processor_refund_id=obj.get("id")).first()
-            if refund is None and str((obj.get("metadata") or {}).get("refund", "")).isdigit():
-                refund = Refund.objects.filter(pk=int(obj["metadata"]["refund"])).first()
-            if refund is None:
-                outcome = "unknown refund"
-            else:
-                payment = refund.payment
-                result = ProcessorRefund(id=obj.get("id", ""), payment_id=obj.get("payment_intent") or "",
-                                         amount=int(obj.get("amount") or refund.amount),
-                                         status=obj.get("status", "pending"))
-                settled = refund_settle(refund_id=refund.pk, result=result, source="webhook")
-                outcome = f"refund {settled.status}"
-    except GatewayError as error:
-        # Leave it unprocessed: the task retries, and reconciliation covers the payment anyway.
-        logger.warning("webhook %s not handled yet: %s", event.event_id, error.code)
-        raise
-    WebhookEvent.objects.filter(pk=event.pk, processed_at__isnull=True).update(
-        processed_at=timezone.now(), outcome=outcome[:100], payment=payment,
-        account_id=payment.account_id if payment else None)
-    return outcome
+    """The sandbox processor's events arrive here (no HTTP hop; the same checks): PaymentsConfig.ready
+    registers it with the sandbox (payments.sandbox.events.RECEIVERS)."""
+    return webhook_receive(processor="sandbox", payee=SANDBOX_SENDER, payload=payload, signature=signature)

@@ -265,16 +265,23 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
-# Payments
+# Payments: two payees, each with its own processor account (payments.gateway.get_gateway). The merchant's
+# (PAYMENTS_GATEWAY, STRIPE_*) takes the shop's customers' money; the platform's (PLATFORM_*) takes the
+# merchant's own payments to us, the POS vendor (billing).
 PAYMENTS_GATEWAY = env_choice("PAYMENTS_GATEWAY", ["sandbox", "stripe"], "sandbox")
 STRIPE_SECRET_KEY = env_str("STRIPE_SECRET_KEY", "")
 STRIPE_PUBLISHABLE_KEY = env_str("STRIPE_PUBLISHABLE_KEY", "")
 STRIPE_WEBHOOK_SECRET = env_str("STRIPE_WEBHOOK_SECRET", "")
+PLATFORM_PAYMENTS_GATEWAY = env_choice("PLATFORM_PAYMENTS_GATEWAY", ["sandbox", "stripe"], "sandbox")
+PLATFORM_STRIPE_SECRET_KEY = env_str("PLATFORM_STRIPE_SECRET_KEY", "")
+PLATFORM_STRIPE_PUBLISHABLE_KEY = env_str("PLATFORM_STRIPE_PUBLISHABLE_KEY", "")
+PLATFORM_STRIPE_WEBHOOK_SECRET = env_str("PLATFORM_STRIPE_WEBHOOK_SECRET", "")
 STRIPE_API_BASE = env_url("STRIPE_API_BASE", "https://api.stripe.com", schemes=["http", "https"]).rstrip("/")
-if PAYMENTS_GATEWAY == "stripe":
-    for _name in ("STRIPE_SECRET_KEY", "STRIPE_PUBLISHABLE_KEY", "STRIPE_WEBHOOK_SECRET"):
-        if not globals()[_name]:
-            raise ImproperlyConfigured(f"{_name} is required when PAYMENTS_GATEWAY is stripe.")
+for _prefix in ("", "PLATFORM_"):
+    if globals()[f"{_prefix}PAYMENTS_GATEWAY"] == "stripe":
+        for _name in (f"{_prefix}STRIPE_{key}" for key in ("SECRET_KEY", "PUBLISHABLE_KEY", "WEBHOOK_SECRET")):
+            if not globals()[_name]:
+                raise ImproperlyConfigured(f"{_name} is required when {_prefix}PAYMENTS_GATEWAY is stripe.")
 # The sandbox signs its webhook events like Stripe does, with this secret.
 SANDBOX_WEBHOOK_SECRET = env_str("SANDBOX_WEBHOOK_SECRET", "whsec_sandbox_" + SECRET_KEY[:24])
 # With Stripe, the pages that take a card add Stripe.js's origins to this policy, and only those pages

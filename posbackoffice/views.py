@@ -7,11 +7,6 @@ from accounts.tenancy import public_view
 from posbackoffice import outbox
 
 
-def render_section_intro(request, title, description):
-    """A section whose screens arrive with a later issue: its heading and what it will hold."""
-    return render(request, "shell/section_intro.html", {"title": title, "description": description})
-
-
 @public_view
 @require_GET
 def dev_mail_list(request):

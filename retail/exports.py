@@ -1,4 +1,5 @@
-"""CSV exports: one registry of export kinds, served inline when small and by the worker when large.
+"""CSV exports: one registry of export kinds (REGISTRY, a posbackoffice.registry.Registry keyed by the
+kind's name, which ExportJob.kind stores), served inline when small and by the worker when large.
 
 An export kind knows its header, how to count its rows and how to iterate them as tuples of plain
 values; rows stream from a server-side cursor in chunks, so memory stays flat whatever the size.
@@ -24,6 +25,7 @@ from django.http import StreamingHttpResponse
 from django.utils import timezone, translation
 
 from posbackoffice.money import decimal_formatter, exponent
+from posbackoffice.registry import Registry
 
 # Above this many rows an export runs in the background with a progress bar.
 INLINE_LIMIT = 5_000
@@ -32,7 +34,6 @@ CHUNK = 2_000
 
 @dataclass(frozen=True)
 class ExportKind:
-    key: str
     permission: str
     file_stem: str
     header: Callable[[], list[str]]
@@ -44,12 +45,9 @@ class ExportKind:
     sql_rows: Callable[[object, dict, "SqlCells"], QuerySet] | None = None
 
 
-REGISTRY: dict[str, ExportKind] = {}
-
-
-def register(kind: ExportKind) -> ExportKind:
-    REGISTRY[kind.key] = kind
-    return kind
+# Kinds are registered by the modules that read their rows (retail's selectors, payments.selectors),
+# which their app's ready() imports, so web and worker know every kind.
+REGISTRY: Registry[ExportKind] = Registry("export kinds")
 
 
 @dataclass(frozen=True)

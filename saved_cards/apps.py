@@ -11,17 +11,18 @@ class SavedCardsConfig(AppConfig):
         from accounts import settings_sections
         from payments import card_saving
         from retail import customer_extensions, sell_actions
-        from saved_cards import selectors, views
-        from saved_cards.sell_views import SaleCardSaver, offered
+        from saved_cards import protection, selectors, views
+        from saved_cards.sell_views import SALE_CARD_SAVER, offered
 
-        settings_sections.GENERAL.register(settings_sections.Section(
-            key="saved_cards", template="saved_cards/general_section.html", context=views.general_settings_section))
-        customer_extensions.PROFILE.register(customer_extensions.Section(
-            key="saved_cards", template="saved_cards/profile_section.html", context=views.profile_section))
-        customer_extensions.register_list_filter(customer_extensions.CustomerListFilter(
-            key="card_expiring", label=_("Card expiring (default card, within 30 days)"),
+        settings_sections.GENERAL.register("saved_cards", settings_sections.Section(
+            template="saved_cards/general_section.html", context=views.general_settings_section))
+        customer_extensions.PROFILE.register("saved_cards", customer_extensions.Section(
+            template="saved_cards/profile_section.html", context=views.profile_section))
+        customer_extensions.FILTERS.register("card_expiring", customer_extensions.CustomerListFilter(
+            label=_("Card expiring (default card, within 30 days)"),
             available=selectors.feature_enabled, apply=selectors.with_expiring_default_card))
-        sell_actions.register(sell_actions.SellPaymentAction(
-            key="saved_payments", group="", label=_("Saved payments"), url_name="saved_cards:sell",
-            permission="use_saved_payment_method", available=offered))
-        card_saving.register(SaleCardSaver())
+        sell_actions.ACTIONS.register("saved_payments", sell_actions.SellPaymentAction(
+            group="", label=_("Saved payments"), url_name="saved_cards:sell",
+            permission="use_saved_payment_method", available=offered), order=20)
+        card_saving.SAVERS.register("saved_cards", SALE_CARD_SAVER)
+        protection.PROTECTORS.register("owed_on_account", protection.owed_on_account)

@@ -1,21 +1,18 @@
 """Saved cards something relies on cannot be deleted; the refusal says why.
 
-A protector is a function (card) -> str | None: the reason, in the reader's language, or None. This
-app registers the rule of the on-account balance; subscriptions registers "an active subscription is
-paid with this card" the same way, in its AppConfig.ready (`protection.register(...)`)."""
+A protector is a function (card) -> str | None: the reason, in the reader's language, or None,
+registered into PROTECTORS (posbackoffice.registry) in an AppConfig.ready. This app registers the rule
+of the on-account balance; subscriptions will register "an active subscription is paid with this card"
+the same way (`protection.PROTECTORS.register("subscriptions", ...)`)."""
 
 from collections.abc import Callable
 
 from django.utils.translation import gettext as _
 
 from posbackoffice.money import format_money
+from posbackoffice.registry import Registry
 
-PROTECTORS: list[Callable] = []
-
-
-def register(protector: Callable) -> None:
-    if protector not in PROTECTORS:
-        PROTECTORS.append(protector)
+PROTECTORS: Registry[Callable] = Registry("saved card protectors")
 
 
 def reasons(card) -> list[str]:
@@ -32,6 +29,3 @@ def owed_on_account(card) -> str | None:
                  "the default, or settle the balance, before deleting it.") % {
             "amount": format_money(customer.balance, card.account.currency)}
     return None
-
-
-register(owed_on_account)

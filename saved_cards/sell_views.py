@@ -11,11 +11,9 @@ from accounts.tenancy import get_scoped_or_404, has_permission, staff_view
 from payments.card_saving import SaveCardOffer
 from payments.messages import failure_message
 from payments.models import Payment
-from payments.sell_views import sale_in_progress
 from posbackoffice.errors import DomainError
 from posbackoffice.money import format_input, format_money, parse_money
-from retail.models import Sale
-from retail.views.sell import SESSION_LAST_SALE
+from retail.sell_device import sale_in_progress, show_completed_sale
 from saved_cards import selectors, services
 from saved_cards.models import MAX_CARDS_PER_CUSTOMER, SavedCard
 
@@ -84,8 +82,8 @@ def charge(request):
     if payment.status == Payment.Status.SUCCEEDED:
         messages.success(request, _("%(card)s charged %(amount)s.") % {
             "card": card, "amount": format_money(payment.amount, payment.currency)})
-        if Sale.objects.filter(pk=sale.pk).exclude(status=Sale.Status.OPEN).exists():
-            request.session[SESSION_LAST_SALE] = sale.pk
+        sale.refresh_from_db()
+        show_completed_sale(request, sale)
     return redirect("retail:sell")  # pending: the sell screen's notice follows it
 
 
@@ -109,3 +107,6 @@ class SaleCardSaver:
 
     def record(self, *, payment, card) -> None:
         services.saved_card_record_from_payment(payment=payment, card=card)
+
+
+SALE_CARD_SAVER = SaleCardSaver()

@@ -1,27 +1,25 @@
 """State changes of saved payment methods: the shop's switch and terms, the processor customer, saving a
 card (from the profile, during a sale, or by the customer through an invitation), the default card,
-deleting, charging a saved card in a sale, and marking cards expired.
+deleting, and charging a saved card in a sale.
 
 Processor calls happen outside our transactions, with idempotency keys derived from our rows (the
 processor customer from its CardCustomer row, a card setup from its CardSetup row); detaching a card
 at the processor is a CardDetachment row written with the deletion, done by the worker once committed
-(saved_cards.tasks.detach_card) and swept until done.
+(saved_cards.tasks.detach_card, which runs saved_cards.upkeep: the work of a task never lives in the module
+that queues it) and swept until done.
 """
 
-import datetime
-import zoneinfo
 from dataclasses import dataclass
 
 from django.db import transaction
-from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.services import audit_record, require_owner_or_admin, snapshot
 from accounts.tenancy import scoped
-from payments.gateway import get_gateway
+from payments.gateway import MERCHANT, get_gateway
 from payments.gateway.base import CardDetails, SetupStatus
-from payments.gateway.errors import GatewayError, InvalidRequest, ProcessorUnavailable
+from payments.gateway.errors import GatewayError, ProcessorUnavailable
 from payments.messages import failure_message
 from payments.models import Payment
 from payments.services import payment_charge, payment_create
@@ -39,6 +37,7 @@ from saved_cards.models import (
     SavedCardSettings,
     last_day_of,
 )
+from saved_cards.tasks import detach_card
 
 TERMS_VERSION = "2026-1"
 SETTINGS_FIELDS = ("enabled", "terms_version", "terms_accepted_by", "terms_accepted_at")
@@ -86,8 +85,6 @@ def lock_customer(account, customer_id: int) -> Customer:
 
 def _detach_later(account, processor: str, payment_method_id: str) -> None:
     """The card is let go in the caller's transaction: record that the processor must detach it."""
-    from saved_cards.tasks import detach_card
-
     detachment = CardDetachment.objects.create(account=account, processor=processor,
                                                payment_method_id=payment_method_id)
     jobs.enqueue(detach_card, detachment.pk)
@@ -146,7 +143,7 @@ def saved_cards_disable(*, actor, account, now=None) -> SavedCardSettings:
 def card_customer_ensure(*, account, customer_id: int) -> str:
     """The processor's customer id for this customer, created once: our CardCustomer row first, then the
     processor call keyed by it, so a crash or a retry never makes a second processor customer."""
-    gateway = get_gateway()
+    gateway = get_gateway(MERCHANT)
     with transaction.atomic():
         customer = lock_customer(account, customer_id)
         link, created = CardCustomer.objects.get_or_create(account=account, customer=customer,
@@ -220,7 +217,7 @@ def card_setup_start(*, actor, account, customer_id: int, consent: bool, source:
     """Before the card is typed: check the shop, the consent and the limit, write our CardSetup, then ask
     the processor for a setup the browser confirms with the card (number and CVC never reach us)."""
     now = now or timezone.now()
-    gateway = get_gateway()
+    gateway = get_gateway(MERCHANT)
     with transaction.atomic():
         require_enabled(account)
         customer = lock_customer(account, customer_id)
@@ -264,7 +261,7 @@ def card_setup_finish(*, account, setup_id: int, invite_id: int | None = None, n
         return setup.saved_card
     if setup.outcome == CardSetup.Outcome.FAILED or not setup.processor_setup_id:
         raise DomainError(_("This card setup has ended. Start again."))
-    gateway = get_gateway()
+    gateway = get_gateway(MERCHANT)
     try:
         finished = gateway.finish_card_setup(setup.processor_setup_id)
         method = gateway.get_card(finished.payment_method_id) if finished.status == SetupStatus.SUCCEEDED else None
@@ -402,7 +399,7 @@ def saved_card_charge(*, actor, account, sale_id: int, card_id: int, amount: int
         raise DomainError(_("Choose one of the customer's saved cards."))
     if card.expired_on(selectors.shop_today(account, now)):
         raise DomainError(_("This card has expired. Choose another card, or ask the customer for a new one."))
-    if card.processor != get_gateway().name:
+    if card.processor != get_gateway(MERCHANT).name:
         raise DomainError(_("This card was saved with another card processor and cannot be charged."))
     payment = payment_create(
         actor=actor, account=account, amount=amount, currency=sale.currency, method=Payment.Method.SAVED_CARD,
@@ -410,28 +407,6 @@ def saved_card_charge(*, actor, account, sale_id: int, card_id: int, amount: int
         processor_customer_id=card.processor_customer_id, receipt_email=receipt_email,
         description=_("Sale on %(register)s") % {"register": sale.register.name})
     return payment_charge(payment_id=payment.pk)
-
-
-# ---- expiry ---------------------------------------------------------------------------------------
-
-def saved_cards_mark_expired(*, now=None) -> int:
-    """The daily task: cards whose expiry month is over (in their shop's time zone) are marked expired.
-    Marked cards sort last on the profile and are never offered for a sale."""
-    now = now or timezone.now()
-    marked = 0
-    zones = SavedCard.objects.filter(is_expired=False).values_list("account__timezone", flat=True).distinct()
-    for zone in sorted(set(zones)):
-        today = timezone.localdate(now, timezone=zoneinfo.ZoneInfo(zone))
-        with transaction.atomic():
-            due = (SavedCard.objects.select_for_update().select_related("account")
-                   .filter(account__timezone=zone, is_expired=False, expires_on__lt=today).order_by("pk"))
-            for card in due:
-                card.is_expired = True
-                card.save(update_fields=["is_expired"])
-                audit_record(account=card.account, actor=None, action="saved_card.expired", target=card,
-                             before={"is_expired": False}, after={"is_expired": True}, at=now)
-                marked += 1
-    return marked
 
 
 # ---- invitations: the customer types their own card (created in saved_cards.invites) ---------------
@@ -454,45 +429,3 @@ def invite_check(invite: CardInvite, now) -> None:
                              code="attempts")
     if not selectors.feature_enabled(invite.account):
         raise InviteUnusable(_("This shop no longer saves payment methods."), code="feature_off")
-
-
-# ---- detaching at the processor (the worker) ---------------------------------------------------------
-
-# A worker holds a detachment this long (one processor call); transient trouble is retried after 5 s
-# doubling up to 10 minutes, jittered, CardDetachment.MAX_TRIES times in all.
-DETACH_LEASE_SECONDS = 60
-DETACH_RETRY_BASE_SECONDS, DETACH_RETRY_CAP_SECONDS = 5, 600
-# The sweep leaves a just-written detachment to its own task for this long.
-DETACH_SWEEP_GRACE = datetime.timedelta(seconds=30)
-
-
-def card_detachments_due(now) -> list[int]:
-    """Detachments not done that nobody holds (index card_detachment_due)."""
-    return list(CardDetachment.objects.filter(jobs.unclaimed(now), detached_at__isnull=True,
-                                              tries__lt=CardDetachment.MAX_TRIES,
-                                              created_at__lt=now - DETACH_SWEEP_GRACE)
-                .order_by("created_at").values_list("pk", flat=True)[:jobs.SWEEP_LIMIT])
-
-
-def card_detachment_run(*, detachment_id: int) -> CardDetachment | None:
-    """Detach the card at the processor, so it can never be charged. Already detached (a retry whose
-    first answer was lost) is done too; a card saved with a processor this installation no longer uses
-    has nothing to reach. None when another worker holds it, its retry is not due, or it is done."""
-    claim = jobs.claim(CardDetachment, detachment_id, seconds=DETACH_LEASE_SECONDS, tries=F("tries") + 1,
-                       due=Q(detached_at__isnull=True, tries__lt=CardDetachment.MAX_TRIES))
-    if claim is None:
-        return None
-    detachment = CardDetachment.objects.get(pk=detachment_id)
-    gateway = get_gateway()
-    try:
-        if gateway.name == detachment.processor:
-            gateway.detach_card(detachment.payment_method_id)
-    except InvalidRequest:
-        pass  # no longer attached
-    except GatewayError as error:
-        countdown = jobs.backoff(detachment.tries, base=DETACH_RETRY_BASE_SECONDS, cap=DETACH_RETRY_CAP_SECONDS)
-        claim.release(hold=countdown, last_error=error.code[:60])
-        raise jobs.TryLater(countdown) from None
-    claim.release(detached_at=timezone.now(), last_error="")
-    detachment.refresh_from_db()
-    return detachment

@@ -1,25 +1,22 @@
-"""Thin tasks of saved cards: ids in, a service call (posbackoffice.jobs)."""
+"""Thin tasks of saved cards: ids in, a call of their work in saved_cards.upkeep (posbackoffice.jobs)."""
 
 from celery import shared_task
 from django.utils import timezone
 
 from posbackoffice import jobs
+from saved_cards.upkeep import card_detachment_run, card_detachments_due, saved_cards_mark_expired
 
 
 @jobs.job_task()
 def detach_card(self, *detachment_ids: int) -> None:
-    """Detach let-go cards at the processor (saved_cards.services.card_detachment_run), each claimed on
+    """Detach let-go cards at the processor (saved_cards.upkeep.card_detachment_run), each claimed on
     its own; transient processor trouble is retried with backoff."""
-    from saved_cards.services import card_detachment_run
-
     jobs.run_rows(self, detachment_ids, lambda pk: card_detachment_run(detachment_id=pk))
 
 
 @shared_task
 def sweep_card_detachments() -> int:
     """Beat: enqueue the detachments not done yet (their task was lost, or their retry was)."""
-    from saved_cards.services import card_detachments_due
-
     return jobs.sweep(detach_card, card_detachments_due(timezone.now()))
 
 
@@ -27,6 +24,4 @@ def sweep_card_detachments() -> int:
 def mark_expired_cards() -> int:
     """Beat, daily: cards whose expiry month is over are marked expired. A sweep whose work is a local
     update (no outside call) does it in place, on the indexed rows; a missed day is caught the next."""
-    from saved_cards.services import saved_cards_mark_expired
-
     return saved_cards_mark_expired()

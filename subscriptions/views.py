@@ -3,7 +3,7 @@ from django.views.decorators.http import require_GET
 
 from accounts.addons import SUBSCRIPTIONS
 from accounts.tenancy import staff_view
-from posbackoffice.views import render_section_intro
+from posbackoffice.pages import render_section_intro
 
 
 @require_GET

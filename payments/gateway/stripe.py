@@ -18,7 +18,6 @@
 import dataclasses
 
 import stripe
-from django.conf import settings
 
 from payments.gateway import objects
 from payments.gateway.base import CardSetup, ProcessorCustomer, ProcessorPayment, ProcessorRefund, SavedCard
@@ -93,11 +92,6 @@ class StripeGateway:
         self._stripe = stripe.StripeClient(
             secret_key, stripe_version=API_VERSION, base_addresses={"api": api_base}, max_network_retries=0,
             http_client=stripe.RequestsClient(timeout=timeout))
-
-    @classmethod
-    def from_settings(cls) -> "StripeGateway":
-        return cls(secret_key=settings.STRIPE_SECRET_KEY, publishable_key=settings.STRIPE_PUBLISHABLE_KEY,
-                   api_base=settings.STRIPE_API_BASE)
 
     @property
     def _v1(self):

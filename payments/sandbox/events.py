@@ -1,25 +1,29 @@
 """The sandbox's webhook events: Stripe-shaped, stored in SandboxEvent, signed like Stripe signs them
-and handed to our webhook handling once the change that emitted them is committed.
+and handed, once the change that emitted them is committed, to the receivers registered with the
+sandbox (RECEIVERS, a posbackoffice.registry.Registry: payments registers its webhook handling in
+PaymentsConfig.ready). The sandbox imports nothing of ours, as Stripe knows nothing of our code: it is a
+processor that sends signed events to whoever subscribed.
 
-Delivery contract (what `payments.webhooks.deliver_sandbox_event(payload, signature)` receives):
+Delivery contract (what a receiver, `receiver(payload, signature)`, gets):
 - `payload`: the event as JSON bytes (UTF-8), {"id": "evt_sbx_…", "object": "event", "type": …,
   "created": <unix>, "livemode": false, "api_version": "sandbox", "data": {"object": {…}}};
 - `signature`: exactly Stripe's `Stripe-Signature` header, `t=<unix>,v1=<hex hmac_sha256(secret,
   f"{t}.{payload}")>` with settings.SANDBOX_WEBHOOK_SECRET, so `stripe.WebhookSignature.verify_header`
   checks both processors' events with the same code.
-The receiver is looked up when an event is delivered: until payments.webhooks defines it, events are
-stored and left undelivered (`events_deliver_pending()` sends them later, oldest first).
+An event is delivered when every receiver accepted it (returned without raising); until then, and while
+no receiver is registered, it stays pending for `events_deliver_pending()` (oldest first). A receiver
+must accept the same event twice without doing anything twice (ours stores events once by id).
 """
 
 import hashlib
 import hmac
-import importlib
 import json
 import logging
 import secrets
 import string
 import threading
 import time
+from collections.abc import Callable
 from contextlib import contextmanager
 
 from django.conf import settings
@@ -27,12 +31,16 @@ from django.db import transaction
 from django.utils import timezone
 
 from payments.sandbox.models import SandboxEvent
+from posbackoffice.registry import Registry
 
 logger = logging.getLogger(__name__)
 
 _ALPHABET = string.ascii_letters + string.digits
 _held = 0
 _held_lock = threading.Lock()
+
+# (payload: bytes, signature: str) -> anything; raising refuses the event.
+RECEIVERS: Registry[Callable[[bytes, str], object]] = Registry("sandbox event receivers")
 
 
 def new_id(prefix: str) -> str:
@@ -67,24 +75,17 @@ def event_emit(event_type: str, obj: dict, *, now=None, previous_attributes: dic
     return event
 
 
-def _receiver():
-    try:
-        module = importlib.import_module("payments.webhooks")
-    except ImportError:
-        return None
-    return getattr(module, "deliver_sandbox_event", None)
-
-
 def event_deliver(*, event_pk: int) -> bool:
-    """Sign and hand one event to our webhook handling; True once it was accepted. A receiver error is
-    kept on the event (its type only) and the event stays pending for `events_deliver_pending`."""
-    receiver = _receiver()
-    if receiver is None:
+    """Sign and hand one event to the registered receivers; True once they all accepted it. A receiver
+    error is kept on the event (its type only) and the event stays pending for `events_deliver_pending`."""
+    if not RECEIVERS:
         return False
     event = SandboxEvent.objects.get(pk=event_pk)
     payload = payload_bytes(event)
+    signature = sign(payload, settings.SANDBOX_WEBHOOK_SECRET)
     try:
-        receiver(payload, sign(payload, settings.SANDBOX_WEBHOOK_SECRET))
+        for receiver in RECEIVERS:
+            receiver(payload, signature)
     except Exception as error:  # a webhook receiver failing must not break the processor
         logger.warning("sandbox event %s not delivered: %s", event.event_id, type(error).__name__)
         SandboxEvent.objects.filter(pk=event.pk).update(delivery_error=type(error).__name__[:300])

@@ -21,9 +21,9 @@ class CustomerFilterForm(forms.Form):
         )
         # Checkboxes other apps add (retail.customer_extensions), after the POS core's own.
         self.extension_keys = []
-        for list_filter in customer_extensions.list_filters(account):
-            self.fields[list_filter.key] = forms.BooleanField(label=list_filter.label, required=False)
-            self.extension_keys.append(list_filter.key)
+        for key, list_filter in customer_extensions.list_filters(account):
+            self.fields[key] = forms.BooleanField(label=list_filter.label, required=False)
+            self.extension_keys.append(key)
 
     def extension_fields(self):
         return [self[key] for key in self.extension_keys]

@@ -1,2 +1,2 @@
 """Reads of the POS core, one module per area. Modules here may register CSV export kinds
-(retail.exports.register); RetailConfig.ready() imports them all so web and worker know every kind."""
+(retail.exports.REGISTRY); RetailConfig.ready() imports them all so web and worker know every kind."""

@@ -90,12 +90,12 @@ def _product_rows(account, params):
                stock_total if tracked else None)
 
 
-PRODUCTS_EXPORT = exports.register(exports.ExportKind(
-    key="products",
+PRODUCTS_EXPORT = "products"
+exports.REGISTRY.register(PRODUCTS_EXPORT, exports.ExportKind(
     permission="manage_products",
     file_stem="products",
     header=lambda: [str(h) for h in (_("SKU"), _("Barcode"), _("Name"), _("Price"), _("Tax rate"),
                                       _("Inventory item"), _("Active"), _("Stock"))],
     count=lambda account, params: filtered_products(account, params).count(),
     rows=_product_rows,
-)).key
+))

@@ -196,8 +196,7 @@ def _sales_sql_rows(account, params, cells: exports.SqlCells):
                          cells.amount(F("total") - F("returned_total") - F("paid_total"), currency)))
 
 
-exports.register(exports.ExportKind(
-    key="sales",
+exports.REGISTRY.register("sales", exports.ExportKind(
     permission="sell",
     file_stem="sales",
     header=lambda: [str(h) for h in (_("Receipt"), _("Date"), _("Status"), _("Outlet"), _("Register"),

@@ -482,8 +482,8 @@ def _store_credit_rows(account, params):
 
 
 def _register(key: str, file_stem: str, header, count, rows) -> str:
-    exports.register(exports.ExportKind(key=key, permission="view_reports", file_stem=file_stem, header=header,
-                                        count=count, rows=rows))
+    exports.REGISTRY.register(key, exports.ExportKind(permission="view_reports", file_stem=file_stem, header=header,
+                                                      count=count, rows=rows))
     return key
 
 

@@ -25,7 +25,7 @@ def sale_in_progress(account, register_id) -> Sale | None:
     """The cart of an active register (with the register and its outlet) when the register is open and the
     cart belongs to its open session, in one query; otherwise None, and `sales.sale_start` finds, moves or
     creates it."""
-    return (scoped(Sale, account).select_related("register__outlet")
+    return (scoped(Sale, account).select_related("register__outlet", "customer")
             .filter(register_id=register_id, register__is_active=True, status=Sale.Status.OPEN,
                     session__status=RegisterSession.Status.OPEN).first())
 

@@ -11,11 +11,11 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.models import Outlet
 from accounts.tenancy import get_scoped_or_404, scoped, staff_view
 from posbackoffice.errors import DomainError
+from retail.export_requests import export_or_queue
 from retail.forms.catalogue import ProductFilterForm, ProductForm, StockCountForm
 from retail.models import Product
 from retail.selectors import catalogue as selectors
 from retail.services import catalogue as services
-from retail.views.exports import export_or_queue
 
 
 def _list_query(request) -> str:

@@ -11,11 +11,11 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.tenancy import get_scoped_or_404, staff_view
 from posbackoffice.errors import DomainError
 from retail import customer_extensions
+from retail.export_requests import export_or_queue
 from retail.forms.customers import CustomerFilterForm, CustomerForm, CustomerTypeForm
 from retail.models import Customer, CustomerType
 from retail.selectors import customers as selectors
 from retail.services import customers as services
-from retail.views.exports import export_or_queue
 
 
 @require_GET

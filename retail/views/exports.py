@@ -1,29 +1,14 @@
-"""CSV export endpoints shared by every list: small exports stream at once, large ones go to the
-worker and get a page with a progress bar and a download link."""
+"""A large CSV export's pages: its progress bar, then its download link (the lists answer export
+requests with retail.export_requests.export_or_queue)."""
 
-from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.urls import path
-from django.utils.translation import get_language
 from django.views.decorators.http import require_GET
 
-from accounts.tenancy import get_scoped_or_404, has_permission, staff_view
+from accounts.tenancy import get_scoped_or_404, staff_view
 from retail import exports
 from retail.models import ExportJob
-from retail.services.exports import export_job_start
-
-
-def export_or_queue(request, kind_key: str, params: dict):
-    """Answer an export request: the CSV itself when small, else a queued job's progress page."""
-    kind = exports.REGISTRY[kind_key]
-    if not has_permission(request, kind.permission) or not has_permission(request, "export_data"):
-        raise PermissionDenied
-    if kind.count(request.account, params) <= exports.INLINE_LIMIT:
-        return exports.streaming_response(kind, request.account, params, get_language())
-    job = export_job_start(actor=request.user, account=request.account, kind=kind_key, params=params,
-                           language=get_language())
-    return redirect("retail:export_job", job_id=job.pk)
 
 
 @require_GET

@@ -12,12 +12,12 @@ from accounts.models import Outlet, Register
 from accounts.tenancy import get_scoped_or_404, has_permission, scoped, staff_view
 from posbackoffice.errors import DomainError
 from posbackoffice.money import format_input
+from retail.export_requests import export_or_queue
 from retail.forms.history import HistoryFilterForm, ReturnForm, TakePaymentForm, VoidForm
 from retail.models import PaymentType, Sale
 from retail.selectors import history as selectors
 from retail.services import fulfilments as fulfilment_services
 from retail.services import sales as sale_services
-from retail.views.exports import export_or_queue
 
 
 def _filter_form(request):

@@ -1,5 +1,5 @@
 """Reports: sales, taxes, register closures, gift cards and store credit. Every page answers
-"?export=csv" with the CSV of exactly what it shows (retail.views.exports.export_or_queue), and
+"?export=csv" with the CSV of exactly what it shows (retail.export_requests.export_or_queue), and
 htmx refreshes of the filter form with its "results" partial."""
 
 from urllib.parse import urlencode
@@ -11,9 +11,9 @@ from django.views.decorators.http import require_GET
 
 from accounts import selectors as account_selectors
 from accounts.tenancy import staff_view
+from retail.export_requests import export_or_queue
 from retail.forms.reports import ClosureFilterForm, ReportFilterForm, SalesReportForm
 from retail.selectors import reports as selectors
-from retail.views.exports import export_or_queue
 
 CLOSURES_PER_PAGE = 50
 PRODUCTS_PER_PAGE = 100

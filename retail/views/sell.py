@@ -1,7 +1,6 @@
 """The sell screen: pick a register, open it, build the cart, take payment, complete; park and
 resume; close the register. One page; each action answers with the cart partial for htmx."""
 
-from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -17,25 +16,15 @@ from retail.forms.sales import CloseRegisterForm, LineForm, OpenRegisterForm, Pa
 from retail.models import Customer, PaymentType, Product, RegisterSession, Sale, SaleLine, SalePayment
 from retail.pricing import percent_discount
 from retail.selectors import sell as selectors
+from retail.sell_device import (
+    SESSION_LAST_SALE,
+    chosen_register,
+    chosen_register_id,
+    forget_register,
+    remember_register,
+)
 from retail.services import registers as register_services
 from retail.services import sales as sale_services
-
-# The register is a device: this browser remembers which one it is, across logins, in a signed cookie.
-REGISTER_COOKIE = "sell_register"
-REGISTER_COOKIE_AGE = 365 * 24 * 3600
-SESSION_LAST_SALE = "sell_last_sale_id"
-
-
-def _chosen_register_id(request) -> str | None:
-    return request.get_signed_cookie(REGISTER_COOKIE, default=None, salt=f"register-{request.account.pk}") or None
-
-
-def chosen_register(request) -> Register | None:
-    register_id = _chosen_register_id(request)
-    if not register_id:
-        return None
-    return scoped(Register, request.account).filter(pk=register_id, is_active=True) \
-        .select_related("outlet").first()
 
 
 def _current_sale(request, register) -> Sale:
@@ -45,7 +34,7 @@ def _current_sale(request, register) -> Sale:
 def _register_and_sale(request) -> tuple[Register | None, Sale | None]:
     """This browser's register and its sale in progress (created if needed): one query when the cart is
     there; no sale when the register is closed, no register when none is chosen."""
-    register_id = _chosen_register_id(request)
+    register_id = chosen_register_id(request)
     sale = selectors.sale_in_progress(request.account, register_id) if register_id else None
     if sale is not None:
         return sale.register, sale
@@ -127,9 +116,7 @@ def choose_register(request):
         return redirect("retail:sell")
     register = get_scoped_or_404(Register, request.account, pk=int(register_id), is_active=True)
     response = redirect("retail:sell")
-    response.set_signed_cookie(REGISTER_COOKIE, str(register.pk), salt=f"register-{request.account.pk}",
-                               max_age=REGISTER_COOKIE_AGE, httponly=True, samesite="Lax",
-                               secure=settings.SESSION_COOKIE_SECURE)
+    remember_register(request, response, register)
     return response
 
 
@@ -137,7 +124,7 @@ def choose_register(request):
 @staff_view("sell")
 def switch_register(request):
     response = redirect("retail:sell")
-    response.delete_cookie(REGISTER_COOKIE)
+    forget_register(response)
     return response
 
 

@@ -11,9 +11,10 @@ from django.core import mail
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.email_delivery import email_deliver
 from accounts.models import OutgoingEmail, User
 from accounts.selectors import emails_due
-from accounts.services import email_deliver, email_queue
+from accounts.services import email_queue
 from accounts.tasks import send_due_emails
 
 pytestmark = pytest.mark.django_db

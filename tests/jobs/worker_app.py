@@ -42,10 +42,10 @@ if _visibility:
 
 _mail_failures = int(os.environ.get("JOBS_TEST_MAIL_FAILURES", "0"))
 if _mail_failures:
-    import accounts.services
+    import accounts.email_delivery
     from posbackoffice.outbox import OutboxBackend
 
-    accounts.services.EMAIL_RETRY_BASE_SECONDS = 1
+    accounts.email_delivery.EMAIL_RETRY_BASE_SECONDS = 1
     _deliver = OutboxBackend.send_messages
     _refusals = [_mail_failures]
 

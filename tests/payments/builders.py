@@ -25,7 +25,8 @@ def paris(year: int, month: int, day: int, hour: int = 12, minute: int = 0) -> d
 
 
 def payment(account, *, at: datetime.datetime | None = None, **fields) -> Payment:
-    """A settled card payment (succeeded by default) of €12.50 by Visa •••• 4242."""
+    """A settled card payment (succeeded by default) of €12.50 by Visa •••• 4242, for the sale given (or
+    nothing), to the shop."""
     number = next(_numbers)
     status = fields.pop("status", Payment.Status.SUCCEEDED)
     values = {
@@ -36,6 +37,7 @@ def payment(account, *, at: datetime.datetime | None = None, **fields) -> Paymen
         "created_by": owner_of(account), "created_at": at or timezone.now(),
     }
     values.update(fields)
+    values.setdefault("purpose", Payment.Purpose.SALE if values.get("sale") else Payment.Purpose.NONE)
     if status != Payment.Status.PENDING:
         values.setdefault("settled_at", values["created_at"])
     return Payment.objects.create(account=account, status=status, **values)
@@ -86,7 +88,7 @@ class FakeGateway:
 
 
 def use_gateway(monkeypatch, gateway: FakeGateway) -> FakeGateway:
-    monkeypatch.setattr("payments.services.get_gateway", lambda: gateway)
+    monkeypatch.setattr("payments.services.get_gateway", lambda payee: gateway)
     return gateway
 
 

@@ -256,7 +256,7 @@ def test_a_large_export_goes_to_the_worker_with_the_amount_already_read(staff, a
 
 
 def test_the_worker_writes_the_same_rows_in_the_readers_language(french_staff, account, monkeypatch):
-    from retail.services.exports import export_job_run
+    from retail.services.export_runs import export_job_run
 
     monkeypatch.setattr(exports, "INLINE_LIMIT", 0)
     payment(account, at=paris(2026, 3, 2, 0, 30), amount=1250, card_last4="1111")
@@ -509,3 +509,26 @@ def test_list_and_detail_with_data_are_csp_clean(staff, account, owner, monkeypa
         for pattern in (INLINE_SCRIPT, HANDLER, STYLE_ATTR, OUTSIDE):
             assert not pattern.findall(html), (url, pattern.pattern)
         assert "<b>x</b>" not in html
+
+
+# ---- What the shop paid the platform ------------------------------------------------------------------
+
+def platform_charge(account, **fields) -> Payment:
+    """A charge of the platform to the shop (its plan), on the platform's processor account."""
+    return payment(account, purpose=Payment.Purpose.MERCHANT_INVOICE, purpose_ref=1, payee=Payment.Payee.PLATFORM,
+                   amount=2900, card_last4="5555", description="Plan Pro, March", **fields)
+
+
+def test_what_the_shop_paid_the_platform_is_never_in_finance_payments(staff, account, gateway):
+    ours = payment(account, amount=1250)
+    theirs = platform_charge(account)
+    before = payments_state(account)
+
+    assert listed(staff.get(reverse("payments:list"))) == [ours.pk]
+    for query in ({"q": "5555"}, {"q": "29.00"}, {"status": "succeeded"}, {"mode": "integrated"}):
+        assert theirs.pk not in listed(staff.get(reverse("payments:list"), query))
+    assert [row[7] for row in csv_rows(staff.get(reverse("payments:export")))[1:]] == ["4242"]
+    assert staff.get(reverse("payments:detail", args=[theirs.pk])).status_code == 404
+    assert staff.post(reverse("payments:refund", args=[theirs.pk]), {"amount": "1.00"}).status_code == 404
+    assert staff.post(reverse("payments_sell:card_check", args=[theirs.pk])).status_code == 404
+    assert payments_state(account) == before and gateway.calls == []

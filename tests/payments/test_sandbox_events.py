@@ -12,6 +12,7 @@ from payments.gateway.errors import CardDeclined
 from payments.gateway.sandbox import SandboxGateway
 from payments.sandbox import events, services
 from payments.sandbox.models import SandboxEvent
+from posbackoffice.registry import Registry
 
 pytestmark = pytest.mark.django_db
 
@@ -21,14 +22,18 @@ def gateway():
     return SandboxGateway()
 
 
+def receivers(monkeypatch, **receiver) -> None:
+    """The sandbox's receivers replaced by these (none: nobody subscribed)."""
+    monkeypatch.setattr(events, "RECEIVERS", Registry("sandbox event receivers"))
+    for key, function in receiver.items():
+        events.RECEIVERS.register(key, function)
+
+
 @pytest.fixture
 def received(monkeypatch):
-    """What payments.webhooks.deliver_sandbox_event would have been given."""
-    import payments.webhooks
-
+    """What a receiver registered with the sandbox (payments' webhook handling) would have been given."""
     calls = []
-    monkeypatch.setattr(payments.webhooks, "deliver_sandbox_event",
-                        lambda payload, signature: calls.append((payload, signature)), raising=False)
+    receivers(monkeypatch, test=lambda payload, signature: calls.append((payload, signature)))
     return calls
 
 
@@ -123,12 +128,10 @@ def test_held_events_are_delivered_later_in_order(gateway, received, django_capt
 
 
 def test_a_failing_receiver_does_not_break_the_processor(gateway, monkeypatch, django_capture_on_commit_callbacks):
-    import payments.webhooks
-
     def broken(payload, signature):
         raise RuntimeError("webhook handling is down")
 
-    monkeypatch.setattr(payments.webhooks, "deliver_sandbox_event", broken, raising=False)
+    receivers(monkeypatch, broken=broken)
     with django_capture_on_commit_callbacks(execute=True):
         payment = gateway.create_card_payment(amount=1000, currency="EUR", payment_method_id=card(),
                                               idempotency_key="k")
@@ -139,9 +142,7 @@ def test_a_failing_receiver_does_not_break_the_processor(gateway, monkeypatch, d
 
 
 def test_without_a_receiver_events_wait(gateway, monkeypatch, django_capture_on_commit_callbacks):
-    import payments.webhooks
-
-    monkeypatch.delattr(payments.webhooks, "deliver_sandbox_event", raising=False)
+    receivers(monkeypatch)
     with django_capture_on_commit_callbacks(execute=True):
         gateway.create_card_payment(amount=1000, currency="EUR", payment_method_id=card(), idempotency_key="k")
 
@@ -167,3 +168,25 @@ def test_events_reach_our_webhook_handling(gateway, django_capture_on_commit_cal
     stored = WebhookEvent.objects.get(processor="sandbox")
     assert stored.type == "payment_intent.succeeded" and stored.payload["data"]["object"]["id"] == payment.id
     assert SandboxEvent.objects.get().delivered_at is not None
+
+
+def test_every_receiver_registered_with_the_sandbox_gets_each_event_until_all_accepted_it(
+        gateway, monkeypatch, django_capture_on_commit_callbacks):
+    """Like Stripe with several endpoints: an event refused by one receiver is sent again later."""
+    first, second, refusing = [], [], [True]
+
+    def flaky(payload, signature):
+        second.append(json.loads(payload)["type"])
+        if refusing[0]:
+            raise ConnectionError("endpoint down")
+
+    receivers(monkeypatch, first=lambda payload, signature: first.append(json.loads(payload)["type"]), second=flaky)
+    with django_capture_on_commit_callbacks(execute=True):
+        gateway.create_card_payment(amount=1000, currency="EUR", payment_method_id=card(), idempotency_key="k")
+    assert first == second == ["payment_intent.succeeded"]
+    assert SandboxEvent.objects.get().delivered_at is None
+
+    refusing[0] = False
+    assert events.events_deliver_pending() == 1
+
+    assert len(first) == len(second) == 2 and SandboxEvent.objects.get().delivered_at is not None

@@ -168,7 +168,7 @@ def test_the_card_form_has_fields_without_names(client):
     assert "script-src 'self'" in response["Content-Security-Policy"]
 
 
-@override_settings(PAYMENTS_GATEWAY="stripe")
+@override_settings(PAYMENTS_GATEWAY="stripe", PLATFORM_PAYMENTS_GATEWAY="stripe")
 @pytest.mark.parametrize("method,url", [
     ("get", "/sandbox/v1/card_form"),
     ("post", TOKENIZE),
@@ -176,7 +176,7 @@ def test_the_card_form_has_fields_without_names(client):
     ("post", "/sandbox/v1/payment_intents/pi_sbx_x/confirm"),
     ("post", "/sandbox/v1/setup_intents/seti_sbx_x/confirm"),
 ])
-def test_the_sandbox_is_not_found_when_stripe_is_the_processor(client, method, url):
+def test_the_sandbox_is_not_found_when_stripe_is_the_processor_of_both_payees(client, method, url):
     data = {"number": VISA, "expiry": "12/40", "cvc": "123"} if method == "post" else {}
     response = getattr(client, method)(url, data)
     assert response.status_code == 404

@@ -341,7 +341,7 @@ def test_a_charge_answered_503_is_sent_again_with_the_same_key_and_recorded_once
                                                                                   monkeypatch):
     """payments.services' retry on the stripe adapter: Stripe's 503, then the same request with the same key."""
     api.play("retried_after_503")
-    monkeypatch.setattr("payments.services.get_gateway", lambda: gateway)
+    monkeypatch.setattr("payments.services.get_gateway", lambda payee: gateway)
     monkeypatch.setattr("payments.services.RETRY_DELAYS", (0, 0))
     payment = payment_create(actor=owner, account=account, amount=1000, currency="EUR",
                              method=Payment.Method.CARD_NOT_PRESENT, mode=Payment.Mode.INTEGRATED,

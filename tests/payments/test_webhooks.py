@@ -187,7 +187,7 @@ def test_an_event_whose_task_was_lost_is_swept_and_handled(client, pending, djan
 
 
 def test_an_event_the_processor_cannot_confirm_now_is_retried_with_backoff_up_to_its_tries(client, pending, post):
-    from payments.webhooks import webhook_event_handle, webhook_events_due
+    from payments.webhook_events import webhook_event_handle, webhook_events_due
 
     payment, (_, succeeded) = pending
     with sandbox.faults("before", operation="retrieve_payment", times=None):

@@ -12,7 +12,8 @@ from django.utils import timezone
 from posbackoffice import jobs
 from retail import exports
 from retail.models import ExportJob
-from retail.services.exports import export_job_run, export_job_start, export_jobs_due
+from retail.services.export_runs import export_job_run, export_jobs_due
+from retail.services.exports import export_job_start
 from retail.tasks import sweep_exports
 from tests.retail import report_factories as rf
 

@@ -11,8 +11,8 @@ from django.utils.translation import gettext
 from accounts import permissions as perms
 from posbackoffice.errors import DomainError
 from retail.models import Customer, Product, RegisterSession, Sale, SaleLine
+from retail.sell_device import REGISTER_COOKIE
 from retail.services import sales as sale_services
-from retail.views.sell import REGISTER_COOKIE
 from tests.factories import member
 from tests.retail import report_factories as rf
 from tests.retail.builders import choose_register, page_text, pos_state, staff_with, tracked_product

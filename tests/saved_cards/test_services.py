@@ -17,7 +17,7 @@ from payments.sandbox.models import SandboxCustomer, SandboxPaymentMethod
 from posbackoffice import jobs
 from posbackoffice.errors import DomainError, NotAllowed
 from retail.models import Customer
-from saved_cards import protection, selectors, services
+from saved_cards import protection, selectors, services, upkeep
 from saved_cards.models import CardCustomer, CardDetachment, SavedCard
 from tests.factories import member, owner_of
 from tests.retail.builders import staff_with
@@ -334,9 +334,9 @@ def test_once_the_balance_is_settled_the_default_card_can_be_deleted(shop, custo
 
 def test_another_app_can_declare_a_card_it_relies_on(shop, customer, owner, monkeypatch):
     card = save_card(customer)
-    monkeypatch.setattr(protection, "PROTECTORS", list(protection.PROTECTORS))
-    protection.register(lambda saved: "An active subscription is paid with this card." if saved.pk == card.pk
-                        else None)
+    monkeypatch.setattr(protection, "PROTECTORS", protection.PROTECTORS.copy())
+    protection.PROTECTORS.register("subscriptions", lambda saved: "An active subscription is paid with this card."
+                                   if saved.pk == card.pk else None)
 
     with pytest.raises(DomainError, match="An active subscription is paid with this card."):
         services.saved_card_delete(actor=owner, account=shop, card_id=card.pk)
@@ -352,10 +352,10 @@ def test_the_daily_task_marks_the_cards_whose_month_is_over(shop, customer):
 
     # 31 March 23:30 in Paris: still valid; 1 April 00:30 in Paris (22:30 UTC the day before): expired.
     with time_machine.travel(datetime.datetime(2026, 3, 31, 23, 30, tzinfo=PARIS), tick=False):
-        assert services.saved_cards_mark_expired() == 0
+        assert upkeep.saved_cards_mark_expired() == 0
     with time_machine.travel(datetime.datetime(2026, 4, 1, 0, 30, tzinfo=PARIS), tick=False):
-        assert services.saved_cards_mark_expired() == 1
-        assert services.saved_cards_mark_expired() == 0
+        assert upkeep.saved_cards_mark_expired() == 1
+        assert upkeep.saved_cards_mark_expired() == 0
 
     ending.refresh_from_db()
     later.refresh_from_db()
@@ -406,9 +406,9 @@ def test_a_card_of_another_processor_or_already_detached_is_done(shop, customer)
     elsewhere = CardDetachment.objects.create(account=shop, processor="stripe", payment_method_id="pm_elsewhere")
 
     for detachment in (first, elsewhere):
-        assert services.card_detachment_run(detachment_id=detachment.pk).detached_at is not None
+        assert upkeep.card_detachment_run(detachment_id=detachment.pk).detached_at is not None
     again = CardDetachment.objects.create(account=shop, processor="sandbox", payment_method_id=card.payment_method_id)
-    assert services.card_detachment_run(detachment_id=again.pk).detached_at is not None  # already detached
+    assert upkeep.card_detachment_run(detachment_id=again.pk).detached_at is not None  # already detached
 
 
 def test_a_detachment_the_processor_cannot_take_now_is_held_back_then_swept(shop, customer):
@@ -418,15 +418,15 @@ def test_a_detachment_the_processor_cannot_take_now_is_held_back_then_swept(shop
                                                created_at=timezone.now() - datetime.timedelta(minutes=1))
 
     with sandbox.faults("before", operation="detach_card"), pytest.raises(jobs.TryLater) as retry:
-        services.card_detachment_run(detachment_id=detachment.pk)
+        upkeep.card_detachment_run(detachment_id=detachment.pk)
 
     detachment.refresh_from_db()
     assert (detachment.tries, detachment.last_error, detachment.detached_at) == (1, "processor_unavailable", None)
-    assert services.card_detachments_due(timezone.now()) == []  # held back until its retry is due
+    assert upkeep.card_detachments_due(timezone.now()) == []  # held back until its retry is due
     later = timezone.now() + datetime.timedelta(seconds=retry.value.countdown + 1)
-    assert services.card_detachments_due(later) == [detachment.pk]
+    assert upkeep.card_detachments_due(later) == [detachment.pk]
     with time_machine.travel(later):
-        assert services.card_detachment_run(detachment_id=detachment.pk).detached_at is not None
+        assert upkeep.card_detachment_run(detachment_id=detachment.pk).detached_at is not None
     assert SandboxPaymentMethod.objects.get(pk=card.payment_method_id).customer_id is None
 
 

@@ -1,0 +1,69 @@
+"""What happens when a payment settles, by what it pays for (Payment.purpose).
+
+Each purpose has one settlement handler, registered into HANDLERS under the purpose's value by the app
+that owns the purpose, in its AppConfig.ready (payments sits below those apps and must not import them):
+
+- "sale": payments itself (it may import retail; retail may not import payments), `pay_sale` below;
+- "none" (a standalone terminal payment): payments, a handler with nothing to do;
+- "subscription_cycle": subscriptions; "merchant_invoice": billing (their issues).
+
+The handler protocol (SettlementHandler): `succeeded(payment)` once the payment has succeeded, `failed(payment)`
+once it has failed (declined, cancelled, never arrived: subscriptions mark a cycle overdue); either may be
+None. `payment_settle` calls the one that applies exactly once, when the payment leaves "pending",
+whichever of the processor's answer, its webhook or the reconciliation settles it; a later answer
+changes nothing and calls nothing. It calls it inside its own transaction, with the payment already
+saved in its new state and locked (lock order: the payment, then the handler's rows), so:
+- what the handler changes commits with the settlement or not at all: a handler that raises rolls the
+  settlement back, the payment stays pending and the next answer (webhook, reconciliation) tries again;
+- it must not call the processor; side effects (e-mails, tasks) go through `transaction.on_commit`.
+
+A payment whose purpose has no handler is refused when it is created and, should one exist anyway,
+`payment_settle` raises `posbackoffice.registry.NotRegistered` before changing anything: nothing settles.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from accounts.tenancy import scoped
+from posbackoffice.registry import Registry
+
+
+@dataclass(frozen=True)
+class SettlementHandler:
+    succeeded: Callable | None = None  # (payment) -> None
+    failed: Callable | None = None  # (payment) -> None
+
+
+HANDLERS: Registry[SettlementHandler] = Registry("settlement handlers")
+
+
+def handler_for(purpose: str) -> SettlementHandler:
+    """The handler of this purpose; NotRegistered (nothing may settle) when no app registered one."""
+    return HANDLERS.get(purpose)
+
+
+# ---- the handlers payments registers (PaymentsConfig.ready) ----------------------------------------
+
+def pay_sale(payment) -> None:
+    """The money is in: record it on the sale, and complete the sale when nothing is left to pay."""
+    from retail.models import PaymentType, Sale
+    from retail.services import sales as sale_services
+
+    account = payment.account
+    card_type = scoped(PaymentType, account).filter(kind=PaymentType.Kind.CARD).order_by("pk").first()
+    sale = Sale.objects.get(pk=payment.sale_id)
+    if sale.status == Sale.Status.ON_ACCOUNT:
+        sale_services.sale_take_payment(actor=payment.created_by, account=account, sale_id=sale.pk,
+                                        payment_type_id=card_type.pk, amount=payment.amount,
+                                        processor_payment_id=payment.pk)
+        return
+    sale_services.sale_add_payment(actor=payment.created_by, account=account, sale_id=sale.pk,
+                                   payment_type_id=card_type.pk, amount=payment.amount, processor_payment_id=payment.pk)
+    sale.refresh_from_db()
+    if sale.balance_due <= 0:
+        sale_services.sale_complete(actor=payment.created_by, account=account, sale_id=sale.pk,
+                                    receipt_email=payment.receipt_email)
+
+
+SALE = SettlementHandler(succeeded=pay_sale)
+NOTHING = SettlementHandler()  # "none": the payment is all there is
