@@ -1,5 +1,6 @@
-"""What the person at the screen reads when the processor says no, in their language. Processor
-texts are English and technical; we keep them in Payment.failure_message for the record only."""
+"""What the person at the screen reads when the processor says no, in their language, by the
+processor's code. The processor's own text is English, technical, and may echo what was sent to it
+(an id, a typed value): it is neither stored nor logged."""
 
 from django.utils.translation import gettext_lazy as _
 

@@ -66,7 +66,6 @@ class Payment(TenantModel):
     card_exp_month = models.PositiveSmallIntegerField(null=True, blank=True)
     card_exp_year = models.PositiveSmallIntegerField(null=True, blank=True)
     failure_code = models.CharField(max_length=60, blank=True)
-    failure_message = models.CharField(max_length=300, blank=True)
     payout_status = models.CharField(max_length=10, choices=Payout.choices, default=Payout.NONE, blank=True)
     created_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)

@@ -20,6 +20,7 @@ from accounts.tenancy import scoped
 from payments.gateway import get_gateway
 from payments.gateway.base import CardDetails, SetupStatus
 from payments.gateway.errors import GatewayError, InvalidRequest, ProcessorUnavailable
+from payments.ids import payment_method_id_clean
 from payments.messages import failure_message
 from payments.models import Payment
 from payments.services import payment_charge, payment_create
@@ -166,6 +167,7 @@ def _keep_card(*, account, customer: Customer, processor: str, processor_custome
     """Record a card the processor saved for this customer (locked by the caller). The same card saved
     again (same fingerprint) replaces the old entry. Refused (feature off, five cards already): the card
     is detached from the processor once committed, and (None, why) is returned."""
+    payment_method_id = payment_method_id_clean(payment_method_id)
     cards = scoped(SavedCard, account).select_for_update().filter(customer=customer).order_by("pk")
     existing = [saved for saved in cards if card.fingerprint and saved.fingerprint == card.fingerprint]
     refusal = ""
