@@ -17,6 +17,10 @@ GOOD = {
     "REDIS_URL": "redis://127.0.0.1:6379/0",
     "CELERY_BROKER_URL": "redis://127.0.0.1:6379/1",
     "EMAIL_URL": "smtp://mailer:secret@mail.example.com:587",
+    "PAYMENTS_GATEWAY": "stripe",
+    "STRIPE_SECRET_KEY": "sk_live_production-secret",
+    "STRIPE_PUBLISHABLE_KEY": "pk_live_production-publishable",
+    "STRIPE_WEBHOOK_SECRET": "whsec_production-webhook-secret",
 }
 
 
@@ -46,7 +50,7 @@ def test_deploy_check_reports_nothing_with_debug_off():
     ({"DEBUG": "maybe"}, "DEBUG must be true or false"),
     ({"ALLOWED_HOSTS": None}, "ALLOWED_HOSTS is required when DEBUG is off"),
     ({"PAYMENTS_GATEWAY": "paypal"}, "PAYMENTS_GATEWAY must be one of sandbox, stripe"),
-    ({"PAYMENTS_GATEWAY": "stripe"}, "STRIPE_SECRET_KEY is required when PAYMENTS_GATEWAY is stripe"),
+    ({"STRIPE_SECRET_KEY": None}, "STRIPE_SECRET_KEY is required when PAYMENTS_GATEWAY is stripe"),
     ({"EMAIL_URL": "pigeon://loft"}, "EMAIL_URL has an unknown scheme"),
     ({"DATABASE_URL": "nonsense"}, "DATABASE_URL"),
     ({"AXES_FAILURE_LIMIT": "many"}, "AXES_FAILURE_LIMIT must be a whole number"),
@@ -69,3 +73,13 @@ def test_deploy_check_warns_about_forgotten_production_variables():
     output = result.stdout + result.stderr
     assert "posbackoffice.W001" in output and "DATABASE_URL is not set" in output
     assert "posbackoffice.W002" in output and "posbackoffice.W003" in output
+
+
+def test_deploy_check_warns_when_production_takes_cards_with_the_sandbox():
+    """The sandbox's tokenizer answers and its payments "succeed" with no money moving: in production that is
+    a forgotten PAYMENTS_GATEWAY, said as plainly as SQLite is."""
+    result = run_manage("check", "--deploy", PAYMENTS_GATEWAY=None, STRIPE_SECRET_KEY=None,
+                        STRIPE_PUBLISHABLE_KEY=None, STRIPE_WEBHOOK_SECRET=None)
+    output = result.stdout + result.stderr
+    assert "posbackoffice.W004" in output and "card payments go to the offline sandbox" in output
+    assert "posbackoffice.W001" not in output
