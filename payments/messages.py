@@ -27,3 +27,18 @@ MESSAGES = {
 
 def failure_message(code: str) -> str:
     return str(MESSAGES.get(code or "", MESSAGES["generic_decline"]))
+
+
+# Why a processor event we could not read was recorded as failed (WebhookEvent.failure_code). The owner
+# reads these in Setup › Payments; nothing was changed by such an event.
+WEBHOOK_FAILURES = {
+    "object_unreadable": _("The event does not contain the object it is about."),
+    "metadata_unreadable": _("The event's object has unreadable metadata."),
+    "id_missing": _("The event's object has no identifier."),
+    "amount_not_a_number": _("The event's amount is not a number."),
+    "field_unreadable": _("A field of the event's object has the wrong type."),
+}
+
+
+def webhook_failure_message(code: str) -> str:
+    return str(WEBHOOK_FAILURES.get(code or "", _("The event could not be read.")))

@@ -181,6 +181,10 @@ class WebhookEvent(models.Model):
     received_at = models.DateTimeField(default=timezone.now)
     processed_at = models.DateTimeField(null=True, blank=True)
     outcome = models.CharField(max_length=100, blank=True)
+    # Why an event we could not read failed (payments.messages.WEBHOOK_FAILURES); outcome is then FAILED.
+    failure_code = models.CharField(max_length=60, blank=True)
+
+    FAILED = "failed"
 
     class Meta:
         verbose_name = _("processor event")
