@@ -5,6 +5,8 @@ development setup used by `make run`: SQLite and a no-server Celery broker under
 in var/mail, the offline sandbox payment processor.
 """
 
+import hashlib
+import hmac
 import secrets
 from pathlib import Path
 
@@ -262,8 +264,10 @@ if PAYMENTS_GATEWAY == "stripe":
     for _name in ("STRIPE_SECRET_KEY", "STRIPE_PUBLISHABLE_KEY", "STRIPE_WEBHOOK_SECRET"):
         if not globals()[_name]:
             raise ImproperlyConfigured(f"{_name} is required when PAYMENTS_GATEWAY is stripe.")
-# The sandbox signs its webhook events like Stripe does, with this secret.
-SANDBOX_WEBHOOK_SECRET = env_str("SANDBOX_WEBHOOK_SECRET", "whsec_sandbox_" + SECRET_KEY[:24])
+# The sandbox signs its webhook events like Stripe does, with this secret. Derived one way from SECRET_KEY
+# (HMAC-SHA256 of a fixed label), so knowing it reveals nothing of SECRET_KEY.
+SANDBOX_WEBHOOK_SECRET = env_str("SANDBOX_WEBHOOK_SECRET", "whsec_" + hmac.new(
+    SECRET_KEY.encode(), b"posbackoffice.sandbox-webhook-secret", hashlib.sha256).hexdigest())
 # With Stripe, the pages that take a card add Stripe.js's origins to this policy, and only those pages
 # (payments.card_entry.card_entry_page); the sandbox default needs none.
 

@@ -83,3 +83,24 @@ def test_deploy_check_warns_when_production_takes_cards_with_the_sandbox():
     output = result.stdout + result.stderr
     assert "posbackoffice.W004" in output and "card payments go to the offline sandbox" in output
     assert "posbackoffice.W001" not in output
+
+
+def sandbox_webhook_secret(**env_changes) -> str:
+    result = run_manage("shell", "--no-imports", "-c",
+                        "from django.conf import settings; print(settings.SANDBOX_WEBHOOK_SECRET)", **env_changes)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+def test_the_sandbox_webhook_secret_reveals_nothing_of_the_secret_key():
+    """Derived one way (HMAC-SHA256) from SECRET_KEY: stable, different for another key, and no run of six
+    characters of the key appears in it. SANDBOX_WEBHOOK_SECRET, when set, is used as it is."""
+    key, other_key = GOOD["SECRET_KEY"], "y" * 20 + "another-production-secret-9876543210-klmnopqrst"
+    secret = sandbox_webhook_secret()
+
+    assert secret.startswith("whsec_") and len(secret) >= 40
+    assert not [key[i:i + 6] for i in range(len(key) - 5) if key[i:i + 6] in secret]
+    assert sandbox_webhook_secret() == secret
+    assert sandbox_webhook_secret(SECRET_KEY=other_key) not in ("", secret)
+    assert sandbox_webhook_secret(SANDBOX_WEBHOOK_SECRET="whsec_chosen_by_the_operator") == \
+        "whsec_chosen_by_the_operator"
