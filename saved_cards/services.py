@@ -139,6 +139,14 @@ def saved_cards_disable(*, actor, account, now=None) -> SavedCardSettings:
 
 # ---- the processor customer ---------------------------------------------------------------------
 
+# What the processor's copy of a customer holds: a change to these fields is sent to it.
+PROCESSOR_CUSTOMER_FIELDS = frozenset({"first_name", "last_name", "company", "email"})
+
+
+def _processor_details(customer: Customer) -> dict:
+    return {"email": customer.email, "name": customer.full_name or customer.company or str(customer)}
+
+
 def card_customer_ensure(*, account, customer_id: int) -> str:
     """The processor's customer id for this customer, created once: our CardCustomer row first, then the
     processor call keyed by it, so a crash or a retry never makes a second processor customer."""
@@ -153,11 +161,42 @@ def card_customer_ensure(*, account, customer_id: int) -> str:
     if link.processor_customer_id:
         return link.processor_customer_id
     made = gateway.create_customer(
-        email=customer.email, name=customer.full_name or customer.company or str(customer),
-        idempotency_key=f"card-customer-{link.pk}",
+        **_processor_details(customer), idempotency_key=f"card-customer-{link.pk}",
         metadata={"customer": str(customer.pk), "account": str(account.pk)})
     CardCustomer.objects.filter(pk=link.pk).update(processor_customer_id=made.id)
     return made.id
+
+
+def card_customer_follow(*, account, customer: Customer, changed: frozenset[str]) -> None:
+    """retail's customer_update changed a customer (retail.customer_extensions): when the processor keeps a
+    copy of them and its name or e-mail changed, send the change once committed."""
+    from saved_cards.tasks import sync_processor_customer
+
+    if not changed & PROCESSOR_CUSTOMER_FIELDS:
+        return
+    copies = scoped(CardCustomer, account).filter(customer=customer).exclude(processor_customer_id="")
+    if copies.exists():
+        transaction.on_commit(lambda: sync_processor_customer.delay(account_id=account.pk, customer_id=customer.pk))
+
+
+def card_customer_sync(*, account, customer_id: int) -> int:
+    """Give the processor's copies of this customer their current name and e-mail (read now, so a late or
+    repeated run sends the latest details). The number of copies updated; one the processor no longer
+    knows is left alone."""
+    customer = scoped(Customer, account).filter(pk=customer_id).first()
+    gateway = get_gateway()
+    if customer is None:
+        return 0
+    updated = 0
+    copies = scoped(CardCustomer, account).filter(customer=customer, processor=gateway.name) \
+        .exclude(processor_customer_id="").order_by("pk")
+    for copy in copies:
+        try:
+            gateway.update_customer(copy.processor_customer_id, **_processor_details(customer))
+        except InvalidRequest:  # NotFound among them: deleted at the processor, nothing to keep in step
+            continue
+        updated += 1
+    return updated
 
 
 # ---- saving a card --------------------------------------------------------------------------------
