@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from accounts import permissions as perms
 from payments.gateway.base import CardDetails
+from payments.gateway.errors import NotFound
 from payments.ids import InvalidProcessorId, payment_method_id_clean
 from payments.models import Payment
 from payments.sandbox.models import SandboxSetupIntent
@@ -138,3 +139,12 @@ def test_a_saved_card_is_only_recorded_with_an_id_of_the_processors_shape(shop, 
                             created_by=owner_of(shop.account)),
             card=CardDetails(brand="visa", last4="4242", exp_month=12, exp_year=2040, fingerprint="fp"))
     assert not SavedCard.objects.exists()
+
+
+def test_a_processor_error_prints_only_its_code():
+    """What a log line or a traceback shows of a processor's refusal: the code, never the processor's text
+    (which quotes what it was sent)."""
+    refused = NotFound(f"No such payment_method: '{CARD_NUMBER}'", code="resource_missing")
+
+    assert str(refused) == "resource_missing" and CARD_NUMBER not in repr(refused)
+    assert refused.message.endswith(f"'{CARD_NUMBER}'")  # still there for the adapter's own tests
