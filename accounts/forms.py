@@ -17,7 +17,7 @@ class LoginForm(AuthenticationForm):
     # Our own wording: Django's says "username", and its French assumes a masculine noun.
     error_messages = {
         **AuthenticationForm.error_messages,
-        "invalid_login": _("The e-mail address or the password is not right. Both are case-sensitive."),
+        "invalid_login": _("The e-mail address or the password is not right. The password is case-sensitive."),
     }
 
 

@@ -2,10 +2,12 @@ from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.utils import timezone as dj_timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts import permissions as perms
+from accounts.login import login_email
 from posbackoffice.jobs import Leased
 
 
@@ -82,9 +84,9 @@ class UserManager(BaseUserManager):
     use_in_migrations = True
 
     def create_user(self, email, password=None, **extra):
-        if not email:
+        if not login_email(email):
             raise ValueError("users need an e-mail address")
-        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user = self.model(email=login_email(email), **extra)
         user.set_password(password)
         user.save(using=self._db)
         return user
@@ -92,6 +94,10 @@ class UserManager(BaseUserManager):
     def create_superuser(self, email, password=None, **extra):
         extra.update(is_staff=True, is_superuser=True)
         return self.create_user(email, password, **extra)
+
+    def get_by_natural_key(self, username):
+        """Sign-in: the user of this address, typed in any case."""
+        return self.get(email=login_email(username))
 
 
 class User(AbstractBaseUser, PermissionsMixin):
@@ -114,9 +120,17 @@ class User(AbstractBaseUser, PermissionsMixin):
     class Meta:
         verbose_name = _("user")
         verbose_name_plural = _("users")
+        constraints = [models.UniqueConstraint(
+            Lower("email"), name="user_email_unique_any_case",
+            violation_error_message=_("A user with this e-mail address already exists."))]
 
     def __str__(self):
         return self.name or self.email
+
+    def clean(self):
+        """Forms that edit users (the operator admin) store the address in its one form, as create_user does."""
+        super().clean()
+        self.email = login_email(self.email)
 
 
 class StaffRole(TenantModel):

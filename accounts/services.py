@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from accounts import addons
 from accounts import permissions as perms
+from accounts.login import login_email
 from accounts.models import (
     Account,
     AuditEvent,
@@ -258,8 +259,8 @@ def staff_member_add(*, actor, account: Account, email: str, name: str, role_id:
     role = scoped(StaffRole, account).get(pk=role_id)
     if role.is_owner:
         raise NotAllowed(_("An account has one owner; the Owner role cannot be given to someone else."))
-    email = email.strip().lower()
-    user = User.objects.filter(email__iexact=email).first()
+    email = login_email(email)
+    user = User.objects.filter(email=email).first()
     if user is None:
         user = User.objects.create_user(email, password, name=name.strip())
     elif scoped(Membership, account).filter(user=user).exists():

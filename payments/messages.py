@@ -1,5 +1,6 @@
-"""What the person at the screen reads when the processor says no, in their language. Processor
-texts are English and technical; we keep them in Payment.failure_message for the record only."""
+"""What the person at the screen reads when the processor says no, in their language, by the
+processor's code. The processor's own text is English, technical, and may echo what was sent to it
+(an id, a typed value): it is neither stored nor logged."""
 
 from django.utils.translation import gettext_lazy as _
 
@@ -26,3 +27,18 @@ MESSAGES = {
 
 def failure_message(code: str) -> str:
     return str(MESSAGES.get(code or "", MESSAGES["generic_decline"]))
+
+
+# Why a processor event we could not read was recorded as failed (WebhookEvent.failure_code). The owner
+# reads these in Setup › Payments; nothing was changed by such an event.
+WEBHOOK_FAILURES = {
+    "object_unreadable": _("The event does not contain the object it is about."),
+    "metadata_unreadable": _("The event's object has unreadable metadata."),
+    "id_missing": _("The event's object has no identifier."),
+    "amount_not_a_number": _("The event's amount is not a number."),
+    "field_unreadable": _("A field of the event's object has the wrong type."),
+}
+
+
+def webhook_failure_message(code: str) -> str:
+    return str(WEBHOOK_FAILURES.get(code or "", _("The event could not be read.")))

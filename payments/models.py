@@ -90,7 +90,6 @@ class Payment(TenantModel):
     card_exp_month = models.PositiveSmallIntegerField(null=True, blank=True)
     card_exp_year = models.PositiveSmallIntegerField(null=True, blank=True)
     failure_code = models.CharField(max_length=60, blank=True)
-    failure_message = models.CharField(max_length=300, blank=True)
     payout_status = models.CharField(max_length=10, choices=Payout.choices, default=Payout.NONE, blank=True)
     created_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
@@ -230,6 +229,10 @@ class WebhookEvent(Leased):
     received_at = models.DateTimeField(default=timezone.now)
     processed_at = models.DateTimeField(null=True, blank=True)
     outcome = models.CharField(max_length=100, blank=True)
+    # Why an event we could not read failed (payments.messages.WEBHOOK_FAILURES); outcome is then FAILED.
+    failure_code = models.CharField(max_length=60, blank=True)
+
+    FAILED = "failed"
 
     class Meta:
         verbose_name = _("processor event")

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import AuditEvent
 from accounts.tenancy import get_scoped_or_404, scoped
+from payments.messages import webhook_failure_message
 from payments.models import Payment, PaymentAttempt, Refund, WebhookEvent
 from retail import exports
 from retail.models import Customer, Sale
@@ -182,7 +183,8 @@ def payment_timeline(account, payment: Payment) -> list[TimelineEntry]:
     """Attempts, webhook events, refunds and audit rows of the payment, in time order."""
     entries = [TimelineEntry(at=attempt.created_at, kind="attempt", item=attempt)
                for attempt in scoped(PaymentAttempt, account).filter(payment=payment).order_by("created_at", "id")]
-    entries += [TimelineEntry(at=event.received_at, kind="webhook", item=event)
+    entries += [TimelineEntry(at=event.received_at, kind="webhook", item=event,
+                              note=webhook_failure_message(event.failure_code) if event.failure_code else "")
                 for event in WebhookEvent.objects.filter(payment=payment).order_by("received_at", "id")]
     entries += [TimelineEntry(at=refund.created_at, kind="refund", item=refund)
                 for refund in scoped(Refund, account).filter(payment=payment).select_related("created_by")
@@ -228,3 +230,16 @@ exports.REGISTRY.register(PAYMENTS_EXPORT, exports.ExportKind(
     count=lambda account, params: filtered_payments(account, params).count(),
     rows=_payment_rows,
 ))
+
+
+FAILED_EVENTS_SHOWN = 20
+
+
+def failed_processor_events(account) -> list[WebhookEvent]:
+    """The account's latest processor events that could not be read (Setup › Payments), each with its
+    reason in the reader's language as `reason`."""
+    events = list(scoped(WebhookEvent, account).filter(outcome=WebhookEvent.FAILED)
+                  .order_by("-received_at", "-id")[:FAILED_EVENTS_SHOWN])
+    for event in events:
+        event.reason = webhook_failure_message(event.failure_code)
+    return events

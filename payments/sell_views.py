@@ -86,7 +86,7 @@ def card_pay(request):
         payment = payment_create(
             actor=request.user, account=request.account, amount=amount, currency=sale.currency,
             method=Payment.Method.CARD_NOT_PRESENT, mode=Payment.Mode.INTEGRATED, sale_id=sale.pk,
-            payment_method_id=request.POST.get("payment_method_id", "").strip()[:100],
+            payment_method_id=request.POST.get("payment_method_id", ""),
             receipt_email=request.POST.get("receipt_email", ""),
             description=_("Sale on %(register)s") % {"register": sale.register.name},
             processor_customer_id=processor_customer_id, save_card=save_card,

@@ -34,6 +34,7 @@ from payments import card_saving, settlement
 from payments.gateway import get_gateway
 from payments.gateway.base import PaymentStatus, ProcessorPayment, ProcessorRefund
 from payments.gateway.errors import CardError, GatewayError, InvalidRequest, ProcessorUnavailable
+from payments.ids import payment_method_id_clean
 from payments.messages import failure_message
 from payments.models import Payment, PaymentAttempt, Refund
 from posbackoffice import jobs
@@ -124,8 +125,8 @@ def payment_create(*, actor, account, amount: int, currency: str, method: str, m
         raise DomainError(_("The amount must be more than zero."))
     if currency != account.currency:
         raise DomainError(_("Payments are taken in %(currency)s.") % {"currency": account.currency})
-    if method in (Payment.Method.CARD_NOT_PRESENT, Payment.Method.SAVED_CARD) and not payment_method_id:
-        raise DomainError(_("Enter the card details."))
+    if method in (Payment.Method.CARD_NOT_PRESENT, Payment.Method.SAVED_CARD):
+        payment_method_id = payment_method_id_clean(payment_method_id)
     if save_card and (method != Payment.Method.CARD_NOT_PRESENT or not processor_customer_id):
         raise DomainError(_("This card cannot be saved for the customer."))
     receipt_email = clean_single_email(receipt_email)
@@ -255,7 +256,7 @@ def payment_settle(*, payment_id: int, result: ProcessorPayment | None = None, e
             return payment  # unknown outcome: stays pending until known
         code = error.decline_code if isinstance(error, CardError) else error.code
         payment.processor_payment_id = error.payment_id or payment.processor_payment_id
-        _fail(payment, attempt, code=code, message=error.message, now=now)
+        _fail(payment, attempt, code=code, now=now)
     elif result.status == PaymentStatus.SUCCEEDED:
         _copy_processor_fields(payment, result)
         payment.status, payment.requires_action, payment.settled_at = Payment.Status.SUCCEEDED, False, now
@@ -268,7 +269,7 @@ def payment_settle(*, payment_id: int, result: ProcessorPayment | None = None, e
     elif result.status in (PaymentStatus.REQUIRES_PAYMENT_METHOD, PaymentStatus.CANCELED):
         _copy_processor_fields(payment, result)
         default = "canceled" if result.status == PaymentStatus.CANCELED else "card_declined"
-        _fail(payment, attempt, code=result.failure_code or default, message=result.failure_message, now=now)
+        _fail(payment, attempt, code=result.failure_code or default, now=now)
     else:  # processing: the answer will come by webhook or reconciliation
         _copy_processor_fields(payment, result)
     payment.save()
@@ -303,9 +304,11 @@ def _record_saved_card(payment: Payment, result: ProcessorPayment) -> None:
         logger.warning("payment %s: the saved card was not recorded (%s)", payment.pk, refused.code)
 
 
-def _fail(payment: Payment, attempt: PaymentAttempt, *, code: str, message: str, now) -> None:
+def _fail(payment: Payment, attempt: PaymentAttempt, *, code: str, now) -> None:
+    """Only the processor's code is kept: its text may echo what was sent (an id, a typed value), and
+    people read our own message for the code (payments.messages)."""
     payment.status, payment.requires_action, payment.settled_at = Payment.Status.FAILED, False, now
-    payment.failure_code, payment.failure_message = code[:60], (message or "")[:300]
+    payment.failure_code = code[:60]
     attempt.outcome, attempt.error_code = PaymentAttempt.Outcome.FAILED, code[:60]
 
 

@@ -117,6 +117,8 @@ def payment_refund_view(request, payment_id):
 def _settings_page(request, form, status=200):
     return render(request, "payments/settings.html", {
         "form": form, "gateway": GATEWAY_LABELS.get(settings.PAYMENTS_GATEWAY, settings.PAYMENTS_GATEWAY),
+        "failed_events": selectors.failed_processor_events(request.account),
+        "can_view_payments": has_permission(request, "view_payments"),
     }, status=status)
 
 

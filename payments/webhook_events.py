@@ -4,15 +4,21 @@ payments.webhooks once the event is stored).
 Handlers treat an event as a hint and read the current state from the processor (or the event's object
 for refunds), so events arriving out of order cannot move a payment backwards; the settling services
 ignore a second answer.
+
+A validly signed event whose body we cannot read (its object not an object, an amount that is not a
+number, ...) is recorded as failed with the reason's code (`payments.messages.WEBHOOK_FAILURES`), shown
+to the owner in Setup › Payments and on the payment's page when it names one; its task ends normally.
 """
 
 import datetime
 import logging
+import re
 
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from accounts.models import Account
 from payments.gateway import get_gateway
 from payments.gateway.base import ProcessorRefund
 from payments.gateway.errors import GatewayError
@@ -45,15 +51,118 @@ def _sent_about(event: WebhookEvent, prefix: str = "") -> dict:
     return scope
 
 
+class MalformedEvent(Exception):
+    """A signed event whose body we cannot read; `code` says why (payments.messages.WEBHOOK_FAILURES)."""
+
+    def __init__(self, code: str):
+        super().__init__(code)
+        self.code = code
+
+
+def is_text(value) -> bool:
+    return isinstance(value, str) and value != ""
+
+
+def _pk(value) -> int | None:
+    """Our row's id as we wrote it in the processor's metadata (ASCII digits), or None."""
+    return int(value) if isinstance(value, str) and re.fullmatch(r"[0-9]{1,18}", value) else None
+
+
+def _object(event: WebhookEvent) -> dict:
+    """The event's object, with readable metadata; MalformedEvent otherwise."""
+    data = event.payload.get("data")
+    obj = data.get("object") if isinstance(data, dict) else None
+    if not isinstance(obj, dict):
+        raise MalformedEvent("object_unreadable")
+    if not isinstance(obj.get("metadata") or {}, dict):
+        raise MalformedEvent("metadata_unreadable")
+    if not is_text(obj.get("id")):
+        raise MalformedEvent("id_missing")
+    return obj
+
+
+def _expandable_id(obj: dict, key: str) -> str:
+    value = obj.get(key)
+    if isinstance(value, dict):
+        value = value.get("id")
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise MalformedEvent("field_unreadable")
+    return value
+
+
+def _refund_answer(obj: dict, refund: Refund) -> ProcessorRefund:
+    amount = obj.get("amount")
+    if amount is None:
+        amount = refund.amount
+    elif isinstance(amount, bool) or not isinstance(amount, int) or amount < 0:
+        raise MalformedEvent("amount_not_a_number")
+    status = obj.get("status") or "pending"
+    if not isinstance(status, str):
+        raise MalformedEvent("field_unreadable")
+    return ProcessorRefund(id=obj["id"], payment_id=_expandable_id(obj, "payment_intent"), amount=amount,
+                           status=status)
+
+
 def _our_payment(event: WebhookEvent, obj: dict) -> Payment | None:
     payments = Payment.objects.filter(**_sent_about(event))
-    metadata = obj.get("metadata") or {}
     payment = None
-    if obj.get("id"):
+    if is_text(obj.get("id")):
         payment = payments.filter(processor_payment_id=obj["id"]).first()
-    if payment is None and str(metadata.get("payment", "")).isdigit():
-        payment = payments.filter(pk=int(metadata["payment"])).first()
+    payment_pk = _pk((obj.get("metadata") or {}).get("payment"))
+    if payment is None and payment_pk is not None:
+        payment = payments.filter(pk=payment_pk).first()
     return payment
+
+
+def _our_refund(event: WebhookEvent, obj: dict) -> Refund | None:
+    refunds = Refund.objects.filter(**_sent_about(event, "payment__"))
+    refund = None
+    if is_text(obj.get("id")):
+        refund = refunds.filter(processor_refund_id=obj["id"]).first()
+    refund_pk = _pk((obj.get("metadata") or {}).get("refund"))
+    if refund is None and refund_pk is not None:
+        refund = refunds.filter(pk=refund_pk).first()
+    return refund
+
+
+def _owner_of_unreadable(event: WebhookEvent) -> tuple[Payment | None, int | None]:
+    """Whose event it was, as far as its unreadable body still says: (our payment, account id)."""
+    data = event.payload.get("data")
+    obj = data.get("object") if isinstance(data, dict) else None
+    if not isinstance(obj, dict):
+        return None, None
+    if not isinstance(obj.get("metadata") or {}, dict):
+        obj = {**obj, "metadata": {}}
+    refund = _our_refund(event, obj) if event.type in REFUND_EVENTS else None
+    payment = refund.payment if refund is not None else _our_payment(event, obj)
+    if payment is not None:
+        return payment, payment.account_id
+    account_pk = _pk((obj.get("metadata") or {}).get("account"))
+    known = Account.objects.filter(pk=account_pk).values_list("pk", flat=True).first() if account_pk else None
+    return None, known
+
+
+def _handle(event: WebhookEvent) -> tuple[str, Payment | None]:
+    """Settle what the event is about; (outcome, our payment). MalformedEvent when unreadable."""
+    obj = _object(event)
+    if event.type in PAYMENT_EVENTS:
+        payment = _our_payment(event, obj)
+        if payment is None:
+            return "unknown payment", None
+        if payment.processor_payment_id and payment.processor_payment_id != obj["id"]:
+            return "other processor payment", payment
+        current = get_gateway(payment.payee).retrieve_payment(obj["id"])
+        settled = payment_settle(payment_id=payment.pk, result=current, source="webhook")
+        return f"payment {settled.status}", payment
+    if event.type in REFUND_EVENTS:
+        refund = _our_refund(event, obj)
+        if refund is None:
+            return "unknown refund", None
+        settled = refund_settle(refund_id=refund.pk, result=_refund_answer(obj, refund), source="webhook")
+        return f"refund {settled.status}", refund.payment
+    return "ignored", None
 
 
 def webhook_events_due(now) -> list[int]:
@@ -90,40 +199,21 @@ def webhook_event_process(*, event_id: int) -> str:
         event = WebhookEvent.objects.select_for_update().get(pk=event_id)
         if event.processed_at:
             return event.outcome
-    obj = (event.payload.get("data") or {}).get("object") or {}
-    outcome = "ignored"
-    payment = None
+    failure_code = ""
     try:
-        if event.type in PAYMENT_EVENTS:
-            payment = _our_payment(event, obj)
-            if payment is None:
-                outcome = "unknown payment"
-            else:
-                if payment.processor_payment_id and payment.processor_payment_id != obj.get("id"):
-                    outcome = "other processor payment"
-                else:
-                    current = get_gateway(payment.payee).retrieve_payment(obj["id"])
-                    settled = payment_settle(payment_id=payment.pk, result=current, source="webhook")
-                    outcome = f"payment {settled.status}"
-        elif event.type in REFUND_EVENTS:
-            refunds = Refund.objects.filter(**_sent_about(event, "payment__"))
-            refund = refunds.filter(processor_refund_id=obj.get("id")).first()
-            if refund is None and str((obj.get("metadata") or {}).get("refund", "")).isdigit():
-                refund = refunds.filter(pk=int(obj["metadata"]["refund"])).first()
-            if refund is None:
-                outcome = "unknown refund"
-            else:
-                payment = refund.payment
-                result = ProcessorRefund(id=obj.get("id", ""), payment_id=obj.get("payment_intent") or "",
-                                         amount=int(obj.get("amount") or refund.amount),
-                                         status=obj.get("status", "pending"))
-                settled = refund_settle(refund_id=refund.pk, result=result, source="webhook")
-                outcome = f"refund {settled.status}"
+        outcome, payment = _handle(event)
+    except MalformedEvent as malformed:
+        # Nothing to retry: the same body would fail the same way. Kept as failed, for the owner to see.
+        outcome, failure_code = WebhookEvent.FAILED, malformed.code
+        payment, account_id = _owner_of_unreadable(event)
+        logger.warning("webhook %s could not be read: %s", event.event_id, failure_code)
     except GatewayError as error:
         # Leave it unprocessed: the task retries, and reconciliation covers the payment anyway.
         logger.warning("webhook %s not handled yet: %s", event.event_id, error.code)
         raise
+    else:
+        account_id = payment.account_id if payment else None
     WebhookEvent.objects.filter(pk=event.pk, processed_at__isnull=True).update(
-        processed_at=timezone.now(), outcome=outcome[:100], payment=payment,
-        account_id=payment.account_id if payment else None)
+        processed_at=timezone.now(), outcome=outcome[:100], failure_code=failure_code, payment=payment,
+        account_id=account_id)
     return outcome

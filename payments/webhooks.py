@@ -7,7 +7,9 @@ and `/webhooks/sandbox/` (the offline sandbox, which both payees use by default,
 its events normally arrive without the HTTP hop, through `deliver_sandbox_event`). All use Stripe's
 signature scheme (header `t=<unix>,v1=<hmac-sha256 of "t.payload">`, 300 s tolerance), so the sandbox's
 events travel the same path as Stripe's. An event is stored under a unique (processor, payee, event id)
-before anything else: a replay or a duplicate is recognised and changes nothing.
+before anything else: a replay or a duplicate is recognised and changes nothing. An event without a text
+id and type is not an event (400); one whose body cannot be read is stored and recorded as failed by its
+handling (payments.webhook_events).
 """
 
 import json
@@ -21,7 +23,7 @@ from django.utils import timezone
 from payments.gateway import PAYEES, payee_setting
 from payments.models import WebhookEvent
 from payments.tasks import process_webhook_event
-from payments.webhook_events import HANDLED
+from payments.webhook_events import HANDLED, is_text
 from posbackoffice import jobs
 
 logger = logging.getLogger(__name__)
@@ -50,7 +52,7 @@ def verify(processor: str, payee: str, payload: bytes, signature: str) -> dict:
         event = json.loads(payload)
     except (stripe.SignatureVerificationError, UnicodeDecodeError, ValueError) as error:
         raise BadSignature(str(error)) from None
-    if not isinstance(event, dict) or not event.get("id") or not event.get("type"):
+    if not isinstance(event, dict) or not is_text(event.get("id")) or not is_text(event.get("type")):
         raise BadSignature("not an event")
     return event
 

@@ -35,6 +35,10 @@ app.conf.beat_schedule = {
         "task": "saved_cards.tasks.sweep_card_detachments",
         "schedule": 300.0,
     },
+    "sweep-processor-customers": {
+        "task": "saved_cards.tasks.sweep_processor_customers",
+        "schedule": 300.0,
+    },
     "sweep-exports": {
         "task": "retail.tasks.sweep_exports",
         "schedule": 60.0,

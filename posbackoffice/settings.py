@@ -5,6 +5,8 @@ development setup used by `make run`: SQLite and a no-server Celery broker under
 in var/mail, the offline sandbox payment processor.
 """
 
+import hashlib
+import hmac
 import secrets
 from pathlib import Path
 
@@ -77,6 +79,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "posbackoffice.middleware.PrivatePagesMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -159,8 +162,10 @@ PASSWORD_RESET_TIMEOUT = 60 * 60 * 3
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5, minimum=1)
 AXES_COOLOFF_TIME = 0.25  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
-# The login form posts the e-mail address in its "username" field (Django's AuthenticationForm).
+# The login form posts the e-mail address in its "username" field (Django's AuthenticationForm); failures
+# count against the address in its one lower-case form, however it was typed.
 AXES_USERNAME_FORM_FIELD = "username"
+AXES_USERNAME_CALLABLE = "accounts.login.lockout_username"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
@@ -282,8 +287,10 @@ for _prefix in ("", "PLATFORM_"):
         for _name in (f"{_prefix}STRIPE_{key}" for key in ("SECRET_KEY", "PUBLISHABLE_KEY", "WEBHOOK_SECRET")):
             if not globals()[_name]:
                 raise ImproperlyConfigured(f"{_name} is required when {_prefix}PAYMENTS_GATEWAY is stripe.")
-# The sandbox signs its webhook events like Stripe does, with this secret.
-SANDBOX_WEBHOOK_SECRET = env_str("SANDBOX_WEBHOOK_SECRET", "whsec_sandbox_" + SECRET_KEY[:24])
+# The sandbox signs its webhook events like Stripe does, with this secret. Derived one way from SECRET_KEY
+# (HMAC-SHA256 of a fixed label), so knowing it reveals nothing of SECRET_KEY.
+SANDBOX_WEBHOOK_SECRET = env_str("SANDBOX_WEBHOOK_SECRET", "whsec_" + hmac.new(
+    SECRET_KEY.encode(), b"posbackoffice.sandbox-webhook-secret", hashlib.sha256).hexdigest())
 # With Stripe, the pages that take a card add Stripe.js's origins to this policy, and only those pages
 # (payments.card_entry.card_entry_page); the sandbox default needs none.
 

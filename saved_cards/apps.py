@@ -11,7 +11,7 @@ class SavedCardsConfig(AppConfig):
         from accounts import settings_sections
         from payments import card_saving
         from retail import customer_extensions, sell_actions
-        from saved_cards import protection, selectors, views
+        from saved_cards import protection, selectors, services, views
         from saved_cards.sell_views import SALE_CARD_SAVER, offered
 
         settings_sections.GENERAL.register("saved_cards", settings_sections.Section(
@@ -26,3 +26,4 @@ class SavedCardsConfig(AppConfig):
             permission="use_saved_payment_method", available=offered), order=20)
         card_saving.SAVERS.register("saved_cards", SALE_CARD_SAVER)
         protection.PROTECTORS.register("owed_on_account", protection.owed_on_account)
+        customer_extensions.CHANGE_LISTENERS.register("saved_cards", services.card_customer_follow)

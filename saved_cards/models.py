@@ -10,7 +10,7 @@ import calendar
 import datetime
 
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -37,17 +37,27 @@ class SavedCardSettings(TenantModel):
         return f"saved payment method settings of {self.account_id}"
 
 
-class CardCustomer(TenantModel):
-    """The processor's customer for one of our customers, created once (idempotency key from this row)."""
+class CardCustomer(TenantModel, Leased):
+    """The processor's customer for one of our customers, created once (idempotency key from this row).
+    Its name and e-mail at the processor follow ours: a change of them bumps `details_version` in the
+    changing transaction, and the worker (saved_cards.tasks.sync_processor_customer, swept until done)
+    sends the current details and records the version it sent as `synced_version`."""
+
+    MAX_TRIES = 10
 
     customer = models.ForeignKey("retail.Customer", on_delete=models.PROTECT, related_name="+")
     processor = models.CharField(max_length=20)
     processor_customer_id = models.CharField(max_length=100, blank=True)  # empty until the processor answered
+    details_version = models.PositiveIntegerField(default=0)
+    synced_version = models.PositiveIntegerField(default=0)
+    last_error = models.CharField(max_length=60, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         verbose_name = _("processor customer")
         constraints = [models.UniqueConstraint(fields=["customer", "processor"], name="card_customer_once")]
+        indexes = [models.Index(fields=["created_at"], condition=Q(synced_version__lt=F("details_version")),
+                                name="card_customer_sync_due")]
 
     def __str__(self):
         return self.processor_customer_id or f"processor customer of {self.customer_id} (pending)"

@@ -12,6 +12,11 @@ from saved_cards.models import CardInvite, SavedCard, SavedCardSettings
 EXPIRING_WITHIN_DAYS = 30
 
 
+def processor_customer_details(customer) -> dict:
+    """What the processor's copy of a customer holds (saved_cards.services.PROCESSOR_CUSTOMER_FIELDS)."""
+    return {"email": customer.email, "name": customer.full_name or customer.company or str(customer)}
+
+
 def shop_today(account, now=None) -> datetime.date:
     """Today in the shop's time zone (a card expires at the end of its month, where the shop is)."""
     return timezone.localdate(now or timezone.now(), zoneinfo.ZoneInfo(account.timezone))

@@ -12,6 +12,7 @@ that queues it) and swept until done.
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -20,6 +21,7 @@ from accounts.tenancy import scoped
 from payments.gateway import MERCHANT, get_gateway
 from payments.gateway.base import CardDetails, SetupStatus
 from payments.gateway.errors import GatewayError, ProcessorUnavailable
+from payments.ids import payment_method_id_clean
 from payments.messages import failure_message
 from payments.models import Payment
 from payments.services import payment_charge, payment_create
@@ -37,7 +39,7 @@ from saved_cards.models import (
     SavedCardSettings,
     last_day_of,
 )
-from saved_cards.tasks import detach_card
+from saved_cards.tasks import detach_card, sync_processor_customer
 
 TERMS_VERSION = "2026-1"
 SETTINGS_FIELDS = ("enabled", "terms_version", "terms_accepted_by", "terms_accepted_at")
@@ -140,6 +142,10 @@ def saved_cards_disable(*, actor, account, now=None) -> SavedCardSettings:
 
 # ---- the processor customer ---------------------------------------------------------------------
 
+# What the processor's copy of a customer holds: a change to these fields is sent to it.
+PROCESSOR_CUSTOMER_FIELDS = frozenset({"first_name", "last_name", "company", "email"})
+
+
 def card_customer_ensure(*, account, customer_id: int) -> str:
     """The processor's customer id for this customer, created once: our CardCustomer row first, then the
     processor call keyed by it, so a crash or a retry never makes a second processor customer."""
@@ -154,11 +160,24 @@ def card_customer_ensure(*, account, customer_id: int) -> str:
     if link.processor_customer_id:
         return link.processor_customer_id
     made = gateway.create_customer(
-        email=customer.email, name=customer.full_name or customer.company or str(customer),
-        idempotency_key=f"card-customer-{link.pk}",
+        **selectors.processor_customer_details(customer), idempotency_key=f"card-customer-{link.pk}",
         metadata={"customer": str(customer.pk), "account": str(account.pk)})
     CardCustomer.objects.filter(pk=link.pk).update(processor_customer_id=made.id)
     return made.id
+
+
+def card_customer_follow(*, account, customer: Customer, changed: frozenset[str]) -> None:
+    """retail's customer_update changed a customer (retail.customer_extensions), inside its transaction:
+    when the processor keeps a copy of them and its name or e-mail changed, the copy is due to be sent
+    again (its `details_version` moves on) and the worker sends it once committed."""
+    if not changed & PROCESSOR_CUSTOMER_FIELDS:
+        return
+    copies = scoped(CardCustomer, account).filter(customer=customer).exclude(processor_customer_id="")
+    due = list(copies.order_by("pk").values_list("pk", flat=True))
+    if due:
+        CardCustomer.objects.filter(pk__in=due).update(details_version=F("details_version") + 1, tries=0)
+        for pk in due:
+            jobs.enqueue(sync_processor_customer, pk)
 
 
 # ---- saving a card --------------------------------------------------------------------------------
@@ -168,6 +187,7 @@ def _keep_card(*, account, customer: Customer, processor: str, processor_custome
     """Record a card the processor saved for this customer (locked by the caller). The same card saved
     again (same fingerprint) replaces the old entry. Refused (feature off, five cards already): the card
     is detached from the processor once committed, and (None, why) is returned."""
+    payment_method_id = payment_method_id_clean(payment_method_id)
     cards = scoped(SavedCard, account).select_for_update().filter(customer=customer).order_by("pk")
     existing = [saved for saved in cards if card.fingerprint and saved.fingerprint == card.fingerprint]
     refusal = ""

@@ -14,7 +14,8 @@ from accounts.services import audit_record
 from payments.gateway import MERCHANT, get_gateway
 from payments.gateway.errors import GatewayError, InvalidRequest
 from posbackoffice import jobs
-from saved_cards.models import CardDetachment, SavedCard
+from saved_cards.models import CardCustomer, CardDetachment, SavedCard
+from saved_cards.selectors import processor_customer_details
 
 # A worker holds a detachment this long (one processor call); transient trouble is retried after 5 s
 # doubling up to 10 minutes, jittered, CardDetachment.MAX_TRIES times in all.
@@ -54,6 +55,48 @@ def card_detachment_run(*, detachment_id: int) -> CardDetachment | None:
     claim.release(detached_at=timezone.now(), last_error="")
     detachment.refresh_from_db()
     return detachment
+
+
+# A worker holds a processor customer this long while sending its details (one processor call); transient
+# trouble is retried after 5 s doubling up to 10 minutes, jittered, CardCustomer.MAX_TRIES times in all.
+SYNC_LEASE_SECONDS = 60
+SYNC_RETRY_BASE_SECONDS, SYNC_RETRY_CAP_SECONDS = 5, 600
+
+
+def _sync_due() -> Q:
+    return Q(synced_version__lt=F("details_version"), tries__lt=CardCustomer.MAX_TRIES)
+
+
+def card_customers_to_sync(now) -> list[int]:
+    """Processor customers whose name or e-mail changed here and were not sent yet, nobody holding them
+    (index card_customer_sync_due)."""
+    return list(CardCustomer.objects.filter(jobs.unclaimed(now), _sync_due())
+                .order_by("created_at").values_list("pk", flat=True)[:jobs.SWEEP_LIMIT])
+
+
+def card_customer_sync(*, card_customer_id: int) -> CardCustomer | None:
+    """Give the processor's copy of a customer their current name and e-mail (read now, so a late or
+    repeated run sends the latest details), and record the version sent. A copy the processor no longer
+    knows is left alone. None when another worker holds it, its retry is not due, or it is up to date."""
+    claim = jobs.claim(CardCustomer, card_customer_id, seconds=SYNC_LEASE_SECONDS, due=_sync_due(),
+                       tries=F("tries") + 1)
+    if claim is None:
+        return None
+    copy = CardCustomer.objects.select_related("customer").get(pk=card_customer_id)
+    version = copy.details_version
+    gateway = get_gateway(MERCHANT)
+    try:
+        if gateway.name == copy.processor:
+            gateway.update_customer(copy.processor_customer_id, **processor_customer_details(copy.customer))
+    except InvalidRequest:
+        pass  # NotFound among them: deleted at the processor, nothing to keep in step
+    except GatewayError as error:
+        countdown = jobs.backoff(copy.tries, base=SYNC_RETRY_BASE_SECONDS, cap=SYNC_RETRY_CAP_SECONDS)
+        claim.release(hold=countdown, last_error=error.code[:60])
+        raise jobs.TryLater(countdown) from None
+    claim.release(synced_version=version, tries=0, last_error="")
+    copy.refresh_from_db()
+    return copy
 
 
 def saved_cards_mark_expired(*, now=None) -> int:

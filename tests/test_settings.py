@@ -17,6 +17,14 @@ GOOD = {
     "REDIS_URL": "redis://127.0.0.1:6379/0",
     "CELERY_BROKER_URL": "redis://127.0.0.1:6379/1",
     "EMAIL_URL": "smtp://mailer:secret@mail.example.com:587",
+    "PAYMENTS_GATEWAY": "stripe",
+    "STRIPE_SECRET_KEY": "sk_live_production-secret",
+    "STRIPE_PUBLISHABLE_KEY": "pk_live_production-publishable",
+    "STRIPE_WEBHOOK_SECRET": "whsec_production-webhook-secret",
+    "PLATFORM_PAYMENTS_GATEWAY": "stripe",
+    "PLATFORM_STRIPE_SECRET_KEY": "sk_live_platform-secret",
+    "PLATFORM_STRIPE_PUBLISHABLE_KEY": "pk_live_platform-publishable",
+    "PLATFORM_STRIPE_WEBHOOK_SECRET": "whsec_platform-webhook-secret",
 }
 
 
@@ -46,10 +54,9 @@ def test_deploy_check_reports_nothing_with_debug_off():
     ({"DEBUG": "maybe"}, "DEBUG must be true or false"),
     ({"ALLOWED_HOSTS": None}, "ALLOWED_HOSTS is required when DEBUG is off"),
     ({"PAYMENTS_GATEWAY": "paypal"}, "PAYMENTS_GATEWAY must be one of sandbox, stripe"),
-    ({"PAYMENTS_GATEWAY": "stripe"}, "STRIPE_SECRET_KEY is required when PAYMENTS_GATEWAY is stripe"),
+    ({"STRIPE_SECRET_KEY": None}, "STRIPE_SECRET_KEY is required when PAYMENTS_GATEWAY is stripe"),
     ({"PLATFORM_PAYMENTS_GATEWAY": "paypal"}, "PLATFORM_PAYMENTS_GATEWAY must be one of sandbox, stripe"),
-    ({"PLATFORM_PAYMENTS_GATEWAY": "stripe", "PLATFORM_STRIPE_SECRET_KEY": "sk_live_x",
-      "PLATFORM_STRIPE_PUBLISHABLE_KEY": "pk_live_x"},
+    ({"PLATFORM_STRIPE_WEBHOOK_SECRET": None},
      "PLATFORM_STRIPE_WEBHOOK_SECRET is required when PLATFORM_PAYMENTS_GATEWAY is stripe"),
     ({"EMAIL_URL": "pigeon://loft"}, "EMAIL_URL has an unknown scheme"),
     ({"DATABASE_URL": "nonsense"}, "DATABASE_URL"),
@@ -73,3 +80,42 @@ def test_deploy_check_warns_about_forgotten_production_variables():
     output = result.stdout + result.stderr
     assert "posbackoffice.W001" in output and "DATABASE_URL is not set" in output
     assert "posbackoffice.W002" in output and "posbackoffice.W003" in output
+
+
+def test_deploy_check_warns_when_production_takes_cards_with_the_sandbox():
+    """The sandbox's tokenizer answers and its payments "succeed" with no money moving: in production that is
+    a forgotten PAYMENTS_GATEWAY, said as plainly as SQLite is."""
+    result = run_manage("check", "--deploy", PAYMENTS_GATEWAY=None, STRIPE_SECRET_KEY=None,
+                        STRIPE_PUBLISHABLE_KEY=None, STRIPE_WEBHOOK_SECRET=None)
+    output = result.stdout + result.stderr
+    assert "posbackoffice.W004" in output and "card payments go to the offline sandbox" in output
+    assert "posbackoffice.W001" not in output and "posbackoffice.W005" not in output
+
+
+def test_deploy_check_warns_when_the_platform_bills_merchants_with_the_sandbox():
+    result = run_manage("check", "--deploy", PLATFORM_PAYMENTS_GATEWAY=None, PLATFORM_STRIPE_SECRET_KEY=None,
+                        PLATFORM_STRIPE_PUBLISHABLE_KEY=None, PLATFORM_STRIPE_WEBHOOK_SECRET=None)
+    output = result.stdout + result.stderr
+    assert "posbackoffice.W005" in output and "merchants pay the platform goes to the offline sandbox" in output
+    assert "posbackoffice.W004" not in output
+
+
+def sandbox_webhook_secret(**env_changes) -> str:
+    result = run_manage("shell", "--no-imports", "-c",
+                        "from django.conf import settings; print(settings.SANDBOX_WEBHOOK_SECRET)", **env_changes)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+def test_the_sandbox_webhook_secret_reveals_nothing_of_the_secret_key():
+    """Derived one way (HMAC-SHA256) from SECRET_KEY: stable, different for another key, and no run of six
+    characters of the key appears in it. SANDBOX_WEBHOOK_SECRET, when set, is used as it is."""
+    key, other_key = GOOD["SECRET_KEY"], "y" * 20 + "another-production-secret-9876543210-klmnopqrst"
+    secret = sandbox_webhook_secret()
+
+    assert secret.startswith("whsec_") and len(secret) >= 40
+    assert not [key[i:i + 6] for i in range(len(key) - 5) if key[i:i + 6] in secret]
+    assert sandbox_webhook_secret() == secret
+    assert sandbox_webhook_secret(SECRET_KEY=other_key) not in ("", secret)
+    assert sandbox_webhook_secret(SANDBOX_WEBHOOK_SECRET="whsec_chosen_by_the_operator") == \
+        "whsec_chosen_by_the_operator"

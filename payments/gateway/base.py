@@ -76,7 +76,6 @@ class ProcessorPayment:
     customer_id: str = ""
     card: CardDetails = field(default_factory=CardDetails)
     failure_code: str = ""
-    failure_message: str = ""
     metadata: dict = field(default_factory=dict)
 
 

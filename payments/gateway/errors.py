@@ -5,16 +5,17 @@ for the person in front of the screen (see `payments.messages`)."""
 
 
 class GatewayError(Exception):
-    """Base class. `code` is stable and machine-readable; `message` is the processor's English text,
-    kept for the audit trail but never shown as is."""
+    """Base class. `code` is stable and machine-readable; `message` is the processor's English text, which
+    may echo what was sent to it (an id, a typed value): never shown, stored or logged. The exception's
+    own text (what a log line or a traceback prints) is therefore the code alone."""
 
     code = "processor_error"
 
     def __init__(self, message: str = "", *, code: str | None = None, payment_id: str = ""):
-        super().__init__(message or self.code)
-        self.message = message
         if code:
             self.code = code
+        super().__init__(self.code)
+        self.message = message
         self.payment_id = payment_id  # the processor's payment id, when the failure created one
 
 

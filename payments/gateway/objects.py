@@ -56,7 +56,7 @@ def payment(obj: dict, *, hidden_metadata: frozenset = frozenset()) -> Processor
         amount_refunded=charge.get("amount_refunded", 0) if isinstance(charge, dict) else 0,
         client_secret=obj.get("client_secret") or "", payment_method_id=_id(method),
         customer_id=_id(obj.get("customer")), card=card_details(method if isinstance(method, dict) else None),
-        failure_code=error.get("decline_code") or error.get("code") or "", failure_message=error.get("message") or "",
+        failure_code=error.get("decline_code") or error.get("code") or "",
         metadata=metadata,
     )
 

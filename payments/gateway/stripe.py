@@ -53,7 +53,8 @@ _REFUND_STATUS = {"requires_action": "pending", "canceled": "failed"}
 
 
 def gateway_error(error: stripe.StripeError) -> GatewayError:
-    """What an SDK error means for us. The processor's English message is kept for the record."""
+    """What an SDK error means for us. The processor's English message stays on the error (`message`), never
+    in its text: it may echo what was sent."""
     body = error.json_body.get("error") if isinstance(error.json_body, dict) else None
     body = body if isinstance(body, dict) else {}
     message = body.get("message") or error.user_message or ""
@@ -102,7 +103,7 @@ class StripeGateway:
         try:
             return request().to_dict()
         except stripe.StripeError as error:
-            raise gateway_error(error) from error
+            raise gateway_error(error) from None  # unchained: the SDK error's text may echo input
 
     @staticmethod
     def _key(idempotency_key: str) -> dict:
@@ -138,7 +139,7 @@ class StripeGateway:
         try:
             return [objects.saved_card(method.to_dict()) for method in request()]
         except stripe.StripeError as error:
-            raise gateway_error(error) from error
+            raise gateway_error(error) from None  # unchained: the SDK error's text may echo input
 
     def get_card(self, payment_method_id: str) -> SavedCard:
         return objects.saved_card(self._send(lambda: self._v1.payment_methods.retrieve(payment_method_id)))

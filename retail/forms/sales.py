@@ -8,18 +8,22 @@ from posbackoffice.money import parse_money
 class MoneyField(forms.CharField):
     """An amount typed by a person ("12,50", "€12.50"), cleaned to integer minor units."""
 
-    def __init__(self, *args, currency: str = "EUR", allow_zero: bool = True, **kwargs):
-        kwargs.setdefault("widget", forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}))
+    def __init__(self, *args, currency: str = "EUR", allow_zero: bool = True, allow_negative: bool = False,
+                 **kwargs):
+        # A phone's decimal keypad has no minus sign: an amount that may be negative gets the full keyboard.
+        attrs = {"autocomplete": "off"} if allow_negative else {"inputmode": "decimal", "autocomplete": "off"}
+        kwargs.setdefault("widget", forms.TextInput(attrs=attrs))
         super().__init__(*args, **kwargs)
         self.currency = currency
         self.allow_zero = allow_zero
+        self.allow_negative = allow_negative
 
     def to_python(self, value):
         value = super().to_python(value)
         if value in self.empty_values:
             return None
         try:
-            amount = parse_money(value, self.currency)
+            amount = parse_money(value, self.currency, allow_negative=self.allow_negative)
         except DomainError as error:
             raise forms.ValidationError(error.message) from None
         if not self.allow_zero and amount == 0:
@@ -69,8 +73,9 @@ class CloseRegisterForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.payment_types = payment_types
         for payment_type in payment_types:
+            # Negative where the session paid out more than it took in; the service checks which.
             self.fields[f"counted_{payment_type.pk}"] = MoneyField(
-                label=payment_type.name, currency=currency, required=payment_type.is_cash,
+                label=payment_type.name, currency=currency, required=payment_type.is_cash, allow_negative=True,
                 help_text=None)
         self.expected = expected
 

@@ -8,6 +8,7 @@ from django.utils.translation import ngettext
 from accounts.services import audit_record, snapshot
 from accounts.tenancy import scoped
 from posbackoffice.errors import DomainError
+from retail import customer_extensions
 from retail.models import Customer, CustomerType
 
 CUSTOMER_FIELDS = ("first_name", "last_name", "company", "email", "phone", "address_line1", "address_line2",
@@ -58,8 +59,12 @@ def customer_update(*, actor, account, customer_id: int, **data) -> Customer:
     before = snapshot(customer, CUSTOMER_FIELDS)
     _apply(customer, account, data)
     customer.save()
+    after = snapshot(customer, CUSTOMER_FIELDS)
     audit_record(account=account, actor=actor, action="customer.updated", target=customer,
-                 before=before, after=snapshot(customer, CUSTOMER_FIELDS))
+                 before=before, after=after)
+    changed = frozenset(field for field in CUSTOMER_FIELDS if before.get(field) != after.get(field))
+    if changed:
+        customer_extensions.customer_changed(account=account, customer=customer, changed=changed)
     return customer
 
 

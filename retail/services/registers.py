@@ -47,6 +47,9 @@ def expected_amounts(session: RegisterSession) -> dict[int, int]:
 @transaction.atomic
 def register_close(*, actor, account, session_id: int, counted: dict[int, int], note: str = "",
                    now=None) -> RegisterSession:
+    """Close the session with what was counted per payment type (a type left out counts as expected).
+    Expected and counted amounts are negative where the session paid out more than it took in (a day of
+    refunds); each line keeps the difference, counted minus expected."""
     now = now or timezone.now()
     session = scoped(RegisterSession, account).select_for_update().select_related("register").get(pk=session_id)
     if session.status != RegisterSession.Status.OPEN:
@@ -55,14 +58,18 @@ def register_close(*, actor, account, session_id: int, counted: dict[int, int], 
                                       lines__isnull=False).exists()
     if in_progress:
         raise DomainError(_("A sale is in progress on this register: complete, park or discard it before closing."))
-    if any(amount < 0 for amount in counted.values()):
-        raise DomainError(_("Counted amounts cannot be negative."))
     expected = expected_amounts(session)
     types = {pt.pk: pt for pt in scoped(PaymentType, account).filter(pk__in=set(expected) | set(counted))}
     lines = []
     for type_id in sorted(types, key=lambda pk: (types[pk].position, types[pk].name)):
         exp = expected.get(type_id, 0)
         cnt = counted.get(type_id, exp)
+        if cnt < 0 and exp >= 0:
+            # Below zero is real only when the session paid out more in this type than it took in
+            # (refunds beyond the takings); otherwise a minus sign is a typing slip.
+            raise DomainError(_("%(payment_type)s cannot be counted below zero: only a payment type that paid "
+                                "out more than it took in during this session can.")
+                              % {"payment_type": types[type_id].name})
         lines.append(RegisterClosureLine(account=account, session=session, payment_type_id=type_id,
                                          expected=exp, counted=cnt, difference=cnt - exp))
     RegisterClosureLine.objects.bulk_create(lines)

@@ -44,6 +44,20 @@ def found_in_database() -> list[str]:
     return hits
 
 
+def columns_containing(text: str, *, except_tables: str = "") -> list[str]:
+    """Every text column value that contains `text` (case-insensitive), as "table.column: value";
+    tables whose name starts with `except_tables` are left out (e.g. the sandbox processor's own)."""
+    hits = []
+    with connection.cursor() as cursor:
+        for table, column in _text_columns():
+            if except_tables and table.startswith(except_tables):
+                continue
+            cursor.execute(f'SELECT "{column}"::text FROM "{table}" '
+                           f'WHERE strpos(lower("{column}"::text), lower(%s)) > 0', [text])
+            hits += [f"{table}.{column}: {value}" for (value,) in cursor.fetchall()]
+    return hits
+
+
 def found_in_logs(lines: list[str]) -> list[str]:
     hits = []
     for line in lines:

@@ -332,8 +332,7 @@ def test_detail_shows_the_payments_facts(staff, account, owner):
 
 
 def test_a_failed_payment_shows_why_in_the_readers_language(staff, account):
-    failed = payment(account, status=Payment.Status.FAILED, failure_code="insufficient_funds",
-                     failure_message="Your card has insufficient funds.")
+    failed = payment(account, status=Payment.Status.FAILED, failure_code="insufficient_funds")
 
     text = page_text(staff.get(reverse("payments:detail", args=[failed.pk])))
     assert "The card was declined: insufficient funds." in text and "insufficient_funds" in text

@@ -108,11 +108,13 @@ def test_a_processor_down_for_a_while(gateway):
 def test_a_lost_request_then_a_lost_answer(gateway):
     method = card()
     with sandbox.faults("before"), sandbox.faults("after"):
-        with pytest.raises(ProcessorUnavailable, match="before the processor"):
+        with pytest.raises(ProcessorUnavailable) as lost:
             pay(gateway, method)
+        assert "before the processor" in lost.value.message
         assert not SandboxPaymentIntent.objects.exists()
-        with pytest.raises(ProcessorUnavailable, match="answer was lost"):
+        with pytest.raises(ProcessorUnavailable) as lost:
             pay(gateway, method)
+        assert "answer was lost" in lost.value.message
         assert SandboxPaymentIntent.objects.count() == 1
         recorded = pay(gateway, method)
 

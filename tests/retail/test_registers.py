@@ -178,14 +178,42 @@ def test_an_empty_cart_or_a_parked_sale_does_not_hold_the_register_open(shop, ja
     assert closed.status == RegisterSession.Status.CLOSED
 
 
-def test_closing_twice_or_with_negative_counts_is_refused(shop):
+def test_closing_twice_or_with_a_negative_count_where_nothing_was_paid_out_is_refused(shop):
     session = open_register(shop)
-    refused(shop.account, "Counted amounts cannot be negative.", lambda: services.register_close(
+    refused(shop.account, "Espèces cannot be counted below zero: only a payment type that paid out more than it "
+                          "took in during this session can.", lambda: services.register_close(
         actor=shop.actor, account=shop.account, session_id=session.pk, counted={shop.cash.pk: -1}))
+    assert not RegisterClosureLine.objects.exists()
 
     rf.close_register(shop, session, counted={shop.cash.pk: 5000})
     refused(shop.account, "This register is already closed.", lambda: services.register_close(
         actor=shop.actor, account=shop.account, session_id=session.pk, counted={shop.cash.pk: 5000}))
+
+
+@pytest.fixture
+def refund_day(shop, jam, mug):
+    """Yesterday's session sold a mug by cheque and jam in cash; today's session (no float) only gives
+    them back: it pays out more than it takes in, in both types. Returns today's open session."""
+    yesterday = open_register(shop, 0)
+    by_cheque = rf.sell(shop, [(mug, 1)], payments=[(shop.cheque, 1250)])
+    in_cash = rf.sell(shop, [(jam, 1)])
+    rf.close_register(shop, yesterday, counted={})
+    today = open_register(shop, 0)
+    rf.give_back(shop, by_cheque, {mug: 1}, shop.cheque)
+    rf.give_back(shop, in_cash, {jam: 1}, shop.cash)
+    return today
+
+
+def test_a_day_of_refunds_closes_below_zero_with_the_difference(shop, refund_day):
+    assert services.expected_amounts(refund_day) == {shop.cash.pk: -333, shop.cheque.pk: -1250}
+
+    closed = services.register_close(actor=shop.actor, account=shop.account, session_id=refund_day.pk,
+                                     counted={shop.cash.pk: -300})
+
+    # 3,33 € went out of the drawer, 3,00 € are missing from it: 0,33 € more than the sales say.
+    assert closure_rows(closed) == [("Espèces", -333, -300, 33), ("Chèque", -1250, -1250, 0)]
+    event = AuditEvent.objects.get(account=shop.account, action="register.closed", object_id=str(refund_day.pk))
+    assert event.after["lines"] == {str(shop.cash.pk): [-333, -300], str(shop.cheque.pk): [-1250, -1250]}
 
 
 def test_after_closing_the_register_opens_again_and_the_empty_cart_follows(shop, jam):
@@ -266,8 +294,34 @@ def test_the_close_form_needs_the_cash_count(till_client, shop):
 
     response = till_client.post(reverse("retail:sell_close"), {f"counted_{shop.cash.pk}": "-3"})
     assert response.status_code == 422
-    assert "The amount cannot be negative." in page_text(response)
+    assert ("Espèces cannot be counted below zero: only a payment type that paid out more than it took in during "
+            "this session can.") in page_text(response)
     assert pos_state(shop.account) == before
+    session = RegisterSession.objects.get(register=shop.register)
+    assert session.status == RegisterSession.Status.OPEN and not RegisterClosureLine.objects.exists()
+
+
+def test_the_close_form_takes_negative_counts_and_every_page_shows_them(till_client, shop, refund_day):
+    form = till_client.get(reverse("retail:sell_close"))
+    assert "-€3.33" in page_text(form) and "-€12.50" in page_text(form)  # what the sales say went out
+
+    response = till_client.post(reverse("retail:sell_close"), {
+        f"counted_{shop.cash.pk}": "-3.00", f"counted_{shop.cheque.pk}": "-12.50"})
+
+    assert response.status_code == 302
+    closure = page_text(till_client.get(response.url))
+    for shown in ("-€3.33", "-€3.00", "€0.33", "-€12.50", "-€15.83", "-€15.50"):
+        assert shown in closure, shown
+    till_client.force_login(in_english(staff_with(shop.account, "view_reports", "export_data")))
+    report = page_text(till_client.get(reverse("retail:report_closures")))
+    assert "-€15.83" in report and "-€15.50" in report and "€0.33" in report
+    detail = page_text(till_client.get(reverse("retail:report_closure_detail", args=[refund_day.pk])))
+    assert "-€3.33" in detail and "-€3.00" in detail and "-€12.50" in detail
+    export = till_client.get(reverse("retail:report_closures"), {"export": "csv"})
+    rows = b"".join(export.streaming_content).decode("utf-8-sig").splitlines() if export.streaming \
+        else export.content.decode("utf-8-sig").splitlines()
+    assert [row.rsplit(",", 4)[1:] for row in rows[1:3]] == [["Espèces", "-3.33", "-3.00", "0.33"],
+                                                             ["Chèque", "-12.50", "-12.50", "0.00"]]
 
 
 def test_a_register_that_is_not_open_cannot_be_closed(till_client, shop):
