@@ -13,7 +13,7 @@ RUN_ENV := DEBUG=true HTTPS=false
 # `make test` uses PostgreSQL and Redis at their local default addresses (pyproject.toml's pytest env),
 # unless DATABASE_URL, REDIS_URL or CELERY_BROKER_URL are set.
 
-.PHONY: run test install install-dev messages makemessages migrate demo check clean
+.PHONY: run test system-check install install-dev messages makemessages migrate demo check clean
 
 $(UV):
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 12), f"Python 3.12+ needed, found {sys.version.split()[0]} (pyenv reads .python-version)"'
@@ -50,8 +50,15 @@ run: install messages migrate demo
 	$(RUN_ENV) $(VENV)/bin/celery -A posbackoffice worker --beat --loglevel=INFO --concurrency=2 & \
 	$(RUN_ENV) $(PY) manage.py runserver 127.0.0.1:8000
 
-test: install-dev messages
-	$(VENV)/bin/pytest
+# What the suite needs from the machine (tests/system_check.py): everything missing, named at once.
+system-check: install-dev
+	@$(PY) -m tests.system_check
+
+# The suite in parallel processes, one per CPU (pytest-xdist; tests/conftest.py says what stays together).
+# TEST_PROCESSES=0 runs it in this one process.
+TEST_PROCESSES ?= auto
+test: install-dev system-check messages
+	$(VENV)/bin/pytest -n $(TEST_PROCESSES) --dist loadgroup
 
 check: install-dev
 	$(VENV)/bin/ruff check .
