@@ -273,7 +273,14 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "filters": {"without_permission_denied": {"()": "posbackoffice.log.WithoutPermissionDenied"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_choice("LOG_LEVEL", ["DEBUG", "INFO", "WARNING", "ERROR"], "INFO")},
-    "loggers": {"axes": {"level": "WARNING"}},
+    "loggers": {
+        "axes": {"level": "WARNING"},
+        # Django's lines through the root's handler only: its own console handler printed each twice in DEBUG.
+        "django": {"handlers": []},
+        # A refused page is one line of posbackoffice.refused (posbackoffice.views.permission_denied).
+        "django.request": {"filters": ["without_permission_denied"]},
+    },
 }
