@@ -8,7 +8,7 @@ refused = logging.getLogger("posbackoffice.refused")
 
 
 def _escaped(text: str) -> str:
-    """No line breaks or control characters from the request into the log (as Django escapes its own)."""
+    """No line breaks or control characters from the request into the log (as Django escapes a path)."""
     return text.encode("unicode_escape").decode("ascii")
 
 
@@ -16,7 +16,7 @@ def log_refusal(request, reason: str) -> None:
     """One line per refused page: method, path, user id and reason."""
     user = getattr(request, "user", None)
     who = f"user {user.pk}" if user is not None and user.is_authenticated else "anonymous"
-    refused.warning("Forbidden %s %s (%s): %s", request.method, _escaped(request.path), who, _escaped(reason))
+    refused.warning("Forbidden %s %s (%s): %s", _escaped(request.method), _escaped(request.path), who, reason)
 
 
 class WithoutPermissionDenied(logging.Filter):
