@@ -9,11 +9,16 @@ UV_VERSION := 0.13.9
 
 # Embedded defaults for `make run`: SQLite, filesystem broker, e-mails in var/mail, sandbox processor.
 RUN_ENV := DEBUG=true HTTPS=false
+# Where `make run` serves, and the address in the links it hands out (QR codes, e-mails). On the local
+# network, so that a phone can open them: make run HOST=0.0.0.0 SITE_URL=http://192.168.1.20:8000
+HOST ?= 127.0.0.1
+PORT ?= 8000
+SITE_URL ?= http://$(HOST):$(PORT)
 
 # `make test` uses PostgreSQL and Redis at their local default addresses (pyproject.toml's pytest env),
 # unless DATABASE_URL, REDIS_URL or CELERY_BROKER_URL are set.
 
-.PHONY: run test install install-dev messages makemessages migrate demo check clean
+.PHONY: run serve test system-check install install-dev messages makemessages migrate demo check clean
 
 $(UV):
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 12), f"Python 3.12+ needed, found {sys.version.split()[0]} (pyenv reads .python-version)"'
@@ -40,18 +45,27 @@ migrate:
 demo:
 	$(RUN_ENV) $(PY) manage.py demo_data
 
-run: install messages migrate demo
-	@echo
-	@echo "  posbackoffice: http://127.0.0.1:8000"
-	@echo "  Log in as owner@demo.test, admin@demo.test, manager@demo.test or cashier@demo.test"
-	@echo "  (another shop: other@demo.test) — password: demo. Sent e-mails: http://127.0.0.1:8000/dev/mail/"
-	@echo
-	@trap 'kill 0' EXIT INT TERM; \
-	$(RUN_ENV) $(VENV)/bin/celery -A posbackoffice worker --beat --loglevel=INFO --concurrency=2 & \
-	$(RUN_ENV) $(PY) manage.py runserver 127.0.0.1:8000
+run: install messages migrate demo serve
 
-test: install-dev messages
-	$(VENV)/bin/pytest
+# Web, worker and beat (Procfile) under honcho, in the foreground: Ctrl-C or SIGTERM stops all three.
+# Unbuffered, so each line shows when it is written (their output is a pipe to honcho).
+serve:
+	@echo
+	@echo "  posbackoffice: $(SITE_URL)"
+	@echo "  Log in as owner@demo.test, admin@demo.test, manager@demo.test or cashier@demo.test"
+	@echo "  (another shop: other@demo.test) — password: demo. Sent e-mails: $(SITE_URL)/dev/mail/"
+	@echo
+	@$(RUN_ENV) RUN_ADDRESS=$(HOST):$(PORT) SITE_URL=$(SITE_URL) PYTHONUNBUFFERED=1 $(VENV)/bin/honcho start --procfile Procfile
+
+# What the suite needs from the machine (tests/system_check.py): everything missing, named at once.
+system-check: install-dev
+	@$(PY) -m tests.system_check
+
+# The suite in parallel processes, one per CPU (pytest-xdist; tests/conftest.py says what stays together).
+# TEST_PROCESSES=0 runs it in this one process.
+TEST_PROCESSES ?= auto
+test: install-dev system-check messages
+	$(VENV)/bin/pytest -n $(TEST_PROCESSES) --dist loadgroup
 
 check: install-dev
 	$(VENV)/bin/ruff check .

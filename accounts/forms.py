@@ -1,6 +1,7 @@
 import zoneinfo
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 from django.template import loader
 from django.utils.translation import gettext_lazy as _
@@ -22,7 +23,12 @@ class LoginForm(AuthenticationForm):
 
 
 class QueuedPasswordResetForm(PasswordResetForm):
-    """Renders the reset e-mail in the request (reader's language) and queues it for the worker."""
+    """Renders the reset e-mail in the request (reader's language) and queues it for the worker. Its link
+    is on SITE_URL, like every link we send, never on the Host the request came with."""
+
+    def save(self, **kwargs):
+        kwargs["extra_email_context"] = {**(kwargs.get("extra_email_context") or {}), "site_url": settings.SITE_URL}
+        return super().save(**kwargs)
 
     def send_mail(self, subject_template_name, email_template_name, context, from_email, to_email,
                   html_email_template_name=None):

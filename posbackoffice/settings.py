@@ -9,6 +9,7 @@ import hashlib
 import hmac
 import secrets
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -46,13 +47,15 @@ def _secret_key() -> str:
 
 SECRET_KEY = _secret_key()
 
-ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if DEBUG else [])
+# The public base address: the one source of every absolute link we hand out (QR codes, card-update
+# links, password resets, pay links), whatever address the page that shows or sends it was opened with.
+SITE_URL = env_url("SITE_URL", "http://127.0.0.1:8000", schemes=["http", "https"]).rstrip("/")
+# In development the SITE_URL's host is served too (`make run HOST=0.0.0.0 SITE_URL=http://192.168.1.20:8000`).
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", list(dict.fromkeys(["127.0.0.1", "localhost", urlsplit(SITE_URL).hostname]))
+                         if DEBUG else [])
 if not DEBUG and not ALLOWED_HOSTS:
     raise ImproperlyConfigured("ALLOWED_HOSTS is required when DEBUG is off (comma-separated host names).")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
-# Public base address used in e-mailed links (pay links, card-update links, password resets
-# sent from the worker, which has no request to build absolute URLs from).
-SITE_URL = env_url("SITE_URL", "http://127.0.0.1:8000", schemes=["http", "https"]).rstrip("/")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -298,7 +301,14 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "filters": {"without_permission_denied": {"()": "posbackoffice.log.WithoutPermissionDenied"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_choice("LOG_LEVEL", ["DEBUG", "INFO", "WARNING", "ERROR"], "INFO")},
-    "loggers": {"axes": {"level": "WARNING"}},
+    "loggers": {
+        "axes": {"level": "WARNING"},
+        # Django's lines through the root's handler only: its own console handler printed each twice in DEBUG.
+        "django": {"handlers": []},
+        # A refused page is one line of posbackoffice.refused (posbackoffice.views.permission_denied).
+        "django.request": {"filters": ["without_permission_denied"]},
+    },
 }

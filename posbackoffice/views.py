@@ -5,6 +5,7 @@ from django.views.decorators.http import require_GET
 
 from accounts.tenancy import public_view
 from posbackoffice import outbox
+from posbackoffice.log import log_refusal
 
 
 @public_view
@@ -42,7 +43,9 @@ def dev_mail_html(request, key):
 
 
 def permission_denied(request, exception=None):
-    return render(request, "403.html", {"reason": str(exception) if exception else ""}, status=403)
+    reason = str(exception) if exception else ""
+    log_refusal(request, reason)
+    return render(request, "403.html", {"reason": reason}, status=403)
 
 
 def page_not_found(request, exception=None):

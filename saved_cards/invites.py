@@ -37,6 +37,12 @@ def invite_path(invite: CardInvite) -> str:
     return reverse("saved_cards:card_page", kwargs={"token": invite_token(invite)})
 
 
+def invite_url(invite: CardInvite) -> str:
+    """The link the customer opens (QR code or e-mail), on SITE_URL: the address phones and mail readers
+    reach us at, whatever address the staff screen showing the QR code was opened with."""
+    return settings.SITE_URL + invite_path(invite)
+
+
 def invite_from_token(token: str) -> CardInvite | None:
     """The invitation a /card/ token names, or None when the token is not one we signed."""
     try:
@@ -81,7 +87,7 @@ def card_invite_create(*, actor, account, customer_id: int, kind: str, now=None)
 def _queue_email(invite: CardInvite) -> None:
     account = invite.account
     context = {"shop": account.name, "first_name": invite.customer.first_name,
-               "url": settings.SITE_URL + invite_path(invite), "expires_at": invite.expires_at}
+               "url": invite_url(invite), "expires_at": invite.expires_at}
     with translation.override(account.language), timezone.override(zoneinfo.ZoneInfo(account.timezone)):
         subject = _("Add or update your payment card for %(shop)s") % {"shop": account.name}
         body = render_to_string("saved_cards/email/card_link.txt", context)

@@ -267,7 +267,7 @@ def invite(request, customer_id, invite_id):
     state = _invite_state(invitation, timezone.now())
     if request.htmx and request.GET.get("since") == state:
         return HttpResponse(status=204)
-    url = request.build_absolute_uri(invites.invite_path(invitation))
+    url = invites.invite_url(invitation)
     context = {"customer": customer, "invite": invitation, "state": state, "url": url,
                "card": invitation.saved_card,
                "qr": mark_safe(qr_svg(url)) if state == "waiting" else ""}  # our own SVG, no user markup

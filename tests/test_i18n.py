@@ -11,6 +11,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 CATALOGUE = Path("locale") / "fr" / "LC_MESSAGES" / "django.po"
+# One extraction for the three tests, in one process when the suite runs in parallel.
+pytestmark = pytest.mark.xdist_group("i18n")
 SKIPPED = (".venv", "var", ".git", "__pycache__", "node_modules", "test-results", "bench")
 
 

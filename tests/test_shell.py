@@ -2,6 +2,7 @@
 mail pages where a demo user reads what the worker sent."""
 
 import html
+import logging
 
 import pytest
 from django.core.mail import EmailMultiAlternatives
@@ -98,3 +99,16 @@ def test_dev_mail_pages_refuse_paths_and_exist_only_in_debug(client, outbox, set
     assert client.get("/dev/mail/nothing-here/").status_code == 404
     settings.DEBUG = False
     assert client.get("/dev/mail/").status_code == 404
+
+
+def test_a_refused_page_is_one_line_in_the_log(client, account, caplog):
+    cashier = member(account, perms.CASHIER, language="en")
+    client.force_login(cashier)
+    with caplog.at_level(logging.INFO):
+        response = client.get("/setup/staff-roles/", HTTP_ACCEPT_LANGUAGE="en")
+
+    assert response.status_code == 403 and "Your staff role does not allow this." in response.content.decode()
+    logged = [(record.name, record.levelname, record.getMessage(), record.exc_info) for record in caplog.records]
+    assert logged == [("posbackoffice.refused", "WARNING",
+                       f"Forbidden GET /setup/staff-roles/ (user {cashier.pk}): Your staff role does not allow this.",
+                       None)]

@@ -35,11 +35,11 @@ def staff(client, account):
     return client
 
 
-def qr_page(staff, customer) -> tuple[CardInvite, object]:
-    response = staff.post(reverse("saved_cards:invite_create", args=[customer.pk]))
+def qr_page(staff, customer, **headers) -> tuple[CardInvite, object]:
+    response = staff.post(reverse("saved_cards:invite_create", args=[customer.pk]), **headers)
     invite = CardInvite.objects.get(customer=customer)
     assert response["Location"] == reverse("saved_cards:invite", args=[customer.pk, invite.pk])
-    return invite, staff.get(response["Location"])
+    return invite, staff.get(response["Location"], **headers)
 
 
 def phone_adds_a_card(phone, url: str, number: str = "4242424242424242") -> dict:
@@ -52,13 +52,14 @@ def phone_adds_a_card(phone, url: str, number: str = "4242424242424242") -> dict
     return phone.post(started.json()["finish_url"]).json()
 
 
-def test_the_staff_screen_shows_a_qr_code_of_the_signed_link(staff, customer):
-    invite, page = qr_page(staff, customer)
+def test_the_staff_screen_shows_a_qr_code_of_the_signed_link(staff, customer, settings):
+    settings.SITE_URL = "http://192.168.1.20:8000"  # where phones reach us; the staff screen is on localhost
+    invite, page = qr_page(staff, customer, HTTP_HOST="localhost")
     body = page.content.decode()
 
-    url = f"http://testserver{invites.invite_path(invite)}"
-    assert url in body and "https://" not in body
-    assert qr_svg(url) in body  # drawn here, inline (the browser journey decodes it with zbarimg)
+    url = f"http://192.168.1.20:8000{invites.invite_path(invite)}"
+    assert url in body and "localhost" not in body
+    assert qr_svg(url) in body  # drawn here, inline (the browser journey decodes it)
     assert (invite.kind, invite.created_by) == (CardInvite.Kind.QR, owner_of(customer.account))
     assert invite.expires_at - invite.created_at == datetime.timedelta(minutes=20)
 
