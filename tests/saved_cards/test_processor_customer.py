@@ -11,7 +11,6 @@ from django.urls import reverse
 from django.utils import timezone
 
 from payments.gateway import sandbox
-from payments.gateway.errors import ProcessorUnavailable
 from payments.sandbox.models import SandboxCustomer, SandboxEvent
 from retail.services.customers import customer_update
 from saved_cards import upkeep
