@@ -5,7 +5,7 @@ order), customer — so concurrent services never deadlock."""
 import datetime
 
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import F, ProtectedError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -343,6 +343,7 @@ def sale_park(*, actor, account, sale_id: int, note: str = "", now=None) -> Sale
         raise DomainError(_("There is nothing to park."))
     if sale.payments.exists():
         raise DomainError(_("Payments were taken: complete the sale or remove them before parking."))
+    _refuse_while_a_card_payment_is_pending(sale)
     sale.status, sale.parked_at, sale.note = Sale.Status.PARKED, now, note.strip()[:500]
     sale.save(update_fields=["status", "parked_at", "note"])
     audit_record(account=account, actor=actor, action="sale.parked", target=sale, after=_sale_after(sale), at=now)
@@ -372,15 +373,33 @@ def sale_resume(*, actor, account, sale_id: int, register_id: int) -> Sale:
     return sale
 
 
+def _refuse_while_a_card_payment_is_pending(sale: Sale) -> None:
+    """A card payment still waiting for its answer may yet pay this sale: it must stay the cart until that
+    answer is known. (Retail does not import payments: it asks the other side of Payment.sale.)"""
+    if sale.processor_payments.filter(status="pending").exists():
+        raise DomainError(_("A card payment for this sale is still pending: wait for its result, or cancel it, "
+                            "before putting the sale aside."))
+
+
 @transaction.atomic
 def sale_discard(*, actor, account, sale_id: int) -> None:
+    """Throw the cart away. It is deleted, unless something else still refers to it — a card payment that
+    was declined stays in Finance › Payments with the sale it was for — then it is kept, with its lines, as
+    `discarded`: never completed, no receipt, out of the history and the reports."""
     sale = _lock_sale(account, sale_id, Sale.Status.OPEN, Sale.Status.PARKED)
     if sale.payments.exists():
         raise DomainError(_("Payments were taken: remove them before discarding the sale."))
+    _refuse_while_a_card_payment_is_pending(sale)
     before = {**_sale_after(sale), "lines": list(sale.lines.values_list("product_id", "quantity"))}
-    audit_record(account=account, actor=actor, action="sale.discarded", target=sale, before=before)
-    sale.lines.all().delete()
-    sale.delete()
+    try:
+        with transaction.atomic():
+            audit_record(account=account, actor=actor, action="sale.discarded", target=sale, before=before)
+            sale.delete()  # its lines go with it
+    except ProtectedError:  # refused before anything was deleted; the savepoint took the audit row back
+        sale.status = Sale.Status.DISCARDED
+        sale.save(update_fields=["status"])
+        audit_record(account=account, actor=actor, action="sale.discarded", target=sale, before=before,
+                     after=_sale_after(sale))
 
 
 # ---- after the sale ------------------------------------------------------------------------------

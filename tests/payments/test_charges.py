@@ -18,8 +18,10 @@ from payments.sandbox import services as processor
 from payments.sandbox.models import SandboxPaymentIntent, SandboxRefund
 from posbackoffice.errors import DomainError
 from retail.models import Sale
+from retail.services import sales as sale_services
 from tests.payments.builders import card, payments_state
 from tests.retail import report_factories as rf
+from tests.retail.builders import pos_state
 
 pytestmark = pytest.mark.django_db
 
@@ -229,3 +231,16 @@ def test_a_sale_that_is_not_in_progress_takes_no_card_payment(shop, cart, other_
                                     method=Payment.Method.CARD_NOT_PRESENT, mode=Payment.Mode.INTEGRATED,
                                     sale_id=sale_id, payment_method_id=card())
     assert not Payment.objects.exists() and not PaymentAttempt.objects.exists()
+
+
+@pytest.mark.parametrize("put_aside", [sale_services.sale_discard, sale_services.sale_park])
+def test_a_sale_with_a_card_payment_pending_is_not_put_aside(shop, cart, put_aside):
+    with sandbox.hold_events(), sandbox.faults("after", operation="create_card_payment", times=None):
+        pending = services.payment_charge(payment_id=start(shop, cart).pk)
+    assert pending.status == Payment.Status.PENDING
+    before = payments_state(shop.account), pos_state(shop.account)
+
+    with pytest.raises(DomainError, match="A card payment for this sale is still pending"):
+        put_aside(actor=shop.actor, account=shop.account, sale_id=cart.pk)
+
+    assert (payments_state(shop.account), pos_state(shop.account)) == before

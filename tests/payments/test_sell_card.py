@@ -14,9 +14,9 @@ from payments.models import Payment
 from payments.sandbox import services as processor
 from payments.sandbox.models import SandboxPaymentIntent
 from retail.models import Sale
-from tests.factories import member
+from tests.factories import member, owner_of
 from tests.payments.builders import card, payments_state
-from tests.retail.builders import choose_register
+from tests.retail.builders import choose_register, in_english
 
 pytestmark = pytest.mark.django_db
 
@@ -140,3 +140,34 @@ def test_a_payment_waiting_for_the_cardholder_can_be_cancelled_from_the_sell_scr
     assert payment.status == Payment.Status.FAILED
     assert "The card payment was cancelled; nothing was taken." in html.unescape(response.content.decode())
     assert "is waiting for the cardholder" not in html.unescape(response.content.decode())
+
+
+def screen_of(client) -> str:
+    return html.unescape(client.get(reverse("retail:sell")).content.decode())
+
+
+def test_after_a_declined_card_the_cashier_discards_the_sale_and_the_attempt_stays_in_payments(
+        client, cashier, cart, shop):
+    """The cashier gives up after a decline: the cart goes; the declined attempt stays in Finance ›
+    Payments, still showing the sale it was for, which is kept as discarded (out of the history)."""
+    assert pay(cashier, "4000000000000002").json()["status"] == "failed"
+    failed = Payment.objects.get()
+
+    discarded = cashier.post(reverse("retail:sell_discard"), headers={"HX-Request": "true"})
+
+    assert discarded.status_code == 200 and "The cart is empty." in html.unescape(discarded.content.decode())
+    cart.refresh_from_db()
+    assert cart.status == Sale.Status.DISCARDED and cart.receipt_number is None
+    assert "The cart is empty." in screen_of(cashier)
+    assert cashier.post(reverse("retail:sell_add"), {"product": cart.lines.get().product_id},
+                        headers={"HX-Request": "true"}).status_code == 200  # the next sale starts afresh
+    assert Sale.objects.get(register=shop.register, status=Sale.Status.OPEN).pk != cart.pk
+
+    client.force_login(in_english(owner_of(shop.account)))  # the cashier's browser, now the owner's
+    listing = html.unescape(client.get(reverse("payments:list")).content.decode())
+    assert "Failed" in listing and "€49.00" in listing
+    detail = html.unescape(client.get(reverse("payments:detail", args=[failed.pk])).content.decode())
+    assert "The card was declined." in detail and f"#{cart.pk}" in detail and "Discarded" in detail
+    history = html.unescape(client.get(reverse("retail:history")).content.decode())
+    assert "No sale matches these filters." in history
+    assert client.get(reverse("retail:sale_detail", args=[cart.pk])).status_code == 404
