@@ -22,7 +22,7 @@ from posbackoffice.money import format_input, format_money, parse_money
 from retail.models import Sale
 from retail.selectors.sell import open_session
 from retail.sell_actions import CartNotice, CartNoticeAction
-from retail.views.sell import SESSION_LAST_SALE, chosen_register
+from retail.views.sell import chosen_register
 
 
 def sale_in_progress(request) -> Sale | None:
@@ -62,11 +62,8 @@ def _saving_customer(request, sale) -> str:
     return saver.prepare(actor=request.user, account=request.account, sale=sale)
 
 
-def _answer(request, payment: Payment, sale: Sale) -> JsonResponse:
-    if payment.status == Payment.Status.SUCCEEDED:
-        sale.refresh_from_db()
-        if sale.status != Sale.Status.OPEN:
-            request.session[SESSION_LAST_SALE] = sale.pk
+def _answer(request, payment: Payment) -> JsonResponse:
+    if payment.status == Payment.Status.SUCCEEDED:  # the sell screen then offers "Complete sale"
         messages.success(request, _("Card payment of %(amount)s accepted.") % {
             "amount": format_money(payment.amount, payment.currency)})
         return JsonResponse({"status": "succeeded", "redirect": reverse("retail:sell")})
@@ -98,14 +95,13 @@ def card_pay(request):
             actor=request.user, account=request.account, amount=amount, currency=sale.currency,
             method=Payment.Method.CARD_NOT_PRESENT, mode=Payment.Mode.INTEGRATED, sale_id=sale.pk,
             payment_method_id=request.POST.get("payment_method_id", "").strip()[:100],
-            receipt_email=request.POST.get("receipt_email", ""),
             description=_("Sale on %(register)s") % {"register": sale.register.name},
             processor_customer_id=processor_customer_id, save_card=save_card,
         )
     except DomainError as error:
         return JsonResponse({"status": "invalid", "message": str(error.message)}, status=422)
     payment = payment_charge(payment_id=payment.pk)
-    return _answer(request, payment, sale)
+    return _answer(request, payment)
 
 
 @require_POST
@@ -113,7 +109,7 @@ def card_pay(request):
 def card_finish(request, payment_id):
     payment = get_scoped_or_404(Payment, request.account, pk=payment_id)
     payment = payment_finish_action(account=request.account, payment_id=payment.pk)
-    return _answer(request, payment, payment.sale)
+    return _answer(request, payment)
 
 
 def _settled_message(request, payment: Payment) -> None:
@@ -136,9 +132,6 @@ def card_check(request, payment_id):
         messages.error(request, error.message)
     else:
         _settled_message(request, payment)
-        if payment.sale_id and payment.status == Payment.Status.SUCCEEDED and \
-                payment.sale.status != Sale.Status.OPEN:
-            request.session[SESSION_LAST_SALE] = payment.sale_id
     return redirect("retail:sell")
 
 

@@ -6,8 +6,8 @@
    failures with the same key (the processor answers a repeat with the first result).
 3. `payment_settle` moves the Payment to succeeded/failed under a row lock; whichever of the answer
    and the webhook comes second changes nothing.
-4. Side effects (completing the sale, the e-mail receipt) happen in the settling transaction or on
-   commit. `payment_reconcile` settles attempts left pending by a crash or a timeout.
+4. Side effects (the card payment recorded on the sale, the saved card) happen in the settling
+   transaction or on commit. `payment_reconcile` settles attempts left pending by a crash or a timeout.
 Refunds follow the same steps (`refund_create`, `refund_send`, `refund_settle`).
 """
 
@@ -240,7 +240,8 @@ def _fail(payment: Payment, attempt: PaymentAttempt, *, code: str, message: str,
 
 
 def _pay_sale(payment: Payment) -> None:
-    """The money is in: record it on the sale, and complete the sale when nothing is left to pay."""
+    """The money is in: record it on the sale. A sale in progress stays open, paid, for the cashier to
+    complete ("Complete sale", as after every way of paying); an on-account sale is settled."""
     from retail.models import PaymentType, Sale
     from retail.services import sales as sale_services
 
@@ -254,10 +255,6 @@ def _pay_sale(payment: Payment) -> None:
         return
     sale_services.sale_add_payment(actor=payment.created_by, account=account, sale_id=sale.pk,
                                    payment_type_id=card_type.pk, amount=payment.amount, processor_payment_id=payment.pk)
-    sale.refresh_from_db()
-    if sale.balance_due <= 0:
-        sale_services.sale_complete(actor=payment.created_by, account=account, sale_id=sale.pk,
-                                    receipt_email=payment.receipt_email)
 
 
 def payment_finish_action(*, account, payment_id: int) -> Payment:

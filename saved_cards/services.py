@@ -383,10 +383,9 @@ def saved_card_delete(*, actor, account, card_id: int, now=None) -> None:
 
 # ---- a sale paid with a saved card --------------------------------------------------------------
 
-def saved_card_charge(*, actor, account, sale_id: int, card_id: int, amount: int, receipt_email: str = "",
-                      now=None) -> Payment:
+def saved_card_charge(*, actor, account, sale_id: int, card_id: int, amount: int, now=None) -> Payment:
     """Charge the sale's customer's saved card (off-session): our Payment first, then the processor
-    (payments.services); a decline leaves the sale open, a success pays (and completes) it."""
+    (payments.services); a decline leaves the sale open, a success pays it (the cashier completes it)."""
     now = now or timezone.now()
     require_enabled(account)
     sale = scoped(Sale, account).select_related("register").filter(pk=sale_id).first()
@@ -402,7 +401,7 @@ def saved_card_charge(*, actor, account, sale_id: int, card_id: int, amount: int
     payment = payment_create(
         actor=actor, account=account, amount=amount, currency=sale.currency, method=Payment.Method.SAVED_CARD,
         mode=Payment.Mode.INTEGRATED, sale_id=sale.pk, payment_method_id=card.payment_method_id,
-        processor_customer_id=card.processor_customer_id, receipt_email=receipt_email,
+        processor_customer_id=card.processor_customer_id,
         description=_("Sale on %(register)s") % {"register": sale.register.name})
     return payment_charge(payment_id=payment.pk)
 
