@@ -1,5 +1,6 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class PaymentsConfig(AppConfig):
@@ -12,5 +13,6 @@ class PaymentsConfig(AppConfig):
         from retail import sell_actions
 
         sell_actions.register(sell_actions.SellPaymentAction(
-            key="card_manual_entry", group=_("Credit/Debit"), label=_("Manual entry"), url_name="payments_sell:card"))
+            key="card_manual_entry", group=pgettext_lazy("sell screen, other payments", "Credit/Debit"),
+            label=_("Manual entry"), url_name="payments_sell:card"))
         sell_actions.register_notices(pending_card_notices)
