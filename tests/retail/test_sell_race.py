@@ -23,15 +23,11 @@ WAIT = 10  # seconds; far more than any step takes
 
 
 @pytest.fixture
-def shop(account):
+def till(account):
+    """The shop with its register open and no sale yet, and a jam to sell."""
     shop = rf.make_shop(account)
     rf.open_register(shop)
-    return shop
-
-
-@pytest.fixture
-def jam(shop):
-    return rf.product(shop, sku="CONF-1", name="Confiture d'abricot", price=333, rate_bp=550)
+    return shop, rf.product(shop, sku="CONF-1", name="Confiture d'abricot", price=333, rate_bp=550)
 
 
 def in_thread(target) -> tuple[threading.Thread, list]:
@@ -55,7 +51,8 @@ def the_sale_of(shop) -> Sale:
     return Sale.objects.get(register=shop.register, status=Sale.Status.OPEN)
 
 
-def test_the_second_first_action_waits_for_the_first_and_adds_to_its_sale(shop, jam):
+def test_the_second_first_action_waits_for_the_first_and_adds_to_its_sale(till):
+    shop, jam = till
     first_added, release = threading.Event(), threading.Event()
 
     def first():
@@ -84,7 +81,8 @@ def test_the_second_first_action_waits_for_the_first_and_adds_to_its_sale(shop, 
     assert AuditEvent.objects.filter(account=shop.account, action="sale.started").count() == 1
 
 
-def test_two_tabs_adding_at_the_same_moment_share_one_sale(shop, jam):
+def test_two_tabs_adding_at_the_same_moment_share_one_sale(till):
+    shop, jam = till
     cashier = member(shop.account, perms.CASHIER, language="en")
     tabs = []
     for _ in range(2):
