@@ -1,5 +1,6 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class PaymentsConfig(AppConfig):
@@ -20,5 +21,6 @@ class PaymentsConfig(AppConfig):
         # The sandbox processor sends its signed events to our webhook handling, as Stripe would.
         sandbox_events.RECEIVERS.register("payments", deliver_sandbox_event)
         sell_actions.ACTIONS.register("card_manual_entry", sell_actions.SellPaymentAction(
-            group=_("Credit/Debit"), label=_("Manual entry"), url_name="payments_sell:card"), order=10)
+            group=pgettext_lazy("sell screen, other payments", "Credit/Debit"), label=_("Manual entry"),
+            url_name="payments_sell:card"), order=10)
         sell_actions.NOTICE_PROVIDERS.register("pending_card_payments", pending_card_notices)

@@ -20,9 +20,8 @@ from payments.selectors import shop_payment_or_404
 from payments.services import payment_cancel, payment_charge, payment_check, payment_create, payment_finish_action
 from posbackoffice.errors import DomainError
 from posbackoffice.money import format_input, format_money, parse_money
-from retail.models import Sale
 from retail.sell_actions import CartNotice, CartNoticeAction
-from retail.sell_device import sale_in_progress, show_completed_sale
+from retail.sell_device import sale_in_progress
 
 
 @require_GET
@@ -52,10 +51,8 @@ def _saving_customer(request, sale) -> str:
     return saver.prepare(actor=request.user, account=request.account, sale=sale)
 
 
-def _answer(request, payment: Payment, sale: Sale) -> JsonResponse:
-    if payment.status == Payment.Status.SUCCEEDED:
-        sale.refresh_from_db()
-        show_completed_sale(request, sale)
+def _answer(request, payment: Payment) -> JsonResponse:
+    if payment.status == Payment.Status.SUCCEEDED:  # the sell screen then offers "Complete sale"
         messages.success(request, _("Card payment of %(amount)s accepted.") % {
             "amount": format_money(payment.amount, payment.currency)})
         return JsonResponse({"status": "succeeded", "redirect": reverse("retail:sell")})
@@ -86,15 +83,14 @@ def card_pay(request):
         payment = payment_create(
             actor=request.user, account=request.account, amount=amount, currency=sale.currency,
             method=Payment.Method.CARD_NOT_PRESENT, mode=Payment.Mode.INTEGRATED, sale_id=sale.pk,
-            payment_method_id=request.POST.get("payment_method_id", ""),
-            receipt_email=request.POST.get("receipt_email", ""),
+            payment_method_id=request.POST.get("payment_method_id", "").strip()[:100],
             description=_("Sale on %(register)s") % {"register": sale.register.name},
             processor_customer_id=processor_customer_id, save_card=save_card,
         )
     except DomainError as error:
         return JsonResponse({"status": "invalid", "message": str(error.message)}, status=422)
     payment = payment_charge(payment_id=payment.pk)
-    return _answer(request, payment, sale)
+    return _answer(request, payment)
 
 
 @require_POST
@@ -102,7 +98,7 @@ def card_pay(request):
 def card_finish(request, payment_id):
     payment = shop_payment_or_404(request.account, payment_id)
     payment = payment_finish_action(account=request.account, payment_id=payment.pk)
-    return _answer(request, payment, payment.sale)
+    return _answer(request, payment)
 
 
 def _settled_message(request, payment: Payment) -> None:
@@ -125,8 +121,6 @@ def card_check(request, payment_id):
         messages.error(request, error.message)
     else:
         _settled_message(request, payment)
-        if payment.sale_id and payment.status == Payment.Status.SUCCEEDED:
-            show_completed_sale(request, payment.sale)
     return redirect("retail:sell")
 
 

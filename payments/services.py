@@ -8,10 +8,11 @@
 3. `payment_settle` moves the Payment to succeeded/failed under a row lock; whichever of the answer
    and the webhook comes second changes nothing.
 4. What the payment pays for settles in the same transaction: the handler of its purpose
-   (payments.settlement: paying the sale, a subscription cycle, a merchant invoice), then side effects on
-   commit. `payment_reconcile` settles attempts left pending by a crash or a timeout: beat's sweep
-   (payments.tasks.reconcile_payments) enqueues one task per payment and per refund. In a task nothing
-   sleeps: transient trouble leaves the attempt due for the next sweep.
+   (payments.settlement: recording the card payment on the sale, a subscription cycle, a merchant
+   invoice), with the saved card, then side effects on commit. `payment_reconcile` settles attempts left
+   pending by a crash or a timeout: beat's sweep (payments.tasks.reconcile_payments) enqueues one task per
+   payment and per refund. In a task nothing sleeps: transient trouble leaves the attempt due for the next
+   sweep.
 Refunds follow the same steps (`refund_create`, `refund_send`, `refund_settle`).
 
 Every processor call about a payment goes to its payee's gateway (`get_gateway(payment.payee)`): the

@@ -45,7 +45,8 @@ def handler_for(purpose: str) -> SettlementHandler:
 # ---- the handlers payments registers (PaymentsConfig.ready) ----------------------------------------
 
 def pay_sale(payment) -> None:
-    """The money is in: record it on the sale, and complete the sale when nothing is left to pay."""
+    """The money is in: record it on the sale. A sale in progress stays open, paid, for the cashier to
+    complete ("Complete sale", as after every way of paying); an on-account sale is settled."""
     from retail.models import PaymentType, Sale
     from retail.services import sales as sale_services
 
@@ -59,10 +60,6 @@ def pay_sale(payment) -> None:
         return
     sale_services.sale_add_payment(actor=payment.created_by, account=account, sale_id=sale.pk,
                                    payment_type_id=card_type.pk, amount=payment.amount, processor_payment_id=payment.pk)
-    sale.refresh_from_db()
-    if sale.balance_due <= 0:
-        sale_services.sale_complete(actor=payment.created_by, account=account, sale_id=sale.pk,
-                                    receipt_email=payment.receipt_email)
 
 
 SALE = SettlementHandler(succeeded=pay_sale)

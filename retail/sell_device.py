@@ -50,8 +50,3 @@ def sale_in_progress(request) -> Sale | None:
     register_id = chosen_register_id(request)
     return selectors.sale_in_progress(request.account, register_id) if register_id else None
 
-
-def show_completed_sale(request, sale: Sale) -> None:
-    """The sell screen shows this sale's outcome over the next empty cart (when it is no longer open)."""
-    if sale.status != Sale.Status.OPEN:
-        request.session[SESSION_LAST_SALE] = sale.pk

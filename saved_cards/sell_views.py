@@ -1,6 +1,6 @@
 """Sell screen › Other payments › Saved payments: charge one of the attached customer's saved cards
 (not expired; the default one chosen first). A decline shows the reason and leaves the sale open; a
-success pays the sale and completes it when nothing is left to pay."""
+success pays the sale, which the cashier then completes on the sell screen ("Complete sale")."""
 
 from django.contrib import messages
 from django.shortcuts import redirect, render
@@ -13,7 +13,7 @@ from payments.messages import failure_message
 from payments.models import Payment
 from posbackoffice.errors import DomainError
 from posbackoffice.money import format_input, format_money, parse_money
-from retail.sell_device import sale_in_progress, show_completed_sale
+from retail.sell_device import sale_in_progress
 from saved_cards import selectors, services
 from saved_cards.models import MAX_CARDS_PER_CUSTOMER, SavedCard
 
@@ -38,13 +38,12 @@ def _sale_or_back(request):
     return sale, None
 
 
-def _page(request, sale, *, chosen=None, amount=None, receipt_email=None, error="", status=200):
+def _page(request, sale, *, chosen=None, amount=None, error="", status=200):
     cards = selectors.usable_cards(request.account, sale.customer, selectors.shop_today(request.account))
     return render(request, "saved_cards/sell.html", {
         "sale": sale, "currency": sale.currency, "cards": cards,
         "chosen": chosen if chosen is not None else (cards[0].pk if cards else None),
         "amount": amount if amount is not None else format_input(sale.balance_due, sale.currency),
-        "receipt_email": receipt_email if receipt_email is not None else sale.customer.email,
         "can_add": has_permission(request, "add_saved_payment_method"), "error": error,
     }, status=status)
 
@@ -68,22 +67,18 @@ def charge(request):
     if not card_id.isdigit():
         return _page(request, sale, error=_("Choose one of the customer's saved cards."), status=422)
     card = get_scoped_or_404(SavedCard, request.account, pk=int(card_id))  # another shop's card: not found
-    amount_text, email = request.POST.get("amount", ""), request.POST.get("receipt_email", "")
+    amount_text = request.POST.get("amount", "")
     try:
         payment = services.saved_card_charge(actor=request.user, account=request.account, sale_id=sale.pk,
-                                             card_id=card.pk, amount=parse_money(amount_text, sale.currency),
-                                             receipt_email=email)
+                                             card_id=card.pk, amount=parse_money(amount_text, sale.currency))
     except DomainError as refused:
-        return _page(request, sale, chosen=card.pk, amount=amount_text, receipt_email=email, error=refused.message,
-                     status=422)
+        return _page(request, sale, chosen=card.pk, amount=amount_text, error=refused.message, status=422)
     if payment.status == Payment.Status.FAILED:
-        return _page(request, sale, chosen=card.pk, amount=amount_text, receipt_email=email,
-                     error=failure_message(payment.failure_code), status=422)
-    if payment.status == Payment.Status.SUCCEEDED:
+        return _page(request, sale, chosen=card.pk, amount=amount_text, error=failure_message(payment.failure_code),
+                     status=422)
+    if payment.status == Payment.Status.SUCCEEDED:  # the sell screen then offers "Complete sale"
         messages.success(request, _("%(card)s charged %(amount)s.") % {
             "card": card, "amount": format_money(payment.amount, payment.currency)})
-        sale.refresh_from_db()
-        show_completed_sale(request, sale)
     return redirect("retail:sell")  # pending: the sell screen's notice follows it
 
 

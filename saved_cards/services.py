@@ -9,6 +9,7 @@ at the processor is a CardDetachment row written with the deletion, done by the 
 that queues it) and swept until done.
 """
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from django.db import transaction
@@ -342,73 +343,80 @@ def saved_card_record_from_payment(*, payment: Payment, card: CardDetails, now=N
     return saved
 
 
-# ---- the default card, deleting -----------------------------------------------------------------
+# ---- the default card, deleting: the profile's "Save changes" ------------------------------------
 
-def _lock_card(account, card_id: int) -> tuple[SavedCard, list[SavedCard]]:
-    """The card and all its customer's cards, locked in pk order (customer first)."""
-    card = scoped(SavedCard, account).filter(pk=card_id).first()
-    if card is None:
-        raise DomainError(_("This saved card does not exist."))
-    lock_customer(account, card.customer_id)
-    cards = list(scoped(SavedCard, account).select_for_update().filter(customer_id=card.customer_id)
+@dataclass(frozen=True)
+class CardChanges:
+    """What `customer_cards_update` changed: the new default card (None: unchanged) and the cards deleted."""
+
+    default: SavedCard | None
+    deleted: list[SavedCard]
+    promoted: SavedCard | None  # the card that became the default because the default one was deleted
+
+
+@transaction.atomic
+def customer_cards_update(*, actor, account, customer_id: int, default_card_id: int | None = None,
+                          delete_card_ids: Collection[int] = (), now=None) -> CardChanges:
+    """Apply what was chosen on the profile's saved cards before "Save changes": the card to make the
+    default and the cards to delete, all or nothing. The default changes first, so a default card whose
+    customer owes a balance can go once another card is the default. A card something relies on is
+    refused, saying why (saved_cards.protection). When the default card goes and none was chosen, the
+    most recent valid card becomes the default. Deleted cards are detached from the processor once
+    committed."""
+    now = now or timezone.now()
+    require_enabled(account)
+    lock_customer(account, customer_id)
+    cards = list(scoped(SavedCard, account).select_for_update().filter(customer_id=customer_id)
                  .select_related("customer").order_by("pk"))
-    card = next((saved for saved in cards if saved.pk == card_id), None)
-    if card is None:
+    by_id = {card.pk: card for card in cards}
+    delete_ids = set(delete_card_ids)
+    if any(card_id not in by_id for card_id in delete_ids | ({default_card_id} - {None})):
         raise DomainError(_("This saved card does not exist."))
-    return card, cards
-
-
-@transaction.atomic
-def saved_card_set_default(*, actor, account, card_id: int, now=None) -> SavedCard:
-    now = now or timezone.now()
-    require_enabled(account)
-    card, cards = _lock_card(account, card_id)
-    if card.is_default:
-        raise DomainError(_("This card is already the default card."))
-    if card.expired_on(selectors.shop_today(account, now)):
-        raise DomainError(_("An expired card cannot be the default card."))
-    previous = next((saved for saved in cards if saved.is_default), None)
-    if previous is not None:
-        previous.is_default = False
-        previous.save(update_fields=["is_default"])
-    card.is_default = True
-    card.save(update_fields=["is_default"])
-    audit_record(account=account, actor=actor, action="saved_card.default_set", target=card,
-                 before={"default": previous.pk if previous else None}, after={"default": card.pk}, at=now)
-    return card
-
-
-@transaction.atomic
-def saved_card_delete(*, actor, account, card_id: int, now=None) -> None:
-    """Delete a saved card (refused while something relies on it, saying why). When the default card
-    goes, the most recent card still valid becomes the default."""
-    now = now or timezone.now()
-    require_enabled(account)
-    card, cards = _lock_card(account, card_id)
-    reasons = protection.reasons(card)
-    if reasons:
-        raise DomainError(" ".join(reasons), code="protected")
-    before = snapshot(card, CARD_FIELDS)
-    card.delete()
+    today = selectors.shop_today(account, now)
+    previous = next((card for card in cards if card.is_default), None)
+    chosen = by_id.get(default_card_id) if default_card_id is not None else None
+    if chosen is previous:
+        chosen = None  # already the default: nothing to change
+    if chosen is not None:
+        if chosen.pk in delete_ids:
+            raise DomainError(_("A card chosen to be deleted cannot also be the default card."))
+        if chosen.expired_on(today):
+            raise DomainError(_("An expired card cannot be the default card."))
+        if previous is not None:
+            previous.is_default = False
+            previous.save(update_fields=["is_default"])
+        chosen.is_default = True
+        chosen.save(update_fields=["is_default"])
+        audit_record(account=account, actor=actor, action="saved_card.default_set", target=chosen,
+                     before={"default": previous.pk if previous else None}, after={"default": chosen.pk}, at=now)
+    deleted = [card for card in cards if card.pk in delete_ids]
+    remaining = [card for card in cards if card.pk not in delete_ids]
+    for card in deleted:
+        reasons = protection.reasons(card)
+        if reasons:
+            raise DomainError(" ".join(reasons), code="protected")
+        card_id, before = card.pk, snapshot(card, CARD_FIELDS)
+        card.delete()
+        _detach_later(account, card.processor, card.payment_method_id)
+        audit_record(account=account, actor=actor, action="saved_card.deleted", target=card.customer, before=before,
+                     after={"card": card_id}, at=now)
     promoted = None
-    if before["is_default"]:
-        today = selectors.shop_today(account, now)
-        valid = [saved for saved in cards if saved is not card and not saved.expired_on(today)]
-        promoted = max(valid, key=lambda saved: (saved.created_at, saved.pk), default=None)
+    if deleted and not any(card.is_default for card in remaining):
+        valid = [card for card in remaining if not card.expired_on(today)]
+        promoted = max(valid, key=lambda card: (card.created_at, card.pk), default=None)
         if promoted is not None:
             promoted.is_default = True
             promoted.save(update_fields=["is_default"])
-    _detach_later(account, card.processor, card.payment_method_id)
-    audit_record(account=account, actor=actor, action="saved_card.deleted", target=card.customer, before=before,
-                 after={"card": card_id, "new_default": promoted.pk if promoted else None}, at=now)
+            audit_record(account=account, actor=actor, action="saved_card.default_set", target=promoted,
+                         before={"default": None}, after={"default": promoted.pk}, at=now)
+    return CardChanges(default=chosen, deleted=deleted, promoted=promoted)
 
 
 # ---- a sale paid with a saved card --------------------------------------------------------------
 
-def saved_card_charge(*, actor, account, sale_id: int, card_id: int, amount: int, receipt_email: str = "",
-                      now=None) -> Payment:
+def saved_card_charge(*, actor, account, sale_id: int, card_id: int, amount: int, now=None) -> Payment:
     """Charge the sale's customer's saved card (off-session): our Payment first, then the processor
-    (payments.services); a decline leaves the sale open, a success pays (and completes) it."""
+    (payments.services); a decline leaves the sale open, a success pays it (the cashier completes it)."""
     now = now or timezone.now()
     require_enabled(account)
     sale = scoped(Sale, account).select_related("register").filter(pk=sale_id).first()
@@ -424,7 +432,7 @@ def saved_card_charge(*, actor, account, sale_id: int, card_id: int, amount: int
     payment = payment_create(
         actor=actor, account=account, amount=amount, currency=sale.currency, method=Payment.Method.SAVED_CARD,
         mode=Payment.Mode.INTEGRATED, sale_id=sale.pk, payment_method_id=card.payment_method_id,
-        processor_customer_id=card.processor_customer_id, receipt_email=receipt_email,
+        processor_customer_id=card.processor_customer_id,
         description=_("Sale on %(register)s") % {"register": sale.register.name})
     return payment_charge(payment_id=payment.pk)
 

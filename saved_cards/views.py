@@ -1,6 +1,7 @@
 """Staff pages of saved payment methods: Setup › General's switch and the terms of use, and a customer's
 cards — add one with the card-entry module (the customer's consent ticked), invite the customer to add
-their own (QR code, e-mailed card-update link), set the default, delete.
+their own (QR code, e-mailed card-update link), and choose the default card and the cards to delete,
+applied together by "Save changes".
 
 Feature off: no page shows saved cards and every action here refuses with a message, changing nothing.
 """
@@ -9,7 +10,7 @@ import qrcode
 import qrcode.image.svg
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -17,7 +18,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.tenancy import get_scoped_or_404, has_permission, staff_view
+from accounts.tenancy import get_scoped_or_404, has_permission, scoped, staff_view
 from payments.card_entry import card_entry_context, card_entry_page
 from posbackoffice.errors import DomainError, NotAllowed
 from retail.models import Customer
@@ -185,43 +186,42 @@ def setup_finish(request, customer_id, setup_id):
                                                                 kwargs={"customer_id": customer.pk})})
 
 
-def _card(request, customer, card_id) -> SavedCard:
-    return get_scoped_or_404(SavedCard.objects.select_related("customer"), request.account, pk=card_id,
-                             customer=customer)
+def _card_ids(values) -> list[int] | None:
+    """Card ids as posted (None when one is not a plain number: a tampered form)."""
+    ids = [value.strip() for value in values]
+    if not all(value.isascii() and value.isdigit() for value in ids):
+        return None
+    return [int(value) for value in ids]
 
 
 @require_POST
 @staff_view("edit_saved_payment_method")
-def card_set_default(request, customer_id, card_id):
+def cards_save(request, customer_id):
+    """"Save changes" under the saved cards: the card picked with "Set as default" and those confirmed
+    with "Delete saved payment method", applied together (nothing changed before this button)."""
     customer = _customer(request, customer_id)
-    card = _card(request, customer, card_id)
+    default = request.POST.get("default", "")
+    default_ids, delete_ids = _card_ids([default] if default else []), _card_ids(request.POST.getlist("delete"))
+    if default_ids is None or delete_ids is None:
+        raise Http404
+    wanted = set(default_ids) | set(delete_ids)  # another shop's card, or another customer's: not found
+    if scoped(SavedCard, request.account).filter(customer=customer, pk__in=wanted).count() != len(wanted):
+        raise Http404
     try:
-        services.saved_card_set_default(actor=request.user, account=request.account, card_id=card.pk)
+        changes = services.customer_cards_update(actor=request.user, account=request.account,
+                                                 customer_id=customer.pk, default_card_id=next(iter(default_ids), None),
+                                                 delete_card_ids=delete_ids)
     except DomainError as refused:
         return _refused_page(request, customer, refused.message)
-    messages.success(request, _("%(card)s is now the default card.") % {"card": card})
-    return _back_to_profile(customer)
-
-
-@require_http_methods(["GET", "POST"])
-@staff_view("edit_saved_payment_method")
-def card_delete(request, customer_id, card_id):
-    """Delete, after a confirmation page that says why when the card cannot go."""
-    customer = _customer(request, customer_id)
-    card = _card(request, customer, card_id)
-    if not selectors.feature_enabled(request.account):
-        return _refused_page(request, customer, services.FeatureOff().message)
-    if request.method == "POST":
-        try:
-            services.saved_card_delete(actor=request.user, account=request.account, card_id=card.pk)
-        except DomainError as refused:
-            return _refused_page(request, customer, refused.message)
+    if changes.default is not None:
+        messages.success(request, _("%(card)s is now the default card.") % {"card": changes.default})
+    for card in changes.deleted:
         messages.success(request, _("%(card)s deleted.") % {"card": card})
-        return _back_to_profile(customer)
-    card.expired = card.expired_on(selectors.shop_today(request.account))
-    return render(request, "saved_cards/delete.html", {
-        "customer": customer, "card": card, "protected_because": " ".join(protection.reasons(card)),
-    })
+    if changes.promoted is not None:
+        messages.info(request, _("%(card)s is now the default card.") % {"card": changes.promoted})
+    if changes.default is None and not changes.deleted:
+        messages.info(request, _("Nothing changed."))
+    return _back_to_profile(customer)
 
 
 # ---- inviting the customer to add their own card ----------------------------------------------------

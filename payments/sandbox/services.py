@@ -184,11 +184,13 @@ def customer_retrieve(*, customer_id: str) -> dict:
 
 # ---- payment methods ------------------------------------------------------------------------------
 
-def payment_method_create(*, number: str, expiry: str, cvc: str, postal_code: str | None = None) -> dict:
+def payment_method_create(*, number: str, expiry: str, cvc: str, postal_code: str | None = None,
+                          now=None) -> dict:
     """The tokenizer: check the typed card (cards.CardRefused with a translated message) and keep only
     what Stripe would show us. `postal_code` is given when the card form asks for it (then required)
-    and kept, like Stripe's billing details, for the bank's address check."""
-    now = timezone.now()
+    and kept, like Stripe's billing details, for the bank's address check. `now` is the moment the card
+    is typed (demo data types a card, since expired, in the past)."""
+    now = now or timezone.now()
     card = cards.read_card(number=number, expiry=expiry, cvc=cvc, today=timezone.localdate(now))
     postcode = cards.read_postal_code(postal_code) if postal_code is not None else ""
     method = SandboxPaymentMethod.objects.create(

@@ -31,6 +31,8 @@ class Sale(TenantModel):
         ON_ACCOUNT = "on_account", _("On account — unpaid")
         VOIDED = "voided", _("Voided")
         RETURNED = "returned", _("Returned")
+        # Thrown away from the sell screen, but kept because a declined card payment refers to it.
+        DISCARDED = "discarded", _("Discarded")
 
     outlet = models.ForeignKey(Outlet, on_delete=models.PROTECT, related_name="+")
     register = models.ForeignKey(Register, on_delete=models.PROTECT, related_name="+")

@@ -4,7 +4,7 @@ from django.db.models import F, Q
 
 from accounts.models import Register
 from accounts.tenancy import scoped
-from retail.models import Customer, PaymentType, Product, RegisterSession, Sale, StockLevel
+from retail.models import Customer, PaymentType, Product, RegisterSession, Sale, ShopSettings, StockLevel
 
 SEARCH_LIMIT = 12
 
@@ -28,6 +28,14 @@ def sale_in_progress(account, register_id) -> Sale | None:
     return (scoped(Sale, account).select_related("register__outlet", "customer")
             .filter(register_id=register_id, register__is_active=True, status=Sale.Status.OPEN,
                     session__status=RegisterSession.Status.OPEN).first())
+
+
+def empty_cart(account, register) -> Sale:
+    """What an open register without a sale in progress shows: an empty cart that is not saved (no pk)
+    until an action needs it (sales.sale_start)."""
+    prices_include_tax = scoped(ShopSettings, account).values_list("prices_include_tax", flat=True).get()
+    return Sale(account=account, register=register, outlet_id=register.outlet_id, currency=account.currency,
+                prices_include_tax=prices_include_tax)
 
 
 def product_search(account, outlet_id: int, query: str) -> list[dict]:
@@ -64,7 +72,7 @@ def customer_search(account, query: str) -> list[Customer]:
 
 
 def cart(account, sale: Sale) -> dict:
-    lines = list(sale.lines.all())
+    lines = list(sale.lines.all()) if sale.pk is not None else []  # an empty cart not started has none
     # Payments of a cart are all positive (refunds come after completion): none paid, none to read.
     payments = list(sale.payments.select_related("payment_type")) if sale.paid_total else []
     last_cash = next((p for p in reversed(payments) if p.tendered), None)

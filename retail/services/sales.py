@@ -5,7 +5,7 @@ order), customer — so concurrent services never deadlock."""
 import datetime
 
 from django.db import connection, transaction
-from django.db.models import F, OuterRef, Subquery
+from django.db.models import F, ProtectedError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -25,10 +25,10 @@ from retail.models import (
     SalePayment,
     SaleReturn,
     SaleReturnLine,
-    ShopSettings,
     StockMove,
 )
 from retail.pricing import line_amounts, share_of
+from retail.selectors.sell import empty_cart
 from retail.services.catalogue import apply_stock_moves
 from retail.services.customers import clean_single_email, customer_create
 
@@ -82,34 +82,41 @@ def _save_totals(sale: Sale, lines: list[SaleLine]) -> None:
 
 # ---- the cart ------------------------------------------------------------------------------------
 
-@transaction.atomic
-def sale_start(*, actor, account, register_id: int, now=None) -> Sale:
-    """The sale in progress on a register, created empty if there is none. The register must be open."""
-    now = now or timezone.now()
-    # The open session and, in the same query, its register, the register's cart if there is one and
-    # the shop's tax setting that a new cart takes.
-    session = (scoped(RegisterSession, account).select_related("register")
-               .filter(register_id=register_id, status=RegisterSession.Status.OPEN)
-               .annotate(cart_id=Subquery(Sale.objects.filter(register_id=OuterRef("register_id"),
-                                                              status=Sale.Status.OPEN).values("pk")[:1]),
-                         prices_include_tax=Subquery(scoped(ShopSettings, account)
-                                                     .values("prices_include_tax")[:1]))
-               .first())
+def _start(*, actor, account, register_id: int, now) -> Sale:
+    """The register's sale in progress, created empty if there is none (inside the caller's transaction).
+    The register's open session is locked first and the cart looked for after, in a statement of its own:
+    two first actions at once (two tabs, two cashiers) queue on the lock and the second finds the sale the
+    first made, instead of both inserting and one failing on the one-open-sale-per-register constraint."""
+    session = (scoped(RegisterSession, account).select_for_update(of=("self",)).select_related("register")
+               .filter(register_id=register_id, status=RegisterSession.Status.OPEN).first())
     if session is None:
         scoped(Register, account).get(pk=register_id)  # another shop's register is not found
         raise DomainError(_("Open the register before selling."))
-    register = session.register
-    if session.cart_id is not None:
-        sale = scoped(Sale, account).get(pk=session.cart_id)
-        if sale.session_id != session.pk:
+    sale = scoped(Sale, account).filter(register_id=register_id, status=Sale.Status.OPEN).first()
+    if sale is not None:
+        if sale.session_id != session.pk:  # the empty cart left when the register last closed
             sale.session = session
             sale.save(update_fields=["session"])
         return sale
-    sale = Sale.objects.create(account=account, outlet_id=register.outlet_id, register=register, session=session,
-                               currency=account.currency, prices_include_tax=session.prices_include_tax,
-                               created_by=actor, created_at=now)
+    sale = empty_cart(account, session.register)
+    sale.session, sale.created_by, sale.created_at = session, actor, now
+    sale.save(force_insert=True)
     audit_record(account=account, actor=actor, action="sale.started", target=sale, after=_sale_after(sale), at=now)
     return sale
+
+
+@transaction.atomic
+def sale_start(*, actor, account, register_id: int, now=None) -> Sale:
+    """The sale in progress on a register, created empty if there is none. The register must be open."""
+    return _start(actor=actor, account=account, register_id=register_id, now=now or timezone.now())
+
+
+def _lock_cart(*, actor, account, sale_id: int | None, register_id: int | None, now=None) -> Sale:
+    """The open sale an action changes, locked: `sale_id`'s or, without one, the register's sale in
+    progress, started in the action's own transaction (an action refused starts nothing)."""
+    if sale_id is None:
+        sale_id = _start(actor=actor, account=account, register_id=register_id, now=now or timezone.now()).pk
+    return _lock_sale(account, sale_id, Sale.Status.OPEN)
 
 
 def _check_quantity(quantity: int) -> None:
@@ -125,10 +132,12 @@ def _check_cart_editable(sale: Sale) -> None:
 
 
 @transaction.atomic
-def sale_add_product(*, actor, account, sale_id: int, product_id: int, quantity: int = 1, now=None) -> SaleLine:
-    """Add to the cart (to the product's line when it has one at the same price and no discount).
-    Returns the line; its `sale` is the sale with its new totals."""
-    sale = _lock_sale(account, sale_id, Sale.Status.OPEN)
+def sale_add_product(*, actor, account, product_id: int, quantity: int = 1, sale_id: int | None = None,
+                     register_id: int | None = None, now=None) -> SaleLine:
+    """Add to the cart (to the product's line when it has one at the same price and no discount): the sale
+    `sale_id`, or the sale in progress of `register_id`, started if there is none. Returns the line; its
+    `sale` is the sale with its new totals."""
+    sale = _lock_cart(actor=actor, account=account, sale_id=sale_id, register_id=register_id, now=now)
     _check_quantity(quantity)
     _check_cart_editable(sale)
     try:
@@ -191,8 +200,11 @@ def sale_remove_line(*, actor, account, sale_id: int, line_id: int) -> None:
 
 
 @transaction.atomic
-def sale_set_customer(*, actor, account, sale_id: int, customer_id: int | None, now=None) -> Sale:
-    sale = _lock_sale(account, sale_id, Sale.Status.OPEN)
+def sale_set_customer(*, actor, account, customer_id: int | None, sale_id: int | None = None,
+                      register_id: int | None = None, now=None) -> Sale:
+    """Attach the customer to (or, with None, take them off) the sale `sale_id`, or the sale in progress of
+    `register_id`, started if there is none."""
+    sale = _lock_cart(actor=actor, account=account, sale_id=sale_id, register_id=register_id, now=now)
     customer = scoped(Customer, account).get(pk=customer_id) if customer_id else None
     before = {"customer": sale.customer_id}
     sale.customer = customer
@@ -203,11 +215,14 @@ def sale_set_customer(*, actor, account, sale_id: int, customer_id: int | None, 
 
 
 @transaction.atomic
-def sale_set_new_customer(*, actor, account, sale_id: int, **customer_data) -> Sale:
-    """Quick-create a customer from the sell screen and attach them, both or neither."""
-    _lock_sale(account, sale_id, Sale.Status.OPEN)  # a sale that cannot take a customer creates none
+def sale_set_new_customer(*, actor, account, sale_id: int | None = None, register_id: int | None = None,
+                          **customer_data) -> Sale:
+    """Quick-create a customer from the sell screen and attach them (to the sale `sale_id`, or the sale in
+    progress of `register_id`), both or neither."""
+    # A sale that cannot take a customer creates none.
+    sale = _lock_cart(actor=actor, account=account, sale_id=sale_id, register_id=register_id)
     customer = customer_create(actor=actor, account=account, **customer_data)
-    return sale_set_customer(actor=actor, account=account, sale_id=sale_id, customer_id=customer.pk)
+    return sale_set_customer(actor=actor, account=account, sale_id=sale.pk, customer_id=customer.pk)
 
 
 @transaction.atomic
@@ -328,6 +343,7 @@ def sale_park(*, actor, account, sale_id: int, note: str = "", now=None) -> Sale
         raise DomainError(_("There is nothing to park."))
     if sale.payments.exists():
         raise DomainError(_("Payments were taken: complete the sale or remove them before parking."))
+    _refuse_while_a_card_payment_is_pending(sale)
     sale.status, sale.parked_at, sale.note = Sale.Status.PARKED, now, note.strip()[:500]
     sale.save(update_fields=["status", "parked_at", "note"])
     audit_record(account=account, actor=actor, action="sale.parked", target=sale, after=_sale_after(sale), at=now)
@@ -340,7 +356,9 @@ def sale_resume(*, actor, account, sale_id: int, register_id: int) -> Sale:
     register = scoped(Register, account).select_related("outlet").get(pk=register_id)
     if register.outlet_id != sale.outlet_id:
         raise DomainError(_("This sale was parked at another outlet."))
-    session = _open_session(register)
+    # The open session locked, as sale_start does, so a cart started meanwhile is seen (and not doubled).
+    session = RegisterSession.objects.select_for_update().filter(register=register,
+                                                                 status=RegisterSession.Status.OPEN).first()
     if session is None:
         raise DomainError(_("Open the register before selling."))
     current = scoped(Sale, account).select_for_update().filter(register=register,
@@ -355,15 +373,33 @@ def sale_resume(*, actor, account, sale_id: int, register_id: int) -> Sale:
     return sale
 
 
+def _refuse_while_a_card_payment_is_pending(sale: Sale) -> None:
+    """A card payment still waiting for its answer may yet pay this sale: it must stay the cart until that
+    answer is known. (Retail does not import payments: it asks the other side of Payment.sale.)"""
+    if sale.processor_payments.filter(status="pending").exists():
+        raise DomainError(_("A card payment for this sale is still pending: wait for its result, or cancel it, "
+                            "before putting the sale aside."))
+
+
 @transaction.atomic
 def sale_discard(*, actor, account, sale_id: int) -> None:
+    """Throw the cart away. It is deleted, unless something else still refers to it — a card payment that
+    was declined stays in Finance › Payments with the sale it was for — then it is kept, with its lines, as
+    `discarded`: never completed, no receipt, out of the history and the reports."""
     sale = _lock_sale(account, sale_id, Sale.Status.OPEN, Sale.Status.PARKED)
     if sale.payments.exists():
         raise DomainError(_("Payments were taken: remove them before discarding the sale."))
+    _refuse_while_a_card_payment_is_pending(sale)
     before = {**_sale_after(sale), "lines": list(sale.lines.values_list("product_id", "quantity"))}
-    audit_record(account=account, actor=actor, action="sale.discarded", target=sale, before=before)
-    sale.lines.all().delete()
-    sale.delete()
+    try:
+        with transaction.atomic():
+            audit_record(account=account, actor=actor, action="sale.discarded", target=sale, before=before)
+            sale.delete()  # its lines go with it
+    except ProtectedError:  # refused before anything was deleted; the savepoint took the audit row back
+        sale.status = Sale.Status.DISCARDED
+        sale.save(update_fields=["status"])
+        audit_record(account=account, actor=actor, action="sale.discarded", target=sale, before=before,
+                     after=_sale_after(sale))
 
 
 # ---- after the sale ------------------------------------------------------------------------------

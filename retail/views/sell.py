@@ -1,5 +1,8 @@
 """The sell screen: pick a register, open it, build the cart, take payment, complete; park and
-resume; close the register. One page; each action answers with the cart partial for htmx."""
+resume; close the register. One page; each action answers with the cart partial for htmx. Showing the
+screen writes nothing: the sale in progress is started by the first action that needs it."""
+
+from functools import wraps
 
 from django.contrib import messages
 from django.http import Http404, HttpResponse
@@ -27,13 +30,11 @@ from retail.services import registers as register_services
 from retail.services import sales as sale_services
 
 
-def _current_sale(request, register) -> Sale:
-    return sale_services.sale_start(actor=request.user, account=request.account, register_id=register.pk)
-
-
 def _register_and_sale(request) -> tuple[Register | None, Sale | None]:
-    """This browser's register and its sale in progress (created if needed): one query when the cart is
-    there; no sale when the register is closed, no register when none is chosen."""
+    """This browser's register and its sale in progress, read only (a GET changes nothing): one query
+    when the cart is there; when the open register has none, an empty cart not saved yet (no pk), which
+    the first action that needs it starts (sale_start); no sale when the register is closed, no register
+    when none is chosen."""
     register_id = chosen_register_id(request)
     sale = selectors.sale_in_progress(request.account, register_id) if register_id else None
     if sale is not None:
@@ -41,7 +42,7 @@ def _register_and_sale(request) -> tuple[Register | None, Sale | None]:
     register = chosen_register(request)
     if register is None or selectors.open_session(request.account, register) is None:
         return register, None
-    return register, _current_sale(request, register)
+    return register, selectors.empty_cart(request.account, register)
 
 
 def _screen_context(request, register, sale, *, last_sale=None):
@@ -72,25 +73,39 @@ def _cart_response(request, register, sale, *, error=None, status=200, last_sale
     return redirect("retail:sell")
 
 
-def _with_sale(view):
-    """Resolve the register and its sale in progress for an action; refuse when not ready."""
-    def wrapper(request, *args, **kwargs):
-        # Another shop's line or payment is not found, whatever state this register is in.
-        for key, model in (("line_id", SaleLine), ("payment_id", SalePayment)):
-            if key in kwargs and not model.objects.filter(pk=kwargs[key], sale__account=request.account).exists():
-                raise Http404
-        register, sale = _register_and_sale(request)
-        if sale is None:
-            if request.htmx:
-                response = HttpResponse(status=204)
-                response["HX-Redirect"] = reverse("retail:sell")
-                return response
-            return redirect("retail:sell")
-        return view(request, register, sale, *args, **kwargs)
+def _with_sale(view=None, *, starts=False):
+    """Resolve the register and its sale in progress for an action; refuse when the register is not
+    ready. The sale may be the open register's empty cart, not saved yet: an action that `starts` the sale
+    hands the register to its service, which starts it in the action's transaction; any other action has
+    nothing to act on yet."""
+    def decorate(view):
+        @wraps(view)
+        def wrapper(request, *args, **kwargs):
+            # Another shop's line or payment is not found, whatever state this register is in.
+            for key, model in (("line_id", SaleLine), ("payment_id", SalePayment)):
+                if key in kwargs and not model.objects.filter(pk=kwargs[key], sale__account=request.account).exists():
+                    raise Http404
+            register, sale = _register_and_sale(request)
+            if sale is None:
+                if request.htmx:
+                    response = HttpResponse(status=204)
+                    response["HX-Redirect"] = reverse("retail:sell")
+                    return response
+                return redirect("retail:sell")
+            if sale.pk is None and not starts:
+                if "line_id" in kwargs or "payment_id" in kwargs:
+                    raise Http404  # not part of this (empty) cart
+                return _cart_response(request, register, sale, error=_("The cart is empty."), status=422)
+            return view(request, register, sale, *args, **kwargs)
 
-    wrapper.__name__ = view.__name__
-    wrapper.__doc__ = view.__doc__
-    return wrapper
+        return wrapper
+
+    return decorate(view) if view is not None else decorate
+
+
+def _cart_of(register, sale) -> dict:
+    """What a service that may start the sale is given: the sale, or the register whose cart is empty."""
+    return {"sale_id": sale.pk} if sale.pk is not None else {"register_id": register.pk}
 
 
 @require_GET
@@ -161,7 +176,7 @@ def product_search(request):
 
 @require_POST
 @staff_view("sell")
-@_with_sale
+@_with_sale(starts=True)
 def add_product(request, register, sale):
     try:
         quantity = int(request.POST.get("quantity") or 1)
@@ -172,8 +187,8 @@ def add_product(request, register, sale):
         raise Http404
     product = get_scoped_or_404(Product, request.account, pk=int(product_id))
     try:
-        line = sale_services.sale_add_product(actor=request.user, account=request.account, sale_id=sale.pk,
-                                              product_id=product.pk, quantity=quantity)
+        line = sale_services.sale_add_product(actor=request.user, account=request.account,
+                                              product_id=product.pk, quantity=quantity, **_cart_of(register, sale))
     except DomainError as error:
         return _cart_response(request, register, sale, error=error.message, status=422)
     return _cart_response(request, register, line.sale)
@@ -181,7 +196,7 @@ def add_product(request, register, sale):
 
 @require_POST
 @staff_view("sell")
-@_with_sale
+@_with_sale(starts=True)
 def scan(request, register, sale):
     """A scanner (or Enter in the search box) sends a code: add the product with that SKU or barcode."""
     from retail.services.catalogue import find_by_code
@@ -192,8 +207,8 @@ def scan(request, register, sale):
         return _cart_response(request, register, sale, status=422,
                               error=_("No product has the SKU or barcode “%(code)s”.") % {"code": code})
     try:
-        line = sale_services.sale_add_product(actor=request.user, account=request.account, sale_id=sale.pk,
-                                              product_id=product.pk)
+        line = sale_services.sale_add_product(actor=request.user, account=request.account,
+                                              product_id=product.pk, **_cart_of(register, sale))
     except DomainError as error:
         return _cart_response(request, register, sale, error=error.message, status=422)
     return _cart_response(request, register, line.sale)
@@ -246,29 +261,31 @@ def customer_search(request):
 
 @require_POST
 @staff_view("sell")
-@_with_sale
+@_with_sale(starts=True)
 def set_customer(request, register, sale):
     customer_id = request.POST.get("customer") or None
     if customer_id:
         if not customer_id.isdigit():  # a tampered hidden field: not found, rather than a server error
             raise Http404
         get_scoped_or_404(Customer, request.account, pk=customer_id)
-    sale_services.sale_set_customer(actor=request.user, account=request.account, sale_id=sale.pk,
-                                    customer_id=int(customer_id) if customer_id else None)
-    sale.refresh_from_db()
+    elif sale.pk is None:
+        return _cart_response(request, register, sale)  # no customer to take off an empty cart
+    sale = sale_services.sale_set_customer(actor=request.user, account=request.account,
+                                           customer_id=int(customer_id) if customer_id else None,
+                                           **_cart_of(register, sale))
     return _cart_response(request, register, sale)
 
 
 @require_POST
 @staff_view("manage_customers")
-@_with_sale
+@_with_sale(starts=True)
 def quick_customer(request, register, sale):
     form = QuickCustomerForm(request.POST)
     error = None
     if form.is_valid():
         try:
             sale = sale_services.sale_set_new_customer(actor=request.user, account=request.account,
-                                                       sale_id=sale.pk, **form.cleaned_data)
+                                                       **_cart_of(register, sale), **form.cleaned_data)
         except DomainError as exc:
             error = exc.message
         else:
@@ -320,7 +337,7 @@ def complete(request, register, sale):
     except DomainError as error:
         return _cart_response(request, register, sale, error=error.message, status=422)
     request.session[SESSION_LAST_SALE] = completed.pk
-    return _cart_response(request, register, _current_sale(request, register), last_sale=completed)
+    return _cart_response(request, register, selectors.empty_cart(request.account, register), last_sale=completed)
 
 
 @require_POST
@@ -333,7 +350,7 @@ def park(request, register, sale):
     except DomainError as error:
         return _cart_response(request, register, sale, error=error.message, status=422)
     messages.success(request, _("Sale parked."))
-    return _cart_response(request, register, _current_sale(request, register))
+    return _cart_response(request, register, selectors.empty_cart(request.account, register))
 
 
 @require_POST
@@ -344,7 +361,7 @@ def discard(request, register, sale):
         sale_services.sale_discard(actor=request.user, account=request.account, sale_id=sale.pk)
     except DomainError as error:
         return _cart_response(request, register, sale, error=error.message, status=422)
-    return _cart_response(request, register, _current_sale(request, register))
+    return _cart_response(request, register, selectors.empty_cart(request.account, register))
 
 
 @require_GET

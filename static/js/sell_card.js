@@ -1,6 +1,7 @@
 // Sell screen › Credit/Debit › Manual entry. The card fields are the processor's (PosCardEntry);
-// this form only ever sends our server the payment method id, the amount, the receipt e-mail and
-// whether to save the card ("Save payment details for future purchases", when the page offers it).
+// this form only ever sends our server the payment method id, the amount and whether to save the card
+// ("Save payment details for future purchases", when the page offers it). Once paid, the sell screen
+// completes the sale ("Complete sale", with the receipt e-mail).
 (function () {
   "use strict";
 
@@ -44,7 +45,6 @@
         return post(form.action, {
           payment_method_id: result.id,
           amount: form.querySelector("[name=amount]").value,
-          receipt_email: form.querySelector("[name=receipt_email]").value,
           save_card: save && save.checked ? "1" : ""
         }).then(handle);
       }).catch(function () { busy(false); show(message, form.getAttribute("data-text-error")); });

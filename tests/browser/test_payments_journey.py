@@ -1,5 +1,6 @@
-"""Card payments as people click them: the cashier takes a card by manual entry (a decline first,
-then an accepted card), and the owner refunds half of it from Finance › Payments."""
+"""Card payments as people click them: the cashier takes a card by Other payments › Credit/Debit ›
+Manual entry (a decline first, then an accepted card) and completes the sale, and the owner refunds half
+of it from Finance › Payments."""
 
 import re
 
@@ -9,7 +10,7 @@ from playwright.sync_api import expect
 from accounts import permissions as perms
 from payments.models import Payment
 from retail.models import Sale
-from tests.browser.steps import add_to_cart, open_first_register, sign_in, type_card
+from tests.browser.steps import add_to_cart, console_errors, open_first_register, other_payments, sign_in, type_card
 from tests.factories import AccountFactory, UserFactory, member
 from tests.retail.report_factories import make_shop, open_register, product
 
@@ -28,13 +29,13 @@ def boutique(transactional_db):
 
 
 def test_cashier_pays_by_manual_entry_and_owner_refunds_half(boutique, page, live_server):
+    errors = console_errors(page)
     sign_in(page, live_server.url, "cashier@cards.test")
     open_first_register(page, live_server.url)
     add_to_cart(page, "Foulard")
     expect(page.locator("#sale-total")).to_have_text(re.compile(r"40[.,]00"))
 
-    page.locator("details.other-payments summary").click()
-    page.get_by_role("link", name="Manual entry").click()
+    other_payments(page, "Credit/Debit", "Manual entry")
     expect(page.get_by_role("heading", name="Credit/Debit — manual entry")).to_be_visible()
 
     # Declined: the reason in the cashier's words; the sale stays open and unpaid.
@@ -44,12 +45,16 @@ def test_cashier_pays_by_manual_entry_and_owner_refunds_half(boutique, page, liv
         "The card was declined. Ask the customer for another card.")
     assert Sale.objects.get(status=Sale.Status.OPEN).balance_due == 4000
 
-    # Accepted: back to the sell screen with the sale completed.
+    # Accepted: back to the sell screen, the sale paid; "Complete sale" ends it, as after cash.
     type_card(page.locator("[data-card-entry]"), "4242 4242 4242 4242")
     page.get_by_role("button", name="Start payment").click()
+    expect(page.get_by_text("Card payment of €40.00 accepted.")).to_be_visible()
+    expect(page.locator("#to-pay")).to_have_text(re.compile(r"0[.,]00"))
+    page.get_by_role("button", name="Complete sale").click()
     expect(page.locator(".sale-done")).to_contain_text("completed")
     payment = Payment.objects.get(status=Payment.Status.SUCCEEDED)
     assert payment.card_last4 == "4242" and payment.sale.status == Sale.Status.COMPLETED
+    assert errors == []
 
     # The owner refunds half from Finance › Payments and sees the status change.
     page.context.clear_cookies()

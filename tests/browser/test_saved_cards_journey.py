@@ -1,9 +1,10 @@
 """Saved payment methods as people click them: the owner turns the feature on and accepts the terms; a
 cashier whose role may not use saved cards never sees Saved payments; a manager adds a card from the
-profile with the customer's consent and makes it the default; the customer adds their own card on a
-phone from the QR code while the staff screen turns to "Card added"; a cashier charges a saved card
-and completes the sale; a card that saves fine but is declined when charged shows the reason; a card
-typed during a sale is saved when "Save payment details for future purchases" is ticked."""
+profile with the customer's consent, makes it the default and deletes the old one ("Save changes"); the
+customer adds their own card on a phone from the QR code while the staff screen turns to "Card added";
+a cashier charges a saved card and completes the sale; a card that saves fine but is declined when
+charged shows the reason; a card typed during a sale is saved when "Save payment details for future
+purchases" is ticked; and a French cashier follows seed 004's steps word for word."""
 
 import re
 
@@ -11,11 +12,12 @@ import pytest
 from playwright.sync_api import expect
 
 from accounts import permissions as perms
+from accounts.models import User
 from accounts.services import staff_role_update
 from payments.models import Payment
 from retail.models import Customer, Sale
 from saved_cards.models import SavedCard, SavedCardSettings
-from tests.browser.steps import add_to_cart, open_first_register, sign_in, type_card
+from tests.browser.steps import add_to_cart, console_errors, open_first_register, other_payments, sign_in, type_card
 from tests.factories import AccountFactory, UserFactory, member, owner_of, role
 from tests.readers import qr_codes
 from tests.retail.report_factories import customer, make_shop, open_register, product
@@ -57,17 +59,23 @@ def open_profile(page, live_server, name="Camille Martin"):
     expect(page.get_by_role("heading", name=name, level=1)).to_be_visible()
 
 
-def sale_for_camille(page, live_server):
-    """At the sell screen: the scarf in the cart, Camille Martin attached."""
-    open_first_register(page, live_server.url)
+# The sell screen's words the journeys click: (use the register, remove the customer).
+SELL_WORDS = {"en": ("Use this register", "Remove customer"), "fr": ("Utiliser cette caisse", "Retirer le client")}
+
+
+def sale_for_camille(page, live_server, *, language="en", choose_register=True):
+    """At the sell screen (the first register chosen, unless it already is): the scarf in the cart, Camille
+    Martin attached."""
+    use, remove = SELL_WORDS[language]
+    if choose_register:
+        open_first_register(page, live_server.url, use=use)
     add_to_cart(page, "Foulard")
     expect(page.locator("#sale-total")).to_have_text(re.compile(r"40[.,]00"))
-    page.locator("details.customer-picker summary").click()
+    page.locator("details.customer-picker > summary").click()
     page.locator("#customer-search").fill("Martin")
     page.locator("#customer-results").get_by_role("button", name=re.compile("Camille Martin")).click()
     # Attached (the search results also say "Camille Martin": wait for the cart that has her).
-    expect(page.locator(".cart-customer").get_by_role("button", name="Remove customer")).to_be_visible()
-    page.locator("details.other-payments summary").click()
+    expect(page.locator(".cart-customer").get_by_role("button", name=remove)).to_be_visible()
 
 
 def test_owner_turns_saved_payment_methods_on_and_accepts_the_terms(boutique, page, live_server):
@@ -105,9 +113,12 @@ def test_a_cashier_without_use_does_not_see_saved_payments(boutique, camille, pa
 
     sale_for_camille(page, live_server)
 
-    other_payments = page.locator("details.other-payments")
-    expect(other_payments.get_by_role("link", name="Manual entry")).to_be_visible()
-    expect(other_payments.get_by_role("link", name="Saved payments")).to_have_count(0)
+    panel = page.locator("details.other-payments")
+    panel.locator(":scope > summary").click()
+    expect(panel.get_by_role("link", name="Manual entry")).to_be_hidden()  # behind Credit/Debit (seed 004)
+    panel.get_by_text("Credit/Debit", exact=True).click()
+    expect(panel.get_by_role("link", name="Manual entry")).to_be_visible()
+    expect(panel.get_by_role("link", name="Saved payments")).to_have_count(0)
     page.goto(f"{live_server.url}/sell/saved-card/")
     expect(page.get_by_text("Your staff role does not allow this.")).to_be_visible()
 
@@ -148,13 +159,30 @@ def test_manager_adds_a_card_from_the_profile_with_consent_and_makes_it_the_defa
     row = page.locator("#saved-cards tr", has_text="Visa •••• 3155")
     expect(row).to_contain_text("12/34")
     expect(row).not_to_contain_text("Default")
-    row.get_by_label("Actions for Visa •••• 3155").click()  # the arrow next to the card
-    row.get_by_role("button", name="Set as default").click()
+    # The arrow next to the card, Set as default, then Save changes; nothing changes before.
+    row.get_by_label("Actions for Visa •••• 3155").click()
+    row.get_by_text("Set as default").click()
+    expect(row.get_by_text("Will be the default card once saved")).to_be_visible()
+    assert SavedCard.objects.get(customer=camille, is_default=True).last4 == "4444"
+    page.locator("#saved-cards").get_by_role("button", name="Save changes").click()
     expect(page.get_by_text("Visa •••• 3155 is now the default card.")).to_be_visible()
     expect(page.locator("#saved-cards tbody tr").first).to_contain_text("Visa •••• 3155")
-    expect(page.locator("#saved-cards tbody tr").first).to_contain_text("Default")
+    expect(page.locator("#saved-cards tbody tr").first.get_by_text("Default", exact=True)).to_be_visible()
     card = SavedCard.objects.get(customer=camille, is_default=True)
     assert (card.last4, card.added_by.email) == ("3155", "manager@saved.test")
+
+    # The old card: the arrow, Delete › Delete saved payment method, then Save changes.
+    old = page.locator("#saved-cards tr", has_text="Mastercard •••• 4444")
+    old.get_by_label("Actions for Mastercard •••• 4444").click()
+    old.locator("details.confirm-delete > summary").click()
+    expect(old.get_by_text("it cannot be charged any more")).to_be_visible()
+    old.get_by_text("Delete saved payment method").click()
+    expect(old.get_by_text("Will be deleted once saved")).to_be_visible()
+    assert SavedCard.objects.filter(customer=camille).count() == 2
+    page.locator("#saved-cards").get_by_role("button", name="Save changes").click()
+    expect(page.get_by_text("Mastercard •••• 4444 deleted.")).to_be_visible()
+    expect(page.locator("#saved-cards")).not_to_contain_text("4444")
+    assert list(SavedCard.objects.filter(customer=camille)) == [card]
 
 
 def test_the_customer_adds_their_own_card_on_a_phone_from_the_qr_code(boutique, camille, page, browser,
@@ -216,15 +244,17 @@ def test_cashier_charges_a_saved_card_and_completes_the_sale(boutique, camille, 
     sign_in(page, live_server.url, "cashier@saved.test")
 
     sale_for_camille(page, live_server)
-    page.locator("details.other-payments").get_by_role("link", name="Saved payments").click()
+    other_payments(page, "Saved payments")
 
     expect(page.get_by_role("heading", name="Saved payments")).to_be_visible()
     expect(page.get_by_label(re.compile("Visa •••• 4242"))).to_be_checked()  # the default card
     expect(page.get_by_label(re.compile("Mastercard •••• 4444"))).not_to_be_checked()
     page.get_by_role("button", name="Charge").click()
 
-    expect(page.locator(".sale-done")).to_contain_text("completed")
     expect(page.get_by_text("Visa •••• 4242 charged €40.00.")).to_have_count(1)  # the message once, above the page
+    expect(page.locator("#to-pay")).to_have_text(re.compile(r"0[.,]00"))
+    page.get_by_role("button", name="Complete sale").click()  # seed 004, step 6
+    expect(page.locator(".sale-done")).to_contain_text("completed")
     payment = Payment.objects.get()
     assert (payment.method, payment.status, payment.card_last4) == (
         Payment.Method.SAVED_CARD, Payment.Status.SUCCEEDED, "4242")
@@ -238,7 +268,7 @@ def test_a_saved_card_declined_when_charged_shows_the_reason(boutique, camille, 
     sign_in(page, live_server.url, "cashier@saved.test")
 
     sale_for_camille(page, live_server)
-    page.locator("details.other-payments").get_by_role("link", name="Saved payments").click()
+    other_payments(page, "Saved payments")
     page.get_by_role("button", name="Charge").click()
 
     expect(page.locator("[data-charge-error]")).to_have_text(
@@ -255,11 +285,59 @@ def test_a_card_typed_during_a_sale_is_saved_when_the_box_is_ticked(boutique, ca
     sign_in(page, live_server.url, "cashier@saved.test")
 
     sale_for_camille(page, live_server)
-    page.locator("details.other-payments").get_by_role("link", name="Manual entry").click()
+    other_payments(page, "Credit/Debit", "Manual entry")
     type_card(page.locator("[data-card-entry]"), "4242 4242 4242 4242")
     page.get_by_label("Save payment details for future purchases").check()
     page.get_by_role("button", name="Start payment").click()
+    page.get_by_role("button", name="Complete sale").click()  # seed 004, step 8
 
     expect(page.locator(".sale-done")).to_contain_text("completed")
     card = SavedCard.objects.get(customer=camille)
     assert (card.source, card.last4, card.added_by.email) == (SavedCard.Source.SALE, "4242", "cashier@saved.test")
+
+
+def test_a_french_owner_follows_seed_004_word_for_word(boutique, camille, page, live_server):
+    """Seed 004 as written, in French: a card saved during a sale (Autres paiements › Crédit/Débit ›
+    Saisie manuelle, Commencer le paiement, Terminer la vente), charged at the next sale (Paiements
+    enregistrés, Facturer, Terminer la vente), then on the profile the default set and a card deleted,
+    each ending with Enregistrer les modifications."""
+    errors = console_errors(page)
+    enable(boutique.account)
+    User.objects.filter(email="owner@saved.test").update(language="fr")
+    sign_in(page, live_server.url, "owner@saved.test")
+
+    sale_for_camille(page, live_server, language="fr")
+    other_payments(page, "Crédit/Débit", "Saisie manuelle")
+    type_card(page.locator("[data-card-entry]"), "4242 4242 4242 4242", language="fr")
+    page.get_by_label("Enregistrer les détails de paiement pour de futurs achats").check()
+    page.get_by_role("button", name="Commencer le paiement").click()
+    page.get_by_role("button", name="Terminer la vente").click()
+    expect(page.locator(".sale-done")).to_contain_text("terminée")
+    assert SavedCard.objects.get(customer=camille).last4 == "4242"
+
+    sale_for_camille(page, live_server, language="fr", choose_register=False)
+    other_payments(page, "Paiements enregistrés")
+    page.get_by_role("button", name="Facturer").click()
+    expect(page.get_by_text("Visa •••• 4242 débitée de 40,00 €")).to_be_visible()
+    page.get_by_role("button", name="Terminer la vente").click()
+    expect(page.locator(".sale-done")).to_contain_text("terminée")
+    assert Sale.objects.filter(status=Sale.Status.COMPLETED).count() == 2
+
+    save_card(camille, number=MASTERCARD)
+    page.goto(f"{live_server.url}/customers/")
+    page.get_by_role("link", name="Camille Martin").click()
+    section = page.locator("#saved-cards")
+    newer = section.locator("tr", has_text="Mastercard •••• 4444")
+    newer.get_by_label("Actions pour Mastercard •••• 4444").click()
+    newer.get_by_text("Définir comme carte par défaut").click()
+    section.get_by_role("button", name="Enregistrer les modifications").click()
+    expect(page.get_by_text("Mastercard •••• 4444 est désormais la carte par défaut.")).to_be_visible()
+
+    older = section.locator("tr", has_text="Visa •••• 4242")
+    older.get_by_label("Actions pour Visa •••• 4242").click()
+    older.get_by_text("Supprimer", exact=True).click()
+    older.get_by_text("Supprimer le mode de paiement enregistré").click()
+    section.get_by_role("button", name="Enregistrer les modifications").click()
+    expect(page.get_by_text("Visa •••• 4242 supprimée.")).to_be_visible()
+    assert [(card.last4, card.is_default) for card in SavedCard.objects.filter(customer=camille)] == [("4444", True)]
+    assert errors == []

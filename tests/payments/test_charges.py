@@ -20,8 +20,10 @@ from payments.sandbox.models import SandboxPaymentIntent, SandboxRefund
 from posbackoffice import jobs
 from posbackoffice.errors import DomainError
 from retail.models import Sale
+from retail.services import sales as sale_services
 from tests.payments.builders import card, payments_state
 from tests.retail import report_factories as rf
+from tests.retail.builders import pos_state
 
 pytestmark = pytest.mark.django_db
 
@@ -43,20 +45,20 @@ def charges() -> int:
     return SandboxPaymentIntent.objects.count()
 
 
-def test_an_accepted_card_pays_and_completes_the_sale_and_sends_the_receipt(shop, cart,
-                                                                           django_capture_on_commit_callbacks):
+def test_an_accepted_card_pays_the_sale_which_the_cashier_then_completes(shop, cart,
+                                                                         django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        payment = start(shop, cart, receipt_email="lea@exemple.fr")
+        payment = start(shop, cart)
         attempt = payment.attempts.get()
         assert (payment.status, attempt.idempotency_key) == (Payment.Status.PENDING, f"payment-{payment.pk}-charge")
         payment = services.payment_charge(payment_id=payment.pk)
 
     cart.refresh_from_db()
     assert payment.status == Payment.Status.SUCCEEDED and payment.card_last4 == "4242"
-    assert cart.status == Sale.Status.COMPLETED and cart.balance_due == 0 and cart.receipt_number
+    # Paid, and still the cart: every way of paying ends with "Complete sale" (seed 004, steps 6 and 8).
+    assert (cart.status, cart.balance_due, cart.receipt_number) == (Sale.Status.OPEN, 0, None)
     assert [p.processor_payment_id for p in cart.payments.all()] == [payment.pk]
-    assert [m.to for m in mail.outbox] == [["lea@exemple.fr"]]
-    assert charges() == 1
+    assert mail.outbox == [] and charges() == 1
     trail = AuditEvent.objects.filter(object_type="payments.payment", object_id=str(payment.pk)).order_by("pk")
     assert list(trail.values_list("action", flat=True)) == ["payment.created", "payment.succeeded"]
 
@@ -100,7 +102,7 @@ def test_a_lost_answer_leaves_the_payment_pending_then_reconciliation_settles_it
 
     cart.refresh_from_db()
     assert payment.status == Payment.Status.SUCCEEDED and charges() == 1
-    assert cart.status == Sale.Status.COMPLETED
+    assert (cart.status, cart.balance_due) == (Sale.Status.OPEN, 0)  # paid, for the cashier to complete
 
 
 def test_a_request_that_never_arrived_is_sent_again_with_its_key_by_reconciliation(shop, cart):
@@ -185,7 +187,8 @@ def test_the_bank_asks_the_cardholder_then_the_payment_settles(shop, cart):
     payment = services.payment_finish_action(account=shop.account, payment_id=payment.pk)
 
     cart.refresh_from_db()
-    assert payment.status == Payment.Status.SUCCEEDED and cart.status == Sale.Status.COMPLETED
+    assert payment.status == Payment.Status.SUCCEEDED
+    assert (cart.status, cart.balance_due) == (Sale.Status.OPEN, 0)
 
 
 def test_a_cardholder_who_refuses_their_bank_fails_the_payment(shop, cart):
@@ -261,3 +264,36 @@ def test_a_sale_that_is_not_in_progress_takes_no_card_payment(shop, cart, other_
                                     method=Payment.Method.CARD_NOT_PRESENT, mode=Payment.Mode.INTEGRATED,
                                     sale_id=sale_id, payment_method_id=card())
     assert not Payment.objects.exists() and not PaymentAttempt.objects.exists()
+
+
+def test_an_on_account_sale_paid_later_by_card_is_settled_at_once(shop):
+    """What pay links will do: the card pays what the customer owes, and the sale is completed when
+    nothing is left (sale_take_payment), with no cashier to press "Complete sale"."""
+    buyer = rf.customer(shop, first_name="Léa", last_name="Roux", email="lea@exemple.fr")
+    scarf = rf.product(shop, sku="ECH-1", name="Écharpe", price=2450, rate_bp=2000)
+    owed = rf.sell(shop, [(scarf, 2)], payments=[], buyer=buyer, on_account=True)
+
+    first = services.payment_charge(payment_id=start(shop, owed, amount=1000).pk)
+    owed.refresh_from_db()
+    buyer.refresh_from_db()
+    assert first.status == Payment.Status.SUCCEEDED
+    assert (owed.status, owed.balance_due, buyer.balance) == (Sale.Status.ON_ACCOUNT, 3900, 3900)
+
+    rest = services.payment_charge(payment_id=start(shop, owed).pk)
+    owed.refresh_from_db()
+    buyer.refresh_from_db()
+    assert (owed.status, owed.balance_due, buyer.balance) == (Sale.Status.COMPLETED, 0, 0)
+    assert [payment.processor_payment_id for payment in owed.payments.all()] == [first.pk, rest.pk]
+
+
+@pytest.mark.parametrize("put_aside", [sale_services.sale_discard, sale_services.sale_park])
+def test_a_sale_with_a_card_payment_pending_is_not_put_aside(shop, cart, put_aside):
+    with sandbox.hold_events(), sandbox.faults("after", operation="create_card_payment", times=None):
+        pending = services.payment_charge(payment_id=start(shop, cart).pk)
+    assert pending.status == Payment.Status.PENDING
+    before = payments_state(shop.account), pos_state(shop.account)
+
+    with pytest.raises(DomainError, match="A card payment for this sale is still pending"):
+        put_aside(actor=shop.actor, account=shop.account, sale_id=cart.pk)
+
+    assert (payments_state(shop.account), pos_state(shop.account)) == before

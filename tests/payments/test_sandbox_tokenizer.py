@@ -168,6 +168,16 @@ def test_the_card_form_has_fields_without_names(client):
     assert "script-src 'self'" in response["Content-Security-Policy"]
 
 
+@pytest.mark.parametrize("language,label,placeholder", [
+    ("en", "Expiry (MM/YY)", "MM/YY"), ("fr", "Expiration (MM/AA)", "MM/AA"),
+])
+def test_the_expiry_field_reads_month_and_year_in_the_visitors_language(client, language, label, placeholder):
+    response = client.get("/sandbox/v1/card_form", headers={"Accept-Language": language})
+
+    html = response.content.decode()
+    assert label in html and f'placeholder="{placeholder}"' in html
+
+
 @override_settings(PAYMENTS_GATEWAY="stripe", PLATFORM_PAYMENTS_GATEWAY="stripe")
 @pytest.mark.parametrize("method,url", [
     ("get", "/sandbox/v1/card_form"),

@@ -9,6 +9,7 @@ from django.utils import translation
 from django.utils.translation import gettext
 
 from accounts import permissions as perms
+from accounts.models import AuditEvent
 from posbackoffice.errors import DomainError
 from retail.models import Customer, Product, RegisterSession, Sale, SaleLine
 from retail.sell_device import REGISTER_COOKIE
@@ -167,6 +168,63 @@ def test_opening_an_open_register_again_is_refused(client, cashier, shop, sessio
     response = client.post(reverse("retail:sell_open"), {"opening_float": "10.00"})
 
     refused(response, 422, f"{shop.register.name} is already open.", shop.account, before)
+
+
+def test_showing_the_screen_writes_nothing_the_first_action_starts_the_sale(till, cashier, shop, jam):
+    before = pos_state(shop.account)
+
+    screen = till.get(reverse("retail:sell"))
+    again = till.get(reverse("retail:sell"))
+
+    assert screen.status_code == again.status_code == 200
+    assert "The cart is empty." in page_text(screen)
+    assert pos_state(shop.account) == before  # no sale, no audit row
+
+    added = post(till, "sell_add", {"product": jam.pk})
+
+    assert added.status_code == 200 and "Confiture d'abricot" in page_text(added)
+    sale = current_sale(shop)
+    assert (sale.lines.get().product, sale.created_by) == (jam, cashier)
+    assert list(AuditEvent.objects.filter(account=shop.account).order_by("pk").values_list("action", flat=True)
+                [before["audit"]:]) == ["sale.started", "sale.line_added"]
+
+
+@pytest.mark.parametrize("name,data,message", [
+    ("sell_add", {"quantity": "0"}, "The quantity must be at least 1."),
+    ("sell_scan", {"q": "NOPE-1"}, "No product has the SKU or barcode “NOPE-1”."),
+    ("sell_quick_customer", {"last_name": "", "email": "x@y.fr"},
+     "A customer needs a first name, a last name or a company."),
+    ("sell_pay", {"amount": "1.00"}, "The cart is empty."),
+    ("sell_complete", {}, "The cart is empty."),
+    ("sell_park", {}, "The cart is empty."),
+    ("sell_discard", {}, "The cart is empty."),
+])
+def test_a_refused_first_action_starts_no_sale(till, shop, jam, name, data, message):
+    if name == "sell_add":
+        data = {**data, "product": jam.pk}
+    if name == "sell_pay":
+        data = {**data, "payment_type": shop.cash.pk}
+    before = pos_state(shop.account)
+
+    refused(post(till, name, data), 422, message, shop.account, before)
+
+
+def test_taking_the_customer_off_an_empty_cart_starts_nothing(till, shop):
+    before = pos_state(shop.account)
+
+    response = post(till, "sell_set_customer", {"customer": ""})
+
+    assert response.status_code == 200 and "The cart is empty." in page_text(response)
+    assert pos_state(shop.account) == before
+
+
+def test_a_customer_attached_first_starts_the_sale(till, shop):
+    buyer = CustomerFactory(account=shop.account, first_name="Camille", last_name="Martin")
+
+    response = post(till, "sell_set_customer", {"customer": buyer.pk})
+
+    assert response.status_code == 200 and "Camille Martin" in page_text(response)
+    assert current_sale(shop).customer == buyer
 
 
 def test_cart_actions_on_a_closed_register_send_htmx_back_to_the_screen(client, cashier, shop, jam):
@@ -446,7 +504,7 @@ def test_cash_with_change_then_complete(till, shop, jam, mug):
     sale.refresh_from_db()
     assert (sale.status, sale.receipt_number) == (Sale.Status.COMPLETED, 1)
     assert "Sale 1 completed." in page_text(done)
-    assert current_sale(shop).pk != sale.pk and not current_sale(shop).lines.exists()
+    assert not Sale.objects.filter(register=shop.register, status=Sale.Status.OPEN).exists()  # none started yet
     assert mug.stock_levels.get(outlet=shop.outlet).quantity == 6
 
 
@@ -556,8 +614,8 @@ def test_park_resume_and_discard(till, shop, jam, mug):
     discarded = post(till, "sell_discard")
 
     assert discarded.status_code == 200 and is_cart_partial(discarded)
-    assert not Sale.objects.filter(pk=sale.pk).exists()
-    assert not current_sale(shop).lines.exists()
+    assert "The cart is empty." in page_text(discarded)
+    assert not Sale.objects.filter(account=shop.account).exists()
 
 
 def test_resuming_over_a_cart_in_progress_is_refused(till, shop, jam):

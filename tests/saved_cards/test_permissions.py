@@ -36,12 +36,12 @@ def scene(shop):
 
 
 def attempts(client, scene):
-    """One request per permission: add (the + Add page), edit (Set as default), use (Saved payments)."""
+    """One request per permission: add (the + Add page), edit (Set as default, saved), use (Saved payments)."""
     customer = scene["customer"]
     return {
         "add_saved_payment_method": client.get(reverse("saved_cards:add", args=[customer.pk])),
-        "edit_saved_payment_method": client.post(reverse("saved_cards:set_default",
-                                                         args=[customer.pk, scene["other"].pk])),
+        "edit_saved_payment_method": client.post(reverse("saved_cards:save_changes", args=[customer.pk]),
+                                                 {"default": scene["other"].pk}),
         "use_saved_payment_method": client.get(reverse("saved_cards:sell")),
     }
 
@@ -87,7 +87,6 @@ def test_the_pages_of_saved_cards_are_csp_clean(client, shop, scene):
     pages = [
         reverse("retail:customer_detail", args=[customer.pk]),
         reverse("saved_cards:add", args=[customer.pk]),
-        reverse("saved_cards:delete", args=[customer.pk, scene["other"].pk]),
         reverse("saved_cards:invite", args=[customer.pk, invite.pk]),
         reverse("saved_cards:sell"),
         reverse("saved_cards:enabled"),  # (the terms page, without parameters, is in the project-wide test)

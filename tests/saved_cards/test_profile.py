@@ -1,6 +1,6 @@
 """Setup › General's switch and terms, and a customer's "Saved payment methods" as staff use them: the
-section, + Add with consent, Set as default, Delete with its confirmation, the Customers filter, and
-every refusal (feature off, permission, sixth card, consent, another account's ids) changing nothing."""
+section, + Add with consent, Set as default and Delete applied by "Save changes", the Customers filter,
+and every refusal (feature off, permission, sixth card, consent, another account's ids) changing nothing."""
 
 import datetime
 
@@ -9,6 +9,7 @@ import time_machine
 from django.urls import reverse
 
 from accounts import permissions as perms
+from accounts.models import AuditEvent
 from accounts.services import staff_role_update
 from retail.models import Customer
 from saved_cards.models import SavedCard, SavedCardSettings
@@ -17,6 +18,7 @@ from tests.retail.builders import in_english, staff_with
 from tests.retail.builders import page_text as text
 from tests.retail.factories import CustomerFactory
 from tests.saved_cards.builders import (
+    DECLINES_WHEN_CHARGED,
     MASTERCARD,
     card_row,
     cards_state,
@@ -46,6 +48,14 @@ def staff(client, account):
 
 def profile(client, customer):
     return client.get(reverse("retail:customer_detail", args=[customer.pk]))
+
+
+def save_changes(client, customer, *, default=None, delete=(), follow=True):
+    """"Save changes" under the cards, with what was marked: Set as default, Delete saved payment method."""
+    data = {"delete": [str(pk) for pk in delete]}
+    if default is not None:
+        data["default"] = str(default)
+    return client.post(reverse("saved_cards:save_changes", args=[customer.pk]), data, follow=follow)
 
 
 # ---- Setup › General ------------------------------------------------------------------------------
@@ -138,10 +148,9 @@ def test_card_actions_refuse_while_the_feature_is_off(staff, account, customer):
     client = staff(perms.OWNER)
     before = cards_state(account)
 
-    for url in (reverse("saved_cards:set_default", args=[customer.pk, other.pk]),
-                reverse("saved_cards:delete", args=[customer.pk, card.pk])):
-        response = client.post(url, follow=True)
-        assert "Saved payment methods are turned off for this shop" in text(response)
+    response = save_changes(client, customer, default=other.pk, delete=[card.pk])
+
+    assert "Saved payment methods are turned off for this shop" in text(response)
 
     assert cards_state(account) == before
 
@@ -260,9 +269,8 @@ def test_another_accounts_customer_card_or_setup_is_not_found(client, account, c
         client.get(reverse("saved_cards:add", args=[customer.pk])),
         client.post(reverse("saved_cards:setup_start", args=[customer.pk]), {"consent": "1"}),
         client.post(started["finish_url"]),
-        client.post(reverse("saved_cards:set_default", args=[customer.pk, card.pk])),
-        client.post(reverse("saved_cards:delete", args=[customer.pk, card.pk])),
-        client.post(reverse("saved_cards:delete", args=[other_customer.pk, card.pk])),  # own customer, not the card
+        save_changes(client, customer, default=card.pk, follow=False),
+        save_changes(client, other_customer, delete=[card.pk], follow=False),  # own customer, not the card
         client.post(reverse("saved_cards:invite_create", args=[customer.pk])),
     ]
 
@@ -270,36 +278,92 @@ def test_another_accounts_customer_card_or_setup_is_not_found(client, account, c
     assert cards_state(account) == before
 
 
-def test_set_as_default_then_delete_with_confirmation(staff, account, customer):
+def test_set_as_default_and_delete_are_marked_then_saved_together(staff, account, customer):
     enable(account)
     first = save_card(customer)
     second = save_card(customer, number=MASTERCARD)
+    third = save_card(customer, number=DECLINES_WHEN_CHARGED)
+    client = staff(perms.OWNER)
+    section = profile(client, customer).content.decode()
+    assert f'name="default" value="{second.pk}"' in section and 'name="delete"' in section
+    assert f'name="default" value="{first.pk}"' not in section  # already the default
+    assert "Delete saved payment method" in section and "Save changes" in section
+    before = cards_state(account)
+    assert "Nothing changed." in text(save_changes(client, customer, default=first.pk))
+    assert cards_state(account) == before
+
+    response = save_changes(client, customer, default=second.pk, delete=[first.pk, third.pk])
+
+    page = text(response)
+    assert "Mastercard •••• 4444 is now the default card." in page
+    assert "Visa •••• 4242 deleted." in page and "Visa •••• 0341 deleted." in page
+    assert list(SavedCard.objects.all()) == [second] and second in SavedCard.objects.filter(is_default=True)
+    actions = list(AuditEvent.objects.filter(account=account, action__startswith="saved_card.").order_by("pk")
+                   .values_list("action", flat=True))
+    assert actions[-3:] == ["saved_card.default_set", "saved_card.deleted", "saved_card.deleted"]
+
+
+def test_deleting_the_default_card_makes_the_newest_valid_one_the_default(staff, account, customer):
+    enable(account)
+    default = save_card(customer)
+    newer = save_card(customer, number=MASTERCARD)
+    card_row(customer, last4="0005", exp=(1, 2020))  # expired, even newer: never the default
     client = staff(perms.OWNER)
 
-    response = client.post(reverse("saved_cards:set_default", args=[customer.pk, second.pk]), follow=True)
-    assert "Mastercard •••• 4444 is now the default card." in text(response)
-    assert SavedCard.objects.get(is_default=True) == second
+    page = text(save_changes(client, customer, delete=[default.pk]))
 
-    confirm = text(client.get(reverse("saved_cards:delete", args=[customer.pk, first.pk])))
-    assert "Delete saved payment method" in confirm and "Visa •••• 4242" in confirm
-    response = client.post(reverse("saved_cards:delete", args=[customer.pk, first.pk]), follow=True)
-    assert "Visa •••• 4242 deleted." in text(response)
-    assert list(SavedCard.objects.all()) == [second]
+    assert "Visa •••• 4242 deleted." in page and "Mastercard •••• 4444 is now the default card." in page
+    assert SavedCard.objects.get(is_default=True) == newer
 
 
-def test_a_protected_card_says_why_and_stays(staff, account, customer):
+def test_a_protected_card_says_why_and_nothing_is_saved(staff, account, customer):
     enable(account)
     card = save_card(customer)
+    other = save_card(customer, number=MASTERCARD)
     Customer.objects.filter(pk=customer.pk).update(balance=1250)
     client = staff(perms.OWNER)
     before = cards_state(account)
 
-    confirm = text(client.get(reverse("saved_cards:delete", args=[customer.pk, card.pk])))
-    response = client.post(reverse("saved_cards:delete", args=[customer.pk, card.pk]), follow=True)
+    section = text(profile(client, customer))
+    response = save_changes(client, customer, delete=[card.pk, other.pk])
 
     reason = "This is the default card of a customer who owes €12.50 on account."
-    assert reason in confirm and '<button type="submit" class="button danger">' not in confirm
+    assert reason in section  # told in the Delete confirmation, before anything is marked
     assert reason in text(response)
+    assert cards_state(account) == before
+
+    # Once another card is the default, in the same save, the first one can go.
+    page = text(save_changes(client, customer, default=other.pk, delete=[card.pk]))
+    assert "Visa •••• 4242 deleted." in page and list(SavedCard.objects.all()) == [other]
+
+
+@pytest.mark.parametrize("data", [
+    {"default": "x1"}, {"delete": ["1²"]}, {"default": "999999"}, {"delete": ["999999"]},
+])
+def test_a_tampered_or_unknown_card_changes_nothing(staff, account, customer, data):
+    enable(account)
+    card = save_card(customer)
+    save_card(customer, number=MASTERCARD)
+    client = staff(perms.OWNER)
+    before = cards_state(account)
+
+    response = client.post(reverse("saved_cards:save_changes", args=[customer.pk]), data, follow=True)
+
+    assert response.status_code == 404 or "This saved card does not exist." in text(response)
+    assert cards_state(account) == before and SavedCard.objects.get(is_default=True) == card
+
+
+def test_an_expired_card_or_one_marked_for_deletion_cannot_become_the_default(staff, account, customer):
+    enable(account)
+    save_card(customer)
+    other = save_card(customer, number=MASTERCARD)
+    expired = card_row(customer, last4="0005", exp=(1, 2020))
+    client = staff(perms.OWNER)
+    before = cards_state(account)
+
+    assert "An expired card cannot be the default card." in text(save_changes(client, customer, default=expired.pk))
+    assert "A card chosen to be deleted cannot also be the default card." in text(
+        save_changes(client, customer, default=other.pk, delete=[other.pk]))
     assert cards_state(account) == before
 
 
@@ -310,8 +374,9 @@ def test_editing_needs_the_edit_permission(client, account, customer):
     client.force_login(staff_with(account, "manage_customers", "add_saved_payment_method"))
     before = cards_state(account)
 
-    assert client.post(reverse("saved_cards:set_default", args=[customer.pk, card.pk])).status_code == 403
-    assert client.post(reverse("saved_cards:delete", args=[customer.pk, card.pk])).status_code == 403
+    assert save_changes(client, customer, default=card.pk, delete=[card.pk], follow=False).status_code == 403
+    section = profile(client, customer).content.decode()
+    assert 'name="delete"' not in section and "Save changes" not in section
     assert cards_state(account) == before
 
 

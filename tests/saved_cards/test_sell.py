@@ -4,6 +4,7 @@ purchases" (when it is offered, and the card it saves once the payment succeeds)
 
 
 import pytest
+from django.core import mail
 from django.urls import reverse
 
 from accounts import permissions as perms
@@ -113,11 +114,11 @@ def test_the_page_lists_the_customers_valid_cards_with_the_default_chosen(cashie
     assert expired.pk
 
 
-def test_charging_the_saved_card_completes_the_sale(cashier, cart, buyer):
+def test_charging_the_saved_card_pays_the_sale_then_complete_sale_ends_it(cashier, cart, buyer,
+                                                                         django_capture_on_commit_callbacks):
     card = save_card(buyer)
 
-    response = cashier.post(reverse("saved_cards:sell_charge"), {"card": card.pk, "amount": "49.00",
-                                                                 "receipt_email": ""})
+    response = cashier.post(reverse("saved_cards:sell_charge"), {"card": card.pk, "amount": "49.00"})
 
     assert response.status_code == 302 and response["Location"] == reverse("retail:sell")
     payment = Payment.objects.get()
@@ -126,9 +127,18 @@ def test_charging_the_saved_card_completes_the_sale(cashier, cart, buyer):
     assert (payment.payment_method_id, payment.processor_customer_id) == (card.payment_method_id,
                                                                           card.processor_customer_id)
     cart.refresh_from_db()
-    assert cart.status == Sale.Status.COMPLETED
+    assert (cart.status, cart.balance_due) == (Sale.Status.OPEN, 0)  # paid; the cashier completes it
     screen = sell_screen(cashier)
-    assert "Visa •••• 4242 charged €49.00." in screen and "completed" in screen
+    assert "Visa •••• 4242 charged €49.00." in screen and "Complete sale" in screen
+    assert 'value="lea@exemple.fr"' in screen  # the receipt goes to the customer unless the cashier changes it
+
+    with django_capture_on_commit_callbacks(execute=True):
+        done = cashier.post(reverse("retail:sell_complete"), {"receipt_email": "lea@exemple.fr"},
+                            headers={"HX-Request": "true"})
+
+    cart.refresh_from_db()
+    assert cart.status == Sale.Status.COMPLETED and f"Sale {cart.receipt} completed." in text(done)
+    assert [message.to for message in mail.outbox] == [["lea@exemple.fr"]]
 
 
 def test_a_card_that_declines_shows_the_reason_and_leaves_the_sale_open(cashier, cart, buyer):
@@ -260,7 +270,7 @@ def test_paying_with_the_box_ticked_saves_the_card_to_the_customer(adder, cart, 
     assert card.payment_method_id == payment.payment_method_id and payment.save_card
     assert SandboxPaymentMethod.objects.get(pk=card.payment_method_id).customer_id == card.processor_customer_id
     cart.refresh_from_db()
-    assert cart.status == Sale.Status.COMPLETED
+    assert (cart.status, cart.balance_due) == (Sale.Status.OPEN, 0)
 
 
 def test_a_card_confirmed_with_the_bank_is_saved_once_confirmed(adder, cart, buyer):

@@ -91,8 +91,8 @@ def test_turning_it_off_keeps_the_cards_but_refuses_every_action(shop, customer,
     before = cards_state(shop)
 
     for action in (
-        lambda: services.saved_card_set_default(actor=owner, account=shop, card_id=card.pk),
-        lambda: services.saved_card_delete(actor=owner, account=shop, card_id=card.pk),
+        lambda: services.customer_cards_update(actor=owner, account=shop, customer_id=customer.pk,
+                                               delete_card_ids=[card.pk]),
         lambda: services.card_setup_start(actor=owner, account=shop, customer_id=customer.pk, consent=True,
                                           source=SavedCard.Source.PROFILE),
     ):
@@ -253,8 +253,10 @@ def test_the_first_card_is_the_default_and_another_can_be_made_default(shop, cus
     second = save_card(customer, number=MASTERCARD)
     assert (first.is_default, second.is_default) == (True, False)
 
-    services.saved_card_set_default(actor=owner, account=shop, card_id=second.pk)
+    changes = services.customer_cards_update(actor=owner, account=shop, customer_id=customer.pk,
+                                             default_card_id=second.pk)
 
+    assert (changes.default, changes.deleted, changes.promoted) == (second, [], None)
     first.refresh_from_db()
     second.refresh_from_db()
     assert (first.is_default, second.is_default) == (False, True)
@@ -267,7 +269,8 @@ def test_an_expired_card_cannot_be_the_default(shop, customer, owner):
     expired = card_row(customer, exp=(1, 2020))
     before = cards_state(shop)
     with pytest.raises(DomainError, match="expired card cannot"):
-        services.saved_card_set_default(actor=owner, account=shop, card_id=expired.pk)
+        services.customer_cards_update(actor=owner, account=shop, customer_id=customer.pk,
+                                       default_card_id=expired.pk)
     assert cards_state(shop) == before
 
 
@@ -275,9 +278,10 @@ def test_another_accounts_card_is_not_found(shop, customer, other_account):
     card = card_row(customer, is_default=True)
     enable(other_account)
     before = cards_state(shop)
-    for action in (services.saved_card_set_default, services.saved_card_delete):
+    for change in ({"default_card_id": card.pk}, {"delete_card_ids": [card.pk]}):
         with pytest.raises(DomainError, match="does not exist"):
-            action(actor=owner_of(other_account), account=other_account, card_id=card.pk)
+            services.customer_cards_update(actor=owner_of(other_account), account=other_account,
+                                           customer_id=customer.pk, **change)
     assert cards_state(shop) == before
 
 
@@ -290,16 +294,20 @@ def test_deleting_detaches_the_card_and_the_newest_valid_card_becomes_the_defaul
     newer = save_card(customer, number=luhn_number("4111"))
     card_row(customer, exp=(1, 2020), created_at=newer.created_at + datetime.timedelta(seconds=1))  # expired
 
+    default_pk = default.pk
     with django_capture_on_commit_callbacks(execute=True):
-        services.saved_card_delete(actor=owner, account=shop, card_id=default.pk)
+        changes = services.customer_cards_update(actor=owner, account=shop, customer_id=customer.pk,
+                                                 delete_card_ids=[default.pk])
 
-    assert not SavedCard.objects.filter(pk=default.pk).exists()
+    assert not SavedCard.objects.filter(pk=default_pk).exists()
     assert SandboxPaymentMethod.objects.get(pk=default.payment_method_id).customer_id is None
     newer.refresh_from_db()
     older.refresh_from_db()
-    assert (newer.is_default, older.is_default) == (True, False)
+    assert (newer.is_default, older.is_default) == (True, False) and changes.promoted == newer
     event = AuditEvent.objects.get(action="saved_card.deleted")
-    assert event.before["last4"] == "4242" and event.after["new_default"] == newer.pk
+    assert event.before["last4"] == "4242" and event.after["card"] == default_pk
+    promoted = AuditEvent.objects.get(action="saved_card.default_set")
+    assert (promoted.before, promoted.after) == ({"default": None}, {"default": newer.pk})
 
 
 def test_the_default_card_of_a_customer_who_owes_money_is_protected(shop, customer, owner):
@@ -309,14 +317,16 @@ def test_the_default_card_of_a_customer_who_owes_money_is_protected(shop, custom
     before = cards_state(shop)
 
     with pytest.raises(DomainError) as refused:
-        services.saved_card_delete(actor=owner, account=shop, card_id=default.pk)
+        services.customer_cards_update(actor=owner, account=shop, customer_id=customer.pk,
+                                       delete_card_ids=[other.pk, default.pk])
 
     assert "owes €45.00 on account" in refused.value.message or "45,00" in refused.value.message
     assert "Set another card as the default" in refused.value.message
     assert cards_state(shop) == before
-    # The other card can go; once another card is the default, this one can too.
-    services.saved_card_set_default(actor=owner, account=shop, card_id=other.pk)
-    services.saved_card_delete(actor=owner, account=shop, card_id=default.pk)
+    # All or nothing: the other card, which could go alone, stayed. Once another card is the default (in
+    # the same save), this one can go too.
+    services.customer_cards_update(actor=owner, account=shop, customer_id=customer.pk, default_card_id=other.pk,
+                                   delete_card_ids=[default.pk])
     assert list(SavedCard.objects.filter(customer=customer)) == [SavedCard.objects.get(pk=other.pk)]
 
 
@@ -324,10 +334,11 @@ def test_once_the_balance_is_settled_the_default_card_can_be_deleted(shop, custo
     default = save_card(customer)
     Customer.objects.filter(pk=customer.pk).update(balance=4500)
     with pytest.raises(DomainError):
-        services.saved_card_delete(actor=owner, account=shop, card_id=default.pk)
+        services.customer_cards_update(actor=owner, account=shop, customer_id=customer.pk,
+                                       delete_card_ids=[default.pk])
 
     Customer.objects.filter(pk=customer.pk).update(balance=0)
-    services.saved_card_delete(actor=owner, account=shop, card_id=default.pk)
+    services.customer_cards_update(actor=owner, account=shop, customer_id=customer.pk, delete_card_ids=[default.pk])
 
     assert not SavedCard.objects.exists()
 
@@ -339,7 +350,7 @@ def test_another_app_can_declare_a_card_it_relies_on(shop, customer, owner, monk
                                    if saved.pk == card.pk else None)
 
     with pytest.raises(DomainError, match="An active subscription is paid with this card."):
-        services.saved_card_delete(actor=owner, account=shop, card_id=card.pk)
+        services.customer_cards_update(actor=owner, account=shop, customer_id=customer.pk, delete_card_ids=[card.pk])
 
     assert SavedCard.objects.filter(pk=card.pk).exists()
 

@@ -3,16 +3,11 @@ a redirect or a 422) and nothing changes whoever asks; another account's ids ans
 
 from saved_cards import invites
 from tests.retail.factories import CustomerFactory
-from tests.saved_cards.builders import card_row, invite_row, setup_row
+from tests.saved_cards.builders import invite_row, setup_row
 
 
 def _customer(account):
     return {"customer_id": CustomerFactory(account=account).pk}
-
-
-def _card(account):
-    customer = CustomerFactory(account=account)
-    return {"customer_id": customer.pk, "card_id": card_row(customer, is_default=True).pk}
 
 
 def _setup(account):
@@ -39,8 +34,7 @@ SAMPLES = {
     "saved_cards:add": _customer,
     "saved_cards:setup_start": _customer,
     "saved_cards:setup_finish": _setup,
-    "saved_cards:set_default": _card,
-    "saved_cards:delete": _card,
+    "saved_cards:save_changes": _customer,
     "saved_cards:invite_create": _customer,
     "saved_cards:invite": _invite,
     "saved_cards:update_link": _customer,

@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 import accounts.demo
+import payments.demo
 import retail.demo
 import saved_cards.demo
 
@@ -22,6 +23,7 @@ class Command(BaseCommand):
         shop, other = accounts.demo.load()
         retail.demo.load(shop, small=options["small"])
         retail.demo.load(other, small=True)
+        payments.demo.load(shop)
         saved_cards.demo.load(shop)
         logins = ", ".join(email for email, _name, _role in accounts.demo.STAFF)
         self.stdout.write(self.style.SUCCESS(
