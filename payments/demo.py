@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from accounts import permissions as perms
 from accounts.models import Membership
 from accounts.tenancy import scoped
-from payments.gateway import get_gateway
+from payments.gateway import MERCHANT, get_gateway
 from payments.models import Payment
 from payments.sandbox import services as sandbox
 from payments.services import payment_charge, payment_create, payment_refund
@@ -47,7 +47,7 @@ def _instalment(balance_due: int) -> int:
 
 
 def load(account) -> None:
-    if get_gateway().name != "sandbox" or scoped(Payment, account).exists():
+    if get_gateway(MERCHANT).name != "sandbox" or scoped(Payment, account).exists():
         return
     owner = scoped(Membership, account).get(role__preset=perms.OWNER).user
     owed = list(scoped(Sale, account).filter(status=Sale.Status.ON_ACCOUNT).order_by("completed_at", "pk"))

@@ -16,7 +16,7 @@ from accounts.tenancy import scoped
 from payments.gateway import MERCHANT, get_gateway
 from payments.sandbox import services as sandbox
 from retail.models import Customer
-from saved_cards import selectors, services
+from saved_cards import selectors, services, upkeep
 from saved_cards.models import SavedCard, SavedCardSettings
 
 
@@ -67,4 +67,4 @@ def load(account) -> None:
         saved_at, expiry = _expired_card(now)
         _saved_through_the_card_entry(owner=owner, customer=customers[0], number=EXPIRED_CARD, expiry=expiry,
                                       now=saved_at)
-        services.saved_cards_mark_expired(now=now)  # what the daily task has done since
+        upkeep.saved_cards_mark_expired(now=now)  # what the daily task has done since

@@ -401,7 +401,7 @@ def test_a_deleted_card_is_detached_by_the_worker_once_even_if_its_task_comes_tw
 
     card = save_card(customer)
     with django_capture_on_commit_callbacks(execute=True):
-        services.saved_card_delete(actor=owner, account=shop, card_id=card.pk)
+        services.customer_cards_update(actor=owner, account=shop, customer_id=customer.pk, delete_card_ids=[card.pk])
     detachment = CardDetachment.objects.get()
     detach_card.delay(detachment.pk)  # a duplicate message: the row is done, nothing happens
 
