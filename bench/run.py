@@ -24,6 +24,7 @@ import statistics
 import subprocess
 import sys
 import time
+import zoneinfo
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from urllib.parse import unquote
@@ -318,10 +319,12 @@ class Bench:
 
     def export(self, tracemalloc: bool) -> list[dict]:
         from django.db import connection
+        from django.utils import timezone
 
         print(f"CSV export (write_file, kind 'sales'), one child process each; target ≥ {EXPORT_TARGET_ROWS_PER_S:,}"
               " rows/s, flat memory")
-        yesterday = (datetime.date.today() - datetime.timedelta(days=1)).isoformat()
+        shop_today = timezone.localdate(timezone=zoneinfo.ZoneInfo(self.account.timezone))
+        yesterday = (shop_today - datetime.timedelta(days=1)).isoformat()
         with connection.cursor() as db:
             # The first day of the ~100,000 newest seeded completed sales (shop time zone).
             db.execute("""SELECT (completed_at AT TIME ZONE %s)::date FROM retail_sale
