@@ -2,11 +2,11 @@
 requests with retail.export_requests.export_or_queue)."""
 
 from django.http import FileResponse, Http404
-from django.shortcuts import render
 from django.urls import path
 from django.views.decorators.http import require_GET
 
 from accounts.tenancy import get_scoped_or_404, staff_view
+from posbackoffice.pages import render_page
 from retail import exports
 from retail.models import ExportJob
 
@@ -15,8 +15,7 @@ from retail.models import ExportJob
 @staff_view("export_data")
 def export_job(request, job_id):
     job = get_scoped_or_404(ExportJob, request.account, pk=job_id)
-    template = "retail/export_job.html#progress" if request.htmx else "retail/export_job.html"
-    return render(request, template, {"job": job})
+    return render_page(request, "retail/export_job.html", {"job": job}, partial="progress")
 
 
 @require_GET

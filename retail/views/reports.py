@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET
 
 from accounts import selectors as account_selectors
 from accounts.tenancy import staff_view
+from posbackoffice.pages import render_page
 from retail.export_requests import export_or_queue
 from retail.forms.reports import ClosureFilterForm, ReportFilterForm, SalesReportForm
 from retail.selectors import reports as selectors
@@ -44,7 +45,7 @@ def _outlet_name(form) -> str:
 
 def _render(request, template: str, context: dict, status: int = 200):
     context = {**context, "currency": request.account.currency}
-    return render(request, f"{template}#results" if request.htmx else template, context, status=status)
+    return render_page(request, template, context, status=status)
 
 
 @require_GET
