@@ -185,7 +185,7 @@ class Bench:
         from django.db import connection
 
         from retail.models import Customer, Sale
-        from retail.selectors.history import HISTORY_STATUSES
+        from retail.selectors.history import HISTORY_STATUSES, SALE_PAGES
 
         print("Sales history")
         self.page("history", "history page 1", "/history/")
@@ -202,7 +202,7 @@ class Bench:
                           ORDER BY completed_at DESC, id DESC OFFSET %s LIMIT 1""", [self.account.pk, deep])
             moment, pk = db.fetchone()
         self.page("history", f"history {deep:,} sales deep (built cursor)", "/history/",
-                  {"after": f"{moment.isoformat()}_{pk}"})
+                  {"after": SALE_PAGES.cursor(Sale(pk=pk, completed_at=moment))})
         self.page("history", "history customer_q=dupont", "/history/", {"customer_q": "dupont"})
         rare = Customer.objects.filter(account=self.account, last_name="Dupont", sales__isnull=False) \
             .order_by("id").first()
@@ -211,7 +211,7 @@ class Bench:
 
     def customers(self) -> None:
         from retail.models import Customer
-        from retail.selectors.customers import encode_cursor
+        from retail.selectors.customers import CUSTOMER_PAGES
 
         print("Customers")
         self.page("customers", "customers list q=dupont", "/customers/", {"q": "dupont"}, expect="Dupont")
@@ -228,7 +228,7 @@ class Bench:
         before_last = (Customer.objects.filter(account=self.account).order_by("last_name", "first_name", "id")
                        [total - 51])
         self.page("customers", f"customers list last page ({total - 50:,} deep, built cursor)", "/customers/",
-                  {"after": encode_cursor(before_last)}, expect='rel="prev"')
+                  {"after": CUSTOMER_PAGES.cursor(before_last)}, expect='rel="prev"')
 
     def sell(self) -> None:
         from accounts.models import Register

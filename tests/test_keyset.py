@@ -191,7 +191,7 @@ def plan(queryset_page) -> str:
         queryset_page()
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")
-        cursor.execute("EXPLAIN " + queries[-1]["sql"])
+        cursor.execute("EXPLAIN " + [query["sql"] for query in queries if "ORDER BY" in query["sql"]][-1])
         return "\n".join(row[0] for row in cursor.fetchall())
 
 

@@ -72,15 +72,13 @@ def filtered_customers(account, params: dict):
 CUSTOMER_PAGES = Keyset(Customer, "last_name", "first_name", "id", size=PAGE_SIZE)
 
 
-def customer_page(account, params: dict, *, after: str | None = None, before: str | None = None) -> KeysetPage:
-    """A page of the filtered list, after (or before) a customer's place."""
-    return CUSTOMER_PAGES.page(filtered_customers(account, params).select_related("customer_type"),
-                               after=after, before=before)
-
-
-def customer_count(account, params: dict) -> int:
-    """How many customers match the filters (shown on every page)."""
-    return filtered_customers(account, params).count()
+def customer_page(account, params: dict, *, after: str | None = None,
+                  before: str | None = None) -> tuple[KeysetPage, int]:
+    """A page of the filtered list, after (or before) a customer's place, and how many customers match
+    the filters (shown on every page; none counted for a refused cursor)."""
+    customers = filtered_customers(account, params)
+    page = CUSTOMER_PAGES.page(customers.select_related("customer_type"), after=after, before=before)
+    return page, 0 if page.refused else customers.count()
 
 
 def latest_sales(account, customer: Customer) -> list[Sale]:

@@ -25,10 +25,9 @@ def customers(request):
     account = request.account
     form = CustomerFilterForm(request.GET, customer_types=selectors.customer_types(account), account=account)
     valid = form.is_valid()
-    params = form.params()
-    page = selectors.customer_page(account, params, **cursor_arguments(request.GET))
-    context = {"form": form, "page": page, "count": 0 if page.refused else selectors.customer_count(account, params),
-               "query": query_without_cursor(request.GET), "currency": account.currency}
+    page, count = selectors.customer_page(account, form.params(), **cursor_arguments(request.GET))
+    context = {"form": form, "page": page, "count": count, "query": query_without_cursor(request.GET),
+               "currency": account.currency}
     return render_page(request, "retail/customers/list.html", context,
                        status=200 if valid and not page.refused else 400)
 
