@@ -376,7 +376,7 @@ def export_child(params: dict, path_name: str, with_tracemalloc: bool) -> None:
     from django.conf import settings
 
     from accounts.models import Membership
-    from retail import exports
+    from posbackoffice import exports
 
     account = Membership.objects.select_related("account").get(user__email=common.OWNER_EMAIL).account
     kind = exports.REGISTRY.get("sales")

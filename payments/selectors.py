@@ -17,8 +17,8 @@ from accounts.models import AuditEvent
 from accounts.tenancy import get_scoped_or_404, scoped
 from payments.messages import webhook_failure_message
 from payments.models import Payment, PaymentAttempt, Refund, WebhookEvent
+from posbackoffice import exports
 from posbackoffice.keyset import Keyset, KeysetPage
-from retail import exports
 from retail.models import Customer, Sale
 from retail.selectors.customers import search_filter
 

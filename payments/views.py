@@ -19,10 +19,10 @@ from payments.models import Refund
 from payments.services import payment_refund
 from payments.settings_services import payment_settings_of, payment_settings_update
 from posbackoffice.errors import DomainError
+from posbackoffice.export_requests import export_or_queue
 from posbackoffice.keyset import cursor_arguments, query_without_cursor
 from posbackoffice.money import format_input, format_money
 from posbackoffice.pages import render_page
-from retail.export_requests import export_or_queue
 
 GATEWAY_LABELS = {"sandbox": gettext_lazy("Sandbox (test mode)"), "stripe": gettext_lazy("Stripe")}
 

@@ -5,8 +5,9 @@ from django.db.models import Count, F, Q
 from django.utils.translation import gettext_lazy as _
 
 from accounts.tenancy import scoped
+from posbackoffice import exports
 from posbackoffice.keyset import Keyset, KeysetPage
-from retail import customer_extensions, exports
+from retail import customer_extensions
 from retail.models import Customer, CustomerType, Sale
 
 PAGE_SIZE = 50

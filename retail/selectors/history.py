@@ -13,8 +13,8 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import AuditEvent
 from accounts.tenancy import scoped
+from posbackoffice import exports
 from posbackoffice.keyset import Keyset, KeysetPage
-from retail import exports
 from retail.models import Customer, Sale
 
 HISTORY_STATUSES = [Sale.Status.COMPLETED, Sale.Status.ON_ACCOUNT, Sale.Status.VOIDED, Sale.Status.RETURNED]

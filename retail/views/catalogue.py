@@ -10,8 +10,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.models import Outlet
 from accounts.tenancy import get_scoped_or_404, scoped, staff_view
 from posbackoffice.errors import DomainError
+from posbackoffice.export_requests import export_or_queue
 from posbackoffice.pages import render_page
-from retail.export_requests import export_or_queue
 from retail.forms.catalogue import ProductFilterForm, ProductForm, StockCountForm
 from retail.models import Product
 from retail.selectors import catalogue as selectors

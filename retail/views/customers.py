@@ -9,10 +9,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.tenancy import get_scoped_or_404, staff_view
 from posbackoffice.errors import DomainError
+from posbackoffice.export_requests import export_or_queue
 from posbackoffice.keyset import cursor_arguments, query_without_cursor
 from posbackoffice.pages import render_page
 from retail import customer_extensions
-from retail.export_requests import export_or_queue
 from retail.forms.customers import CustomerFilterForm, CustomerForm, CustomerTypeForm
 from retail.models import Customer, CustomerType
 from retail.selectors import customers as selectors

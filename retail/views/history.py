@@ -10,10 +10,10 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.models import Outlet, Register
 from accounts.tenancy import get_scoped_or_404, has_permission, scoped, staff_view
 from posbackoffice.errors import DomainError
+from posbackoffice.export_requests import export_or_queue
 from posbackoffice.keyset import cursor_arguments, query_without_cursor
 from posbackoffice.money import format_input
 from posbackoffice.pages import render_page
-from retail.export_requests import export_or_queue
 from retail.forms.history import HistoryFilterForm, ReturnForm, TakePaymentForm, VoidForm
 from retail.models import PaymentType, Sale
 from retail.selectors import history as selectors

@@ -12,7 +12,8 @@ from django.utils import translation
 from django.utils.translation import gettext
 
 from accounts.models import AuditEvent
-from retail.models import Customer, CustomerType, ExportJob, Sale
+from posbackoffice.models import ExportJob
+from retail.models import Customer, CustomerType, Sale
 from tests.factories import RegisterFactory, member, owner_of
 from tests.retail.builders import csv_rows
 from tests.retail.factories import CustomerFactory, CustomerTypeFactory, SaleFactory
@@ -300,7 +301,7 @@ def test_export_has_the_lists_filters(french_staff, account, other_account):
 
 
 def test_a_large_export_goes_to_the_worker(staff, account, monkeypatch):
-    from retail import exports
+    from posbackoffice import exports
 
     monkeypatch.setattr(exports, "INLINE_LIMIT", 1)
     CustomerFactory(account=account, last_name="Martin")

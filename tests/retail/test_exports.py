@@ -11,7 +11,7 @@ import zoneinfo
 import pytest
 
 from accounts.models import Outlet, Register
-from retail import exports
+from posbackoffice import exports
 from retail.models import Customer, Sale
 from tests.factories import AccountFactory
 from tests.retail import report_factories as rf
@@ -98,3 +98,4 @@ def test_the_sales_file_written_by_copy_is_the_portable_file(tmp_path, currency,
 
 def test_the_whitespace_sql_strips_is_pythons():
     assert exports.PYTHON_WHITESPACE == "".join(c for c in map(chr, range(sys.maxunicode + 1)) if c.isspace())
+
