@@ -156,10 +156,10 @@ def _sales_rows(account, params):
 def _sales_sql_rows(account, params, cells: exports.SqlCells):
     """_sales_rows as SQL cells, for PostgreSQL's COPY (the same file, a test compares them)."""
     currency = account.currency
-    customer = Coalesce(
+    customer = cells.text(Coalesce(
         cells.stripped(Concat(Coalesce("customer__first_name", Value("")), Value(" "),
                               Coalesce("customer__last_name", Value("")), output_field=TextField())),
-        cells.text("customer__company"), output_field=TextField())
+        "customer__company", output_field=TextField()))
     return (filtered_sales(account, _export_params(params))
             .values_list("receipt_number", cells.local_time("completed_at"),
                          cells.label("status", {value: str(label) for value, label in Sale.Status.choices}),
