@@ -41,12 +41,17 @@ def action_label(code: str) -> str:
     return str(action_labels().get(code, code))
 
 
+# Audit rows keep the model label they were written with (they are never rewritten); a model that has
+# moved to another app since is read under its new label.
+MOVED_MODELS = {"retail.exportjob": "posbackoffice.exportjob"}
+
+
 def object_type_label(label_lower: str) -> str:
     """"retail.sale" → "sale" (the model's verbose name, translated); unknown types as written."""
     if not label_lower:
         return ""
     try:
-        model = apps.get_model(label_lower)
+        model = apps.get_model(MOVED_MODELS.get(label_lower, label_lower))
     except (LookupError, ValueError):
         return label_lower
     return str(model._meta.verbose_name)

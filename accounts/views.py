@@ -24,6 +24,7 @@ from accounts.models import Membership, StaffRole
 from accounts.tenancy import SESSION_ACCOUNT_KEY, get_scoped_or_404, public_view, staff_view
 from posbackoffice.errors import DomainError
 from posbackoffice.navigation import first_page_for
+from posbackoffice.pages import render_page
 
 login = public_view(auth_views.LoginView.as_view(authentication_form=LoginForm, redirect_authenticated_user=True))
 logout = public_view(auth_views.LogoutView.as_view())
@@ -255,6 +256,5 @@ def activity(request):
     query.pop("page", None)
     context = {"form": form, "page": page, "rows": selectors.activity_rows(page), "query": query.urlencode(),
                "refused": refused}
-    template = "accounts/activity.html#results" if request.htmx else "accounts/activity.html"
-    return render(request, template, context, status=400 if refused else 200)
+    return render_page(request, "accounts/activity.html", context, status=400 if refused else 200)
 

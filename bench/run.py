@@ -24,6 +24,7 @@ import statistics
 import subprocess
 import sys
 import time
+import zoneinfo
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from urllib.parse import unquote
@@ -184,7 +185,7 @@ class Bench:
         from django.db import connection
 
         from retail.models import Customer, Sale
-        from retail.selectors.history import HISTORY_STATUSES
+        from retail.selectors.history import HISTORY_STATUSES, SALE_PAGES
 
         print("Sales history")
         self.page("history", "history page 1", "/history/")
@@ -201,7 +202,7 @@ class Bench:
                           ORDER BY completed_at DESC, id DESC OFFSET %s LIMIT 1""", [self.account.pk, deep])
             moment, pk = db.fetchone()
         self.page("history", f"history {deep:,} sales deep (built cursor)", "/history/",
-                  {"after": f"{moment.isoformat()}_{pk}"})
+                  {"after": SALE_PAGES.cursor(Sale(pk=pk, completed_at=moment))})
         self.page("history", "history customer_q=dupont", "/history/", {"customer_q": "dupont"})
         rare = Customer.objects.filter(account=self.account, last_name="Dupont", sales__isnull=False) \
             .order_by("id").first()
@@ -210,7 +211,7 @@ class Bench:
 
     def customers(self) -> None:
         from retail.models import Customer
-        from retail.selectors.customers import encode_cursor
+        from retail.selectors.customers import CUSTOMER_PAGES
 
         print("Customers")
         self.page("customers", "customers list q=dupont", "/customers/", {"q": "dupont"}, expect="Dupont")
@@ -227,7 +228,7 @@ class Bench:
         before_last = (Customer.objects.filter(account=self.account).order_by("last_name", "first_name", "id")
                        [total - 51])
         self.page("customers", f"customers list last page ({total - 50:,} deep, built cursor)", "/customers/",
-                  {"after": encode_cursor(before_last)}, expect='rel="prev"')
+                  {"after": CUSTOMER_PAGES.cursor(before_last)}, expect='rel="prev"')
 
     def sell(self) -> None:
         from accounts.models import Register
@@ -318,10 +319,12 @@ class Bench:
 
     def export(self, tracemalloc: bool) -> list[dict]:
         from django.db import connection
+        from django.utils import timezone
 
         print(f"CSV export (write_file, kind 'sales'), one child process each; target ≥ {EXPORT_TARGET_ROWS_PER_S:,}"
               " rows/s, flat memory")
-        yesterday = (datetime.date.today() - datetime.timedelta(days=1)).isoformat()
+        shop_today = timezone.localdate(timezone=zoneinfo.ZoneInfo(self.account.timezone))
+        yesterday = (shop_today - datetime.timedelta(days=1)).isoformat()
         with connection.cursor() as db:
             # The first day of the ~100,000 newest seeded completed sales (shop time zone).
             db.execute("""SELECT (completed_at AT TIME ZONE %s)::date FROM retail_sale
@@ -373,7 +376,7 @@ def export_child(params: dict, path_name: str, with_tracemalloc: bool) -> None:
     from django.conf import settings
 
     from accounts.models import Membership
-    from retail import exports
+    from posbackoffice import exports
 
     account = Membership.objects.select_related("account").get(user__email=common.OWNER_EMAIL).account
     kind = exports.REGISTRY.get("sales")

@@ -11,18 +11,20 @@ import zoneinfo
 from dataclasses import dataclass
 
 from django.db.models import Q, Sum
-from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import AuditEvent
 from accounts.tenancy import get_scoped_or_404, scoped
 from payments.messages import webhook_failure_message
 from payments.models import Payment, PaymentAttempt, Refund, WebhookEvent
-from retail import exports
+from posbackoffice import exports
+from posbackoffice.keyset import Keyset, KeysetPage
 from retail.models import Customer, Sale
 from retail.selectors.customers import search_filter
 
 PAGE_SIZE = 50
+# Newest first; the payment_account_recent index starts at a cursor.
+PAYMENT_PAGES = Keyset(Payment, "-created_at", "-id", size=PAGE_SIZE)
 # Receipt numbers are positive big integers; longer digit strings cannot be one.
 MAX_RECEIPT_DIGITS = 18
 LAST4 = re.compile(r"\d{4}")
@@ -93,41 +95,12 @@ def filtered_payments(account, params: dict):
     payout = params.get("payout")
     if payout:
         payments = payments.filter(payout_status="" if payout == PAYOUT_NONE else payout)
-    return payments.order_by("-created_at", "-id")
+    return payments.order_by(*PAYMENT_PAGES.ordering)
 
 
-@dataclass
-class Page:
-    payments: list
-    next_cursor: str | None
-    is_first: bool
-
-
-def encode_cursor(payment: Payment) -> str:
-    return f"{payment.created_at.isoformat()}_{payment.pk}"
-
-
-def decode_cursor(cursor: str | None):
-    if not cursor or "_" not in cursor:
-        return None
-    stamp, _sep, pk = cursor.rpartition("_")
-    moment = parse_datetime(stamp)
-    if moment is None or moment.tzinfo is None or not pk.isdigit():
-        return None
-    return moment, int(pk)
-
-
-def payments_page(account, params: dict, cursor: str | None) -> Page:
-    payments = filtered_payments(account, params)
-    position = decode_cursor(cursor)
-    if position:
-        moment, pk = position
-        # created_at <= moment is implied by the OR; stated alone, it lets the index start at the cursor.
-        payments = payments.filter(Q(created_at__lt=moment) | Q(created_at=moment, id__lt=pk), created_at__lte=moment)
-    rows = list(payments.select_related("customer", "sale")[: PAGE_SIZE + 1])
-    has_more = len(rows) > PAGE_SIZE
-    rows = rows[:PAGE_SIZE]
-    return Page(payments=rows, next_cursor=encode_cursor(rows[-1]) if has_more else None, is_first=position is None)
+def payments_page(account, params: dict, *, after: str | None = None, before: str | None = None) -> KeysetPage:
+    return PAYMENT_PAGES.page(filtered_payments(account, params).select_related("customer", "sale"),
+                              after=after, before=before)
 
 
 # ---- one payment ---------------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from payments.selectors import shop_payment_or_404
 from payments.services import payment_cancel, payment_charge, payment_check, payment_create, payment_finish_action
 from posbackoffice.errors import DomainError
 from posbackoffice.money import format_input, format_money, parse_money
+from posbackoffice.pages import refusals
 from retail.sell_actions import CartNotice, CartNoticeAction
 from retail.sell_device import sale_in_progress
 
@@ -69,26 +70,28 @@ def _answer(request, payment: Payment) -> JsonResponse:
     return JsonResponse({"status": "pending", "message": failure_message("processor_unavailable")})
 
 
+def _card_refused(request, message) -> JsonResponse:
+    """A refused card payment (posbackoffice.pages.refusals): the page's script shows the reason."""
+    return JsonResponse({"status": "invalid", "message": str(message)})
+
+
 @require_POST
 @staff_view("sell")
+@refusals(_card_refused)
 def card_pay(request):
     sale = sale_in_progress(request)
     if sale is None:
-        return JsonResponse({"status": "invalid", "message": _("There is no sale in progress on this register.")},
-                            status=422)
-    try:
-        amount = parse_money(request.POST.get("amount", ""), sale.currency)
-        save_card = request.POST.get("save_card") == "1"
-        processor_customer_id = _saving_customer(request, sale) if save_card else ""
-        payment = payment_create(
-            actor=request.user, account=request.account, amount=amount, currency=sale.currency,
-            method=Payment.Method.CARD_NOT_PRESENT, mode=Payment.Mode.INTEGRATED, sale_id=sale.pk,
-            payment_method_id=request.POST.get("payment_method_id", "").strip()[:100],
-            description=_("Sale on %(register)s") % {"register": sale.register.name},
-            processor_customer_id=processor_customer_id, save_card=save_card,
-        )
-    except DomainError as error:
-        return JsonResponse({"status": "invalid", "message": str(error.message)}, status=422)
+        raise DomainError(_("There is no sale in progress on this register."))
+    amount = parse_money(request.POST.get("amount", ""), sale.currency)
+    save_card = request.POST.get("save_card") == "1"
+    processor_customer_id = _saving_customer(request, sale) if save_card else ""
+    payment = payment_create(
+        actor=request.user, account=request.account, amount=amount, currency=sale.currency,
+        method=Payment.Method.CARD_NOT_PRESENT, mode=Payment.Mode.INTEGRATED, sale_id=sale.pk,
+        payment_method_id=request.POST.get("payment_method_id", "").strip()[:100],
+        description=_("Sale on %(register)s") % {"register": sale.register.name},
+        processor_customer_id=processor_customer_id, save_card=save_card,
+    )
     payment = payment_charge(payment_id=payment.pk)
     return _answer(request, payment)
 

@@ -6,7 +6,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
-from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -20,8 +19,10 @@ from payments.models import Refund
 from payments.services import payment_refund
 from payments.settings_services import payment_settings_of, payment_settings_update
 from posbackoffice.errors import DomainError
+from posbackoffice.export_requests import export_or_queue
+from posbackoffice.keyset import cursor_arguments, query_without_cursor
 from posbackoffice.money import format_input, format_money
-from retail.export_requests import export_or_queue
+from posbackoffice.pages import render_page
 
 GATEWAY_LABELS = {"sandbox": gettext_lazy("Sandbox (test mode)"), "stripe": gettext_lazy("Stripe")}
 
@@ -35,16 +36,9 @@ def _filter_form(request):
 def payment_list(request):
     form = _filter_form(request)
     valid = form.is_valid()
-    page = selectors.payments_page(request.account, form.params(), request.GET.get("after"))
-    query = request.GET.copy()
-    query.pop("after", None)
-    context = {"form": form, "page": page, "query": query.urlencode()}
-    # htmx asks for the results only; a history restore (htmx cache miss) needs the whole page.
-    partial = request.htmx and not request.htmx.history_restore_request
-    template = "payments/list.html"
-    response = render(request, f"{template}#results" if partial else template, context, status=200 if valid else 400)
-    patch_vary_headers(response, ["HX-Request"])
-    return response
+    page = selectors.payments_page(request.account, form.params(), **cursor_arguments(request.GET))
+    context = {"form": form, "page": page, "query": query_without_cursor(request.GET)}
+    return render_page(request, "payments/list.html", context, status=200 if valid and not page.refused else 400)
 
 
 @require_GET

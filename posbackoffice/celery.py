@@ -40,7 +40,7 @@ app.conf.beat_schedule = {
         "schedule": 300.0,
     },
     "sweep-exports": {
-        "task": "retail.tasks.sweep_exports",
+        "task": "posbackoffice.tasks.sweep_exports",
         "schedule": 60.0,
     },
     "mark-expired-saved-cards": {

@@ -21,6 +21,9 @@ urlpatterns = [
     path("", include("paylinks.urls")),
     path("subscriptions/", include("subscriptions.urls")),
     *auth_patterns,
+    # A large CSV export, written by the worker (every app's lists queue theirs: posbackoffice.export_requests).
+    path("exports/<int:job_id>/", views.export_job, name="export_job"),
+    path("exports/<int:job_id>/download/", views.export_download, name="export_download"),
     # Sent e-mails, for the demo: the views answer 404 unless DEBUG is on with the outbox backend.
     path("dev/mail/", views.dev_mail_list, name="dev_mail_list"),
     path("dev/mail/<str:key>/", views.dev_mail_detail, name="dev_mail_detail"),

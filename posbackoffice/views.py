@@ -1,11 +1,37 @@
 from django.conf import settings
-from django.http import Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from accounts.tenancy import public_view
-from posbackoffice import outbox
+from accounts.tenancy import get_scoped_or_404, public_view, staff_view
+from posbackoffice import exports, outbox
 from posbackoffice.log import log_refusal
+from posbackoffice.models import ExportJob
+from posbackoffice.pages import render_page
+
+# ---- a large CSV export: its progress bar, then its download link (posbackoffice.export_requests) ----
+
+@require_GET
+@staff_view("export_data")
+def export_job(request, job_id):
+    job = get_scoped_or_404(ExportJob, request.account, pk=job_id)
+    return render_page(request, "exports/job.html", {"job": job}, partial="progress")
+
+
+@require_GET
+@staff_view("export_data")
+def export_download(request, job_id):
+    job = get_scoped_or_404(ExportJob, request.account, pk=job_id)
+    if job.status != ExportJob.Status.DONE:
+        raise Http404
+    path = exports.export_dir(job.account_id) / job.file_name
+    if not path.is_file():
+        raise Http404
+    return FileResponse(open(path, "rb"), as_attachment=True, filename=job.file_name.split("-", 1)[1],
+                        content_type="text/csv; charset=utf-8")
+
+
+# ---- development pages and error pages ------------------------------------------------------------------
 
 
 @public_view

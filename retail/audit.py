@@ -34,5 +34,4 @@ ACTION_LABELS = {
     "sale.payment_taken": _("Later payment taken"),
     "fulfilment.created": _("Fulfilment created"),
     "fulfilment.status_changed": _("Fulfilment status changed"),
-    "export.requested": _("Export requested"),
 }

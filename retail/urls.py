@@ -1,4 +1,4 @@
-from retail.views import catalogue, customers, exports, fulfilments, history, reports, sell, settings
+from retail.views import catalogue, customers, fulfilments, history, reports, sell, settings
 
 app_name = "retail"
 urlpatterns = [
@@ -8,6 +8,5 @@ urlpatterns = [
     *customers.urlpatterns,
     *fulfilments.urlpatterns,
     *reports.urlpatterns,
-    *exports.urlpatterns,
     *settings.urlpatterns,
 ]

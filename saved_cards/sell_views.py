@@ -13,6 +13,7 @@ from payments.messages import failure_message
 from payments.models import Payment
 from posbackoffice.errors import DomainError
 from posbackoffice.money import format_input, format_money, parse_money
+from posbackoffice.pages import refusals
 from retail.sell_device import sale_in_progress
 from saved_cards import selectors, services
 from saved_cards.models import MAX_CARDS_PER_CUSTOMER, SavedCard
@@ -57,25 +58,34 @@ def saved_payments(request):
     return _page(request, sale)
 
 
+def _charge_refused(request, message):
+    """A refused or declined charge (posbackoffice.pages.refusals): the Saved payments page again with the
+    reason, keeping the card and the amount the cashier sent."""
+    card_id = request.POST.get("card", "")
+    return _page(request, sale_in_progress(request), chosen=int(card_id) if _is_id(card_id) else None,
+                 amount=request.POST.get("amount", ""), error=message)
+
+
+def _is_id(text: str) -> bool:
+    return text.isascii() and text.isdigit()
+
+
 @require_POST
 @staff_view("use_saved_payment_method")
+@refusals(_charge_refused)
 def charge(request):
     sale, back = _sale_or_back(request)
     if back is not None:
         return back
     card_id = request.POST.get("card", "")
-    if not card_id.isdigit():
-        return _page(request, sale, error=_("Choose one of the customer's saved cards."), status=422)
+    if not _is_id(card_id):
+        raise DomainError(_("Choose one of the customer's saved cards."))
     card = get_scoped_or_404(SavedCard, request.account, pk=int(card_id))  # another shop's card: not found
-    amount_text = request.POST.get("amount", "")
-    try:
-        payment = services.saved_card_charge(actor=request.user, account=request.account, sale_id=sale.pk,
-                                             card_id=card.pk, amount=parse_money(amount_text, sale.currency))
-    except DomainError as refused:
-        return _page(request, sale, chosen=card.pk, amount=amount_text, error=refused.message, status=422)
-    if payment.status == Payment.Status.FAILED:
-        return _page(request, sale, chosen=card.pk, amount=amount_text, error=failure_message(payment.failure_code),
-                     status=422)
+    payment = services.saved_card_charge(actor=request.user, account=request.account, sale_id=sale.pk,
+                                         card_id=card.pk, amount=parse_money(request.POST.get("amount", ""),
+                                                                             sale.currency))
+    if payment.status == Payment.Status.FAILED:  # declined: shown as any refusal, the sale left open
+        raise DomainError(failure_message(payment.failure_code))
     if payment.status == Payment.Status.SUCCEEDED:  # the sell screen then offers "Complete sale"
         messages.success(request, _("%(card)s charged %(amount)s.") % {
             "card": card, "amount": format_money(payment.amount, payment.currency)})

@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.tenancy import get_scoped_or_404, has_permission, scoped, staff_view
 from payments.card_entry import card_entry_context, card_entry_page
 from posbackoffice.errors import DomainError, NotAllowed
+from posbackoffice.pages import render_page
 from retail.models import Customer
 from saved_cards import invites, protection, selectors, services
 from saved_cards.models import MAX_CARDS_PER_CUSTOMER, CardInvite, CardSetup, SavedCard
@@ -271,8 +272,7 @@ def invite(request, customer_id, invite_id):
     context = {"customer": customer, "invite": invitation, "state": state, "url": url,
                "card": invitation.saved_card,
                "qr": mark_safe(qr_svg(url)) if state == "waiting" else ""}  # our own SVG, no user markup
-    template = "saved_cards/invite.html#status" if request.htmx else "saved_cards/invite.html"
-    return render(request, template, context)
+    return render_page(request, "saved_cards/invite.html", context, partial="status")
 
 
 @require_POST

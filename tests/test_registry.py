@@ -6,8 +6,9 @@ from django.apps import apps
 from accounts import settings_sections
 from payments import card_saving, settlement
 from payments.sandbox import events as sandbox_events
+from posbackoffice import exports
 from posbackoffice.registry import AlreadyRegistered, NotRegistered, Registry
-from retail import customer_extensions, exports, sell_actions
+from retail import customer_extensions, sell_actions
 from saved_cards import protection
 
 

@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Outlet
 from accounts.tenancy import scoped
-from retail import exports
+from posbackoffice import exports
 from retail.models import Product, StockLevel, TaxRate
 
 PAGE_SIZE = 50

@@ -1,17 +1,13 @@
 """Customers: the filtered list shared by the Customers page (keyset pages) and its CSV export, a
 profile's latest sales, customer types with their counts, and the "customers" export kind."""
 
-import base64
-import binascii
-import json
-from dataclasses import dataclass
-
 from django.db.models import Count, F, Q
-from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThan, TupleLessThan
 from django.utils.translation import gettext_lazy as _
 
 from accounts.tenancy import scoped
-from retail import customer_extensions, exports
+from posbackoffice import exports
+from posbackoffice.keyset import Keyset, KeysetPage
+from retail import customer_extensions
 from retail.models import Customer, CustomerType, Sale
 
 PAGE_SIZE = 50
@@ -73,59 +69,17 @@ def filtered_customers(account, params: dict):
 
 # ---- the list's pages ------------------------------------------------------------------------------
 
-@dataclass
-class CustomerPage:
-    customers: list[Customer]
-    count: int  # customers matching the filters, on every page
-    next_cursor: str | None
-    previous_cursor: str | None
+# The list's order, that of the customer_account_name_id index.
+CUSTOMER_PAGES = Keyset(Customer, "last_name", "first_name", "id", size=PAGE_SIZE)
 
 
-def encode_cursor(customer: Customer) -> str:
-    """The customer's place in the list's order (last name, first name, id), fit for a URL."""
-    data = json.dumps([customer.last_name, customer.first_name, customer.pk], ensure_ascii=False)
-    return base64.urlsafe_b64encode(data.encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str | None) -> tuple[str, str, int] | None:
-    if not cursor:
-        return None
-    try:
-        last_name, first_name, pk = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    except (ValueError, TypeError, binascii.Error):
-        return None
-    if not (isinstance(last_name, str) and isinstance(first_name, str) and type(pk) is int):
-        return None
-    return last_name, first_name, pk
-
-
-def customer_page(account, params: dict, *, after: str | None = None, before: str | None = None) -> CustomerPage:
-    """A page of the filtered list, after (or before) a customer's place: keyset pages, so a page deep in
-    the list costs what the first does (the name index starts at the cursor)."""
+def customer_page(account, params: dict, *, after: str | None = None,
+                  before: str | None = None) -> tuple[KeysetPage, int]:
+    """A page of the filtered list, after (or before) a customer's place, and how many customers match
+    the filters (shown on every page; none counted for a refused cursor)."""
     customers = filtered_customers(account, params)
-    count = customers.count()
-    place = Tuple("last_name", "first_name", "id")
-    position, backwards = decode_cursor(after), False
-    if position is None and (position := decode_cursor(before)) is not None:
-        backwards = True
-    if position is None:
-        rows = list(customers.select_related("customer_type")[:PAGE_SIZE + 1])
-        has_more_before, has_more_after = False, len(rows) > PAGE_SIZE
-    elif not backwards:
-        rows = list(customers.filter(TupleGreaterThan(place, position)).select_related("customer_type")
-                    [:PAGE_SIZE + 1])
-        has_more_before, has_more_after = True, len(rows) > PAGE_SIZE
-    else:
-        rows = list(customers.filter(TupleLessThan(place, position)).reverse().select_related("customer_type")
-                    [:PAGE_SIZE + 1])
-        has_more_before, has_more_after = len(rows) > PAGE_SIZE, True
-        rows = rows[:PAGE_SIZE][::-1]
-    if position is not None and not rows:  # nothing there any more (deleted meanwhile): the first page
-        return customer_page(account, params)
-    rows = rows[:PAGE_SIZE]
-    return CustomerPage(customers=rows, count=count,
-                        next_cursor=encode_cursor(rows[-1]) if has_more_after else None,
-                        previous_cursor=encode_cursor(rows[0]) if has_more_before else None)
+    page = CUSTOMER_PAGES.page(customers.select_related("customer_type"), after=after, before=before)
+    return page, 0 if page.refused else customers.count()
 
 
 def latest_sales(account, customer: Customer) -> list[Sale]:

@@ -9,16 +9,18 @@ from django.db import connection
 from django.db.models import BooleanField, F, Q, TextField, Value
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce, Concat
-from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import AuditEvent
 from accounts.tenancy import scoped
-from retail import exports
+from posbackoffice import exports
+from posbackoffice.keyset import Keyset, KeysetPage
 from retail.models import Customer, Sale
 
 HISTORY_STATUSES = [Sale.Status.COMPLETED, Sale.Status.ON_ACCOUNT, Sale.Status.VOIDED, Sale.Status.RETURNED]
 PAGE_SIZE = 50
+# Newest first; the sale_account_recent and sale_account_status_recent indexes start at a cursor.
+SALE_PAGES = Keyset(Sale, "-completed_at", "-id", size=PAGE_SIZE)
 # A customer search matching at most this many customers filters the sales on the list of their ids.
 CUSTOMER_IDS_LISTED = 2_000
 
@@ -57,7 +59,7 @@ def filtered_sales(account, params: dict):
         sales = sales.filter(_customer_among(ids) if len(ids) <= CUSTOMER_IDS_LISTED else Q(customer_id__in=matching))
     if params.get("receipt"):
         sales = sales.filter(receipt_number=params["receipt"])
-    return sales.order_by("-completed_at", "-id")
+    return sales.order_by(*SALE_PAGES.ordering)
 
 
 def _customer_among(ids: list[int]):
@@ -70,38 +72,9 @@ def _customer_among(ids: list[int]):
                   output_field=BooleanField())
 
 
-@dataclass
-class Page:
-    sales: list
-    next_cursor: str | None
-    is_first: bool
-
-
-def encode_cursor(sale: Sale) -> str:
-    return f"{sale.completed_at.isoformat()}_{sale.pk}"
-
-
-def decode_cursor(cursor: str | None):
-    if not cursor or "_" not in cursor:
-        return None
-    stamp, _sep, pk = cursor.rpartition("_")
-    moment = parse_datetime(stamp)
-    if moment is None or not pk.isdigit():
-        return None
-    return moment, int(pk)
-
-
-def history_page(account, params: dict, cursor: str | None) -> Page:
-    sales = filtered_sales(account, params)
-    position = decode_cursor(cursor)
-    if position:
-        moment, pk = position
-        # completed_at <= moment is implied by the OR; stated alone, it lets the index start at the cursor.
-        sales = sales.filter(Q(completed_at__lt=moment) | Q(completed_at=moment, id__lt=pk), completed_at__lte=moment)
-    rows = list(sales.select_related("customer", "outlet", "register")[: PAGE_SIZE + 1])
-    has_more = len(rows) > PAGE_SIZE
-    rows = rows[:PAGE_SIZE]
-    return Page(sales=rows, next_cursor=encode_cursor(rows[-1]) if has_more else None, is_first=position is None)
+def history_page(account, params: dict, *, after: str | None = None, before: str | None = None) -> KeysetPage:
+    return SALE_PAGES.page(filtered_sales(account, params).select_related("customer", "outlet", "register"),
+                           after=after, before=before)
 
 
 def sale_detail(account, sale_id: int) -> Sale:
@@ -183,10 +156,10 @@ def _sales_rows(account, params):
 def _sales_sql_rows(account, params, cells: exports.SqlCells):
     """_sales_rows as SQL cells, for PostgreSQL's COPY (the same file, a test compares them)."""
     currency = account.currency
-    customer = Coalesce(
+    customer = cells.text(Coalesce(
         cells.stripped(Concat(Coalesce("customer__first_name", Value("")), Value(" "),
                               Coalesce("customer__last_name", Value("")), output_field=TextField())),
-        cells.text("customer__company"), output_field=TextField())
+        "customer__company", output_field=TextField()))
     return (filtered_sales(account, _export_params(params))
             .values_list("receipt_number", cells.local_time("completed_at"),
                          cells.label("status", {value: str(label) for value, label in Sale.Status.choices}),

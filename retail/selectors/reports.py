@@ -27,7 +27,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Outlet
 from accounts.tenancy import get_scoped_or_404, scoped
-from retail import exports
+from posbackoffice import exports
 from retail.models import (
     Customer,
     GiftCard,

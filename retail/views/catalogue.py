@@ -4,14 +4,14 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.urls import path
-from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import Outlet
 from accounts.tenancy import get_scoped_or_404, scoped, staff_view
 from posbackoffice.errors import DomainError
-from retail.export_requests import export_or_queue
+from posbackoffice.export_requests import export_or_queue
+from posbackoffice.pages import render_page
 from retail.forms.catalogue import ProductFilterForm, ProductForm, StockCountForm
 from retail.models import Product
 from retail.selectors import catalogue as selectors
@@ -37,13 +37,7 @@ def products(request):
         "form": form, "page": page, "rows": selectors.product_page_rows(account, page.object_list),
         "query": query, "currency": account.currency,
     }
-    status = 200 if valid else 400
-    # htmx asks for the results only; a history restore (htmx cache miss) needs the whole page.
-    partial = request.htmx and not request.htmx.history_restore_request
-    template = "retail/products/list.html"
-    response = render(request, f"{template}#results" if partial else template, context, status=status)
-    patch_vary_headers(response, ["HX-Request"])
-    return response
+    return render_page(request, "retail/products/list.html", context, status=200 if valid else 400)
 
 
 @require_GET

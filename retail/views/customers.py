@@ -4,14 +4,15 @@ customer types (groups) under Setup."""
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.urls import path
-from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.tenancy import get_scoped_or_404, staff_view
 from posbackoffice.errors import DomainError
+from posbackoffice.export_requests import export_or_queue
+from posbackoffice.keyset import cursor_arguments, query_without_cursor
+from posbackoffice.pages import render_page
 from retail import customer_extensions
-from retail.export_requests import export_or_queue
 from retail.forms.customers import CustomerFilterForm, CustomerForm, CustomerTypeForm
 from retail.models import Customer, CustomerType
 from retail.selectors import customers as selectors
@@ -24,19 +25,11 @@ def customers(request):
     account = request.account
     form = CustomerFilterForm(request.GET, customer_types=selectors.customer_types(account), account=account)
     valid = form.is_valid()
-    page = selectors.customer_page(account, form.params(), after=request.GET.get("after"),
-                                   before=request.GET.get("before"))
-    query = request.GET.copy()
-    for cursor in ("after", "before"):
-        query.pop(cursor, None)
-    context = {"form": form, "page": page, "query": query.urlencode(), "currency": account.currency}
-    status = 200 if valid else 400
-    # htmx asks for the results only; a history restore (htmx cache miss) needs the whole page.
-    partial = request.htmx and not request.htmx.history_restore_request
-    template = "retail/customers/list.html"
-    response = render(request, f"{template}#results" if partial else template, context, status=status)
-    patch_vary_headers(response, ["HX-Request"])
-    return response
+    page, count = selectors.customer_page(account, form.params(), **cursor_arguments(request.GET))
+    context = {"form": form, "page": page, "count": count, "query": query_without_cursor(request.GET),
+               "currency": account.currency}
+    return render_page(request, "retail/customers/list.html", context,
+                       status=200 if valid and not page.refused else 400)
 
 
 @require_GET

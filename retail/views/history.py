@@ -4,15 +4,16 @@ it, take goods back, receive a later payment for an on-account sale, or create a
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.urls import path
-from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import Outlet, Register
 from accounts.tenancy import get_scoped_or_404, has_permission, scoped, staff_view
 from posbackoffice.errors import DomainError
+from posbackoffice.export_requests import export_or_queue
+from posbackoffice.keyset import cursor_arguments, query_without_cursor
 from posbackoffice.money import format_input
-from retail.export_requests import export_or_queue
+from posbackoffice.pages import render_page
 from retail.forms.history import HistoryFilterForm, ReturnForm, TakePaymentForm, VoidForm
 from retail.models import PaymentType, Sale
 from retail.selectors import history as selectors
@@ -38,16 +39,11 @@ def _page_filters(form) -> dict:
 def history(request):
     form = _filter_form(request)
     valid = form.is_valid()
-    page = selectors.history_page(request.account, _page_filters(form), request.GET.get("after"))
-    query = request.GET.copy()
-    query.pop("after", None)
-    context = {"form": form, "page": page, "query": query.urlencode(), "currency": request.account.currency}
-    # htmx asks for the results only; a history restore (htmx cache miss) needs the whole page.
-    partial = request.htmx and not request.htmx.history_restore_request
-    template = "retail/history/list.html"
-    response = render(request, f"{template}#results" if partial else template, context, status=200 if valid else 400)
-    patch_vary_headers(response, ["HX-Request"])
-    return response
+    page = selectors.history_page(request.account, _page_filters(form), **cursor_arguments(request.GET))
+    context = {"form": form, "page": page, "query": query_without_cursor(request.GET),
+               "currency": request.account.currency}
+    return render_page(request, "retail/history/list.html", context,
+                       status=200 if valid and not page.refused else 400)
 
 
 @require_GET

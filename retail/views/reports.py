@@ -1,5 +1,5 @@
 """Reports: sales, taxes, register closures, gift cards and store credit. Every page answers
-"?export=csv" with the CSV of exactly what it shows (retail.export_requests.export_or_queue), and
+"?export=csv" with the CSV of exactly what it shows (posbackoffice.export_requests.export_or_queue), and
 htmx refreshes of the filter form with its "results" partial."""
 
 from urllib.parse import urlencode
@@ -11,7 +11,8 @@ from django.views.decorators.http import require_GET
 
 from accounts import selectors as account_selectors
 from accounts.tenancy import staff_view
-from retail.export_requests import export_or_queue
+from posbackoffice.export_requests import export_or_queue
+from posbackoffice.pages import render_page
 from retail.forms.reports import ClosureFilterForm, ReportFilterForm, SalesReportForm
 from retail.selectors import reports as selectors
 
@@ -44,7 +45,7 @@ def _outlet_name(form) -> str:
 
 def _render(request, template: str, context: dict, status: int = 200):
     context = {**context, "currency": request.account.currency}
-    return render(request, f"{template}#results" if request.htmx else template, context, status=status)
+    return render_page(request, template, context, status=status)
 
 
 @require_GET

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.models import Register
 from accounts.tenancy import get_scoped_or_404, has_permission, scoped, staff_view
 from posbackoffice.errors import DomainError
+from posbackoffice.pages import refusals
 from retail import sell_actions
 from retail.forms.sales import CloseRegisterForm, LineForm, OpenRegisterForm, PaymentForm, QuickCustomerForm
 from retail.models import Customer, PaymentType, Product, RegisterSession, Sale, SaleLine, SalePayment
@@ -73,12 +74,19 @@ def _cart_response(request, register, sale, *, error=None, status=200, last_sale
     return redirect("retail:sell")
 
 
+def _cart_refused(request, message, register, sale, **_url_kwargs):
+    """A refused cart action (posbackoffice.pages.refusals): the cart partial with the reason, as it was."""
+    return _cart_response(request, register, sale, error=message)
+
+
 def _with_sale(view=None, *, starts=False):
     """Resolve the register and its sale in progress for an action; refuse when the register is not
     ready. The sale may be the open register's empty cart, not saved yet: an action that `starts` the sale
     hands the register to its service, which starts it in the action's transaction; any other action has
-    nothing to act on yet."""
+    nothing to act on yet. A refused action (DomainError) answers the cart with the reason, 422."""
     def decorate(view):
+        action = refusals(_cart_refused)(view)
+
         @wraps(view)
         def wrapper(request, *args, **kwargs):
             # Another shop's line or payment is not found, whatever state this register is in.
@@ -96,7 +104,7 @@ def _with_sale(view=None, *, starts=False):
                 if "line_id" in kwargs or "payment_id" in kwargs:
                     raise Http404  # not part of this (empty) cart
                 return _cart_response(request, register, sale, error=_("The cart is empty."), status=422)
-            return view(request, register, sale, *args, **kwargs)
+            return action(request, register, sale, *args, **kwargs)
 
         return wrapper
 
@@ -186,11 +194,8 @@ def add_product(request, register, sale):
     if not product_id.isdigit():  # a tampered hidden field: not found, rather than a server error
         raise Http404
     product = get_scoped_or_404(Product, request.account, pk=int(product_id))
-    try:
-        line = sale_services.sale_add_product(actor=request.user, account=request.account,
-                                              product_id=product.pk, quantity=quantity, **_cart_of(register, sale))
-    except DomainError as error:
-        return _cart_response(request, register, sale, error=error.message, status=422)
+    line = sale_services.sale_add_product(actor=request.user, account=request.account,
+                                          product_id=product.pk, quantity=quantity, **_cart_of(register, sale))
     return _cart_response(request, register, line.sale)
 
 
@@ -206,11 +211,8 @@ def scan(request, register, sale):
     if product is None:
         return _cart_response(request, register, sale, status=422,
                               error=_("No product has the SKU or barcode “%(code)s”.") % {"code": code})
-    try:
-        line = sale_services.sale_add_product(actor=request.user, account=request.account,
-                                              product_id=product.pk, **_cart_of(register, sale))
-    except DomainError as error:
-        return _cart_response(request, register, sale, error=error.message, status=422)
+    line = sale_services.sale_add_product(actor=request.user, account=request.account,
+                                          product_id=product.pk, **_cart_of(register, sale))
     return _cart_response(request, register, line.sale)
 
 
@@ -227,12 +229,9 @@ def update_line(request, register, sale, line_id):
     percent = form.cleaned_data["discount_percent"]
     if percent is not None and discount is None:
         discount = percent_discount(form.cleaned_data["quantity"] * line.unit_price, int(percent * 100))
-    try:
-        sale_services.sale_update_line(actor=request.user, account=request.account, sale_id=sale.pk,
-                                       line_id=line.pk, quantity=form.cleaned_data["quantity"],
-                                       discount=discount if discount is not None else line.discount)
-    except DomainError as error:
-        return _cart_response(request, register, sale, error=error.message, status=422)
+    sale_services.sale_update_line(actor=request.user, account=request.account, sale_id=sale.pk,
+                                   line_id=line.pk, quantity=form.cleaned_data["quantity"],
+                                   discount=discount if discount is not None else line.discount)
     sale.refresh_from_db()
     return _cart_response(request, register, sale)
 
@@ -242,10 +241,7 @@ def update_line(request, register, sale, line_id):
 @_with_sale
 def remove_line(request, register, sale, line_id):
     line = get_scoped_or_404(sale.lines.all(), request.account, pk=line_id)
-    try:
-        sale_services.sale_remove_line(actor=request.user, account=request.account, sale_id=sale.pk, line_id=line.pk)
-    except DomainError as error:
-        return _cart_response(request, register, sale, error=error.message, status=422)
+    sale_services.sale_remove_line(actor=request.user, account=request.account, sale_id=sale.pk, line_id=line.pk)
     sale.refresh_from_db()
     return _cart_response(request, register, sale)
 
@@ -281,16 +277,11 @@ def set_customer(request, register, sale):
 @_with_sale(starts=True)
 def quick_customer(request, register, sale):
     form = QuickCustomerForm(request.POST)
-    error = None
-    if form.is_valid():
-        try:
-            sale = sale_services.sale_set_new_customer(actor=request.user, account=request.account,
-                                                       **_cart_of(register, sale), **form.cleaned_data)
-        except DomainError as exc:
-            error = exc.message
-        else:
-            return _cart_response(request, register, sale)
-    return _cart_response(request, register, sale, error=error or _("Check the customer’s details."), status=422)
+    if not form.is_valid():
+        return _cart_response(request, register, sale, error=_("Check the customer’s details."), status=422)
+    sale = sale_services.sale_set_new_customer(actor=request.user, account=request.account,
+                                               **_cart_of(register, sale), **form.cleaned_data)
+    return _cart_response(request, register, sale)
 
 
 @require_POST
@@ -302,12 +293,9 @@ def add_payment(request, register, sale):
         first = next(iter(form.errors.values()))[0]
         return _cart_response(request, register, sale, error=first, status=422)
     get_scoped_or_404(PaymentType, request.account, pk=form.cleaned_data["payment_type"])
-    try:
-        payment = sale_services.sale_add_payment(actor=request.user, account=request.account, sale_id=sale.pk,
-                                                 payment_type_id=form.cleaned_data["payment_type"],
-                                                 amount=form.cleaned_data["amount"])
-    except DomainError as error:
-        return _cart_response(request, register, sale, error=error.message, status=422)
+    payment = sale_services.sale_add_payment(actor=request.user, account=request.account, sale_id=sale.pk,
+                                             payment_type_id=form.cleaned_data["payment_type"],
+                                             amount=form.cleaned_data["amount"])
     return _cart_response(request, register, payment.sale)
 
 
@@ -316,11 +304,8 @@ def add_payment(request, register, sale):
 @_with_sale
 def remove_payment(request, register, sale, payment_id):
     payment = get_scoped_or_404(sale.payments.all(), request.account, pk=payment_id)
-    try:
-        sale_services.sale_remove_payment(actor=request.user, account=request.account, sale_id=sale.pk,
-                                          payment_id=payment.pk)
-    except DomainError as error:
-        return _cart_response(request, register, sale, error=error.message, status=422)
+    sale_services.sale_remove_payment(actor=request.user, account=request.account, sale_id=sale.pk,
+                                      payment_id=payment.pk)
     sale.refresh_from_db()
     return _cart_response(request, register, sale)
 
@@ -330,12 +315,9 @@ def remove_payment(request, register, sale, payment_id):
 @_with_sale
 def complete(request, register, sale):
     on_account = request.POST.get("on_account") == "1"
-    try:
-        completed = sale_services.sale_complete(actor=request.user, account=request.account, sale_id=sale.pk,
-                                                on_account=on_account,
-                                                receipt_email=request.POST.get("receipt_email", ""))
-    except DomainError as error:
-        return _cart_response(request, register, sale, error=error.message, status=422)
+    completed = sale_services.sale_complete(actor=request.user, account=request.account, sale_id=sale.pk,
+                                            on_account=on_account,
+                                            receipt_email=request.POST.get("receipt_email", ""))
     request.session[SESSION_LAST_SALE] = completed.pk
     return _cart_response(request, register, selectors.empty_cart(request.account, register), last_sale=completed)
 
@@ -344,11 +326,8 @@ def complete(request, register, sale):
 @staff_view("sell")
 @_with_sale
 def park(request, register, sale):
-    try:
-        sale_services.sale_park(actor=request.user, account=request.account, sale_id=sale.pk,
-                                note=request.POST.get("note", ""))
-    except DomainError as error:
-        return _cart_response(request, register, sale, error=error.message, status=422)
+    sale_services.sale_park(actor=request.user, account=request.account, sale_id=sale.pk,
+                            note=request.POST.get("note", ""))
     messages.success(request, _("Sale parked."))
     return _cart_response(request, register, selectors.empty_cart(request.account, register))
 
@@ -357,10 +336,7 @@ def park(request, register, sale):
 @staff_view("sell")
 @_with_sale
 def discard(request, register, sale):
-    try:
-        sale_services.sale_discard(actor=request.user, account=request.account, sale_id=sale.pk)
-    except DomainError as error:
-        return _cart_response(request, register, sale, error=error.message, status=422)
+    sale_services.sale_discard(actor=request.user, account=request.account, sale_id=sale.pk)
     return _cart_response(request, register, selectors.empty_cart(request.account, register))
 
 

@@ -164,5 +164,5 @@ def test_every_sweep_is_on_beats_schedule():
     scheduled = {entry["task"]: entry["schedule"] for entry in app.conf.beat_schedule.values()}
     for sweep, every in [("accounts.tasks.send_due_emails", 60), ("payments.tasks.reconcile_payments", 120),
                          ("payments.tasks.sweep_webhook_events", 60),
-                         ("saved_cards.tasks.sweep_card_detachments", 300), ("retail.tasks.sweep_exports", 60)]:
+                         ("saved_cards.tasks.sweep_card_detachments", 300), ("posbackoffice.tasks.sweep_exports", 60)]:
         assert scheduled[sweep] == every and sweep in app.tasks

@@ -19,7 +19,6 @@ refused when attached, without their code), off-session authentication, card bra
 visa), ownership of a card, refund limits, failed 3-D Secure on a setup, and search.
 """
 
-import datetime
 import json
 import urllib.error
 import urllib.parse
@@ -28,6 +27,7 @@ import uuid
 from typing import Protocol
 
 import pytest
+from django.utils import timezone
 
 from payments.gateway.base import CardSetup, PaymentStatus, ProcessorPayment, SetupStatus
 from payments.gateway.errors import (
@@ -88,7 +88,7 @@ class SandboxCardholder:
         return response.json()
 
     def payment_method(self, number: str) -> str:
-        expiry = f"12/{(datetime.date.today().year + 3) % 100:02d}"
+        expiry = f"12/{(timezone.now().year + 3) % 100:02d}"
         return self._post(self.config["tokenize_url"], {"number": number, "expiry": expiry, "cvc": "123"})["id"]
 
     def confirm_setup(self, setup: CardSetup, number: str) -> None:
@@ -129,7 +129,7 @@ class LocalstripeCardholder:
     def payment_method(self, number: str) -> str:
         status, body = self._post("/v1/payment_methods", {
             "type": "card", "card[number]": number, "card[exp_month]": "12",
-            "card[exp_year]": str(datetime.date.today().year + 3), "card[cvc]": "123"}, secret=True)
+            "card[exp_year]": str(timezone.now().year + 3), "card[cvc]": "123"}, secret=True)
         assert status == 200, body
         return body["id"]
 
@@ -255,7 +255,7 @@ def test_saved_card_is_listed_then_detached(gateway, cardholder):
     assert [card.id for card in cards] == [finished.payment_method_id]
     card = cards[0].card
     assert (card.brand, card.last4, card.exp_month) == ("visa", "4242", 12)
-    assert card.exp_year > datetime.date.today().year and card.fingerprint
+    assert card.exp_year > timezone.now().year and card.fingerprint
     assert gateway.get_card(finished.payment_method_id) == cards[0]
     assert cards[0].customer_id == customer.id
 

@@ -12,8 +12,8 @@ from accounts.models import AuditEvent
 from payments.gateway.errors import InvalidRequest
 from payments.models import Payment, Refund
 from payments.selectors import PAGE_SIZE
-from retail import exports
-from retail.models import ExportJob
+from posbackoffice import exports
+from posbackoffice.models import ExportJob
 from tests.factories import member, owner_of
 from tests.payments.builders import (
     FakeGateway,
@@ -59,7 +59,7 @@ def gateway(monkeypatch):
 
 
 def listed(response) -> list[int]:
-    return [p.pk for p in response.context["page"].payments]
+    return [p.pk for p in response.context["page"].rows]
 
 
 def csv_rows(response) -> list[list[str]]:
@@ -194,11 +194,6 @@ def test_pages_of_fifty_follow_a_cursor_even_when_times_are_equal(staff, account
     assert "Back to the newest payments" in page_text(second)
 
 
-def test_a_nonsense_cursor_shows_the_first_page(staff, account):
-    first = payment(account)
-    assert listed(staff.get(reverse("payments:list"), {"after": "yesterday_x"})) == [first.pk]
-
-
 def test_live_search_answers_only_the_results(staff, account):
     payment(account, card_last4="4444")
     payment(account, card_last4="1111")
@@ -249,14 +244,14 @@ def test_a_large_export_goes_to_the_worker_with_the_amount_already_read(staff, a
     response = staff.get(reverse("payments:export"), {"q": "12.50", "mode": "integrated"})
 
     job = ExportJob.objects.get(account=account)
-    assert response.status_code == 302 and response["Location"] == reverse("retail:export_job", args=[job.pk])
+    assert response.status_code == 302 and response["Location"] == reverse("export_job", args=[job.pk])
     assert job.kind == "payments"
     assert {k: v for k, v in job.params.items() if k != "_language"} == {"q": "12.50", "q_amount": 1250,
                                                                          "mode": "integrated"}
 
 
 def test_the_worker_writes_the_same_rows_in_the_readers_language(french_staff, account, monkeypatch):
-    from retail.services.export_runs import export_job_run
+    from posbackoffice.export_runs import export_job_run
 
     monkeypatch.setattr(exports, "INLINE_LIMIT", 0)
     payment(account, at=paris(2026, 3, 2, 0, 30), amount=1250, card_last4="1111")

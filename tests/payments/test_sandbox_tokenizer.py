@@ -1,13 +1,13 @@
 """The sandbox's browser endpoints: the tokenizer (typed card -> payment method id, keeping no card
 number or CVC, never logging them), the card form, and the confirm step."""
 
-import datetime
 import logging
 
 import pytest
 from django.db import connection
 from django.test import override_settings
 from django.urls import reverse
+from django.utils import timezone
 
 from payments.gateway.base import PaymentStatus
 from payments.gateway.sandbox import SandboxGateway
@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db
 
 VISA = "4242424242424242"
 TOKENIZE = "/sandbox/v1/payment_methods"
-NEXT_YEAR = (datetime.date.today().year + 1) % 100
+NEXT_YEAR = (timezone.now().year + 1) % 100
 
 
 def tokenize(client, **fields):

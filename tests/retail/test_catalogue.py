@@ -9,8 +9,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from accounts.models import AuditEvent, Membership, StaffRole
-from retail import exports
-from retail.models import ExportJob, Product, StockLevel, StockMove, TaxRate
+from posbackoffice import exports
+from posbackoffice.models import ExportJob
+from retail.models import Product, StockLevel, StockMove, TaxRate
 from tests.factories import OutletFactory, UserFactory, member, owner_of
 from tests.retail.builders import csv_rows
 from tests.retail.factories import ProductFactory, StockLevelFactory
@@ -361,7 +362,7 @@ def test_a_large_export_goes_to_the_worker(staff, account, monkeypatch):
     response = staff.get(reverse("retail:products_export"), {"q": "thé", "status": "active"})
 
     job = ExportJob.objects.get(account=account)
-    assert response.status_code == 302 and response["Location"] == reverse("retail:export_job", args=[job.pk])
+    assert response.status_code == 302 and response["Location"] == reverse("export_job", args=[job.pk])
     assert job.kind == "products"
     assert {k: v for k, v in job.params.items() if k != "_language"} == {"q": "thé", "status": "active"}
 

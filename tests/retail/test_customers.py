@@ -12,7 +12,8 @@ from django.utils import translation
 from django.utils.translation import gettext
 
 from accounts.models import AuditEvent
-from retail.models import Customer, CustomerType, ExportJob, Sale
+from posbackoffice.models import ExportJob
+from retail.models import Customer, CustomerType, Sale
 from tests.factories import RegisterFactory, member, owner_of
 from tests.retail.builders import csv_rows
 from tests.retail.factories import CustomerFactory, CustomerTypeFactory, SaleFactory
@@ -42,7 +43,7 @@ def french_staff(client, account):
 
 
 def names_on(response) -> list[str]:
-    return [str(customer) for customer in response.context["page"].customers]
+    return [str(customer) for customer in response.context["page"].rows]
 
 
 def link(response, rel: str) -> str | None:
@@ -115,15 +116,15 @@ def test_list_pages_follow_next_and_previous_links_and_only_this_accounts(staff,
     while (query := link(pages[-1], "next")) is not None:
         pages.append(staff.get(f"{url}?{query}"))
 
-    assert [len(page.context["page"].customers) for page in pages] == [50, 50, 20]
-    assert [c for page in pages for c in page.context["page"].customers] == in_order
+    assert [len(page.context["page"].rows) for page in pages] == [50, 50, 20]
+    assert [c for page in pages for c in page.context["page"].rows] == in_order
     assert all("120 customers" in page.content.decode() and "Elsewhere" not in page.content.decode()
                for page in pages)
     assert link(pages[0], "prev") is None
     back = staff.get(f"{url}?{link(pages[2], 'prev')}")
-    assert back.context["page"].customers == pages[1].context["page"].customers
+    assert back.context["page"].rows == pages[1].context["page"].rows
     first = staff.get(f"{url}?{link(back, 'prev')}")
-    assert first.context["page"].customers == pages[0].context["page"].customers
+    assert first.context["page"].rows == pages[0].context["page"].rows
     assert link(first, "prev") is None and link(first, "next") == link(pages[0], "next")
 
 
@@ -139,15 +140,6 @@ def test_pages_of_a_search_keep_the_search(staff, account):
     assert "q=martin" in link(first, "next")
     assert names_on(first) + names_on(second) == [f"Léa{n:02d} Martin" for n in range(60)]
     assert link(second, "next") is None
-
-
-@pytest.mark.parametrize("cursor", ["after=nonsense", "before=bm9uc2Vuc2U", "after=WzEsMiwzXQ"])
-def test_a_tampered_cursor_shows_the_first_page(staff, account, cursor):
-    CustomerFactory(account=account, first_name="Léa", last_name="Martin")
-
-    response = staff.get(f"{reverse('retail:customers')}?{cursor}")
-
-    assert response.status_code == 200 and names_on(response) == ["Léa Martin"]
 
 
 def test_live_search_answers_only_the_results(staff, account):
@@ -309,7 +301,7 @@ def test_export_has_the_lists_filters(french_staff, account, other_account):
 
 
 def test_a_large_export_goes_to_the_worker(staff, account, monkeypatch):
-    from retail import exports
+    from posbackoffice import exports
 
     monkeypatch.setattr(exports, "INLINE_LIMIT", 1)
     CustomerFactory(account=account, last_name="Martin")

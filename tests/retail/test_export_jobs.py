@@ -9,12 +9,11 @@ import time_machine
 from django.db.models import Q
 from django.utils import timezone
 
-from posbackoffice import jobs
-from retail import exports
-from retail.models import ExportJob
-from retail.services.export_runs import export_job_run, export_jobs_due
-from retail.services.exports import export_job_start
-from retail.tasks import sweep_exports
+from posbackoffice import exports, jobs
+from posbackoffice.export_runs import export_job_run, export_jobs_due
+from posbackoffice.models import ExportJob
+from posbackoffice.services import export_job_start
+from posbackoffice.tasks import sweep_exports
 from tests.retail import report_factories as rf
 
 pytestmark = pytest.mark.django_db

@@ -81,7 +81,7 @@ def staff(client, account):
 
 
 def listed(response) -> list:
-    return list(response.context["page"].sales)
+    return list(response.context["page"].rows)
 
 
 def history(client, **params):
@@ -185,7 +185,7 @@ def test_htmx_asks_for_the_results_only(staff, scenario):
 
 
 def test_keyset_pages_walk_every_sale_once(staff, account, monkeypatch):
-    monkeypatch.setattr(history_selectors, "PAGE_SIZE", 2)
+    monkeypatch.setattr(history_selectors.SALE_PAGES, "size", 2)
     shop = rf.make_shop(account)
     rf.open_register(shop)
     jam = rf.product(shop, sku="CONF-1", name="Confiture", price=333, rate_bp=550)
@@ -210,14 +210,7 @@ def test_keyset_pages_walk_every_sale_once(staff, account, monkeypatch):
     assert all("status=completed" in link for link in links[:-1])  # the filters follow the pages
 
 
-OLDER_LINK = re.compile(r'<nav class="pagination"[^>]*>\s*<a href="([^"]+)"')
-
-
-def test_a_broken_cursor_shows_the_first_page(staff, scenario):
-    response = history(staff, after="not-a-cursor")
-
-    assert response.status_code == 200
-    assert listed(response) == [scenario.s4, scenario.s3, scenario.s2, scenario.s1]
+OLDER_LINK = re.compile(r'<a href="([^"]+)" rel="next">')
 
 
 # ---- the CSV export ----------------------------------------------------------------------------------------------

@@ -1,15 +1,14 @@
-"""Queuing a large export for the worker (its run is retail.services.export_runs, which the task imports:
+"""Queuing a large export for the worker (its run is posbackoffice.export_runs, which the task imports:
 the module that queues a task never holds the work the task runs, so they do not import each other)."""
 
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from accounts.services import audit_record
-from posbackoffice import jobs
+from posbackoffice import exports, jobs
+from posbackoffice.audit import audit_record
 from posbackoffice.errors import DomainError
-from retail import exports
-from retail.models import ExportJob
-from retail.tasks import run_export
+from posbackoffice.models import ExportJob
+from posbackoffice.tasks import run_export
 
 
 @transaction.atomic

@@ -5,6 +5,13 @@ An export kind knows its header, how to count its rows and how to iterate them a
 values; rows stream from a server-side cursor in chunks, so memory stays flat whatever the size.
 CSV follows the reader's language: French files use ";" between fields and a decimal comma (what a
 French spreadsheet expects), English files "," and a decimal point; both are UTF-8 with a BOM.
+
+A text cell starting with "=", "+", "-", "@", a tab or a carriage return would be read by a spreadsheet
+as a formula (a customer named `=HYPERLINK(...)` becoming a live link in the owner's file): such a cell
+is written with a leading apostrophe, which spreadsheets take as "this is text" (`neutralised`). Every
+text (str) value of a row is text someone typed or a label of ours; numbers are never given as text
+(amounts are `Amount`, counts `int`, times `datetime`), so a negative amount stays a number. Both paths
+do it: the portable writer in Python, COPY in SQL (`SqlCells.text`, `SqlCells.label`).
 """
 
 import csv
@@ -23,10 +30,13 @@ from django.db.models import Case, Func, QuerySet, TextField, Value, When
 from django.db.models.functions import NullIf
 from django.http import StreamingHttpResponse
 from django.utils import timezone, translation
+from django.utils.functional import Promise
 
 from posbackoffice.money import decimal_formatter, exponent
 from posbackoffice.registry import Registry
 
+# What a spreadsheet reads as the start of a formula, at the start of a cell (OWASP, "CSV injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 # Above this many rows an export runs in the background with a progress bar.
 INLINE_LIMIT = 5_000
 CHUNK = 2_000
@@ -38,6 +48,7 @@ class ExportKind:
     file_stem: str
     header: Callable[[], list[str]]
     count: Callable[[object, dict], int]
+    # Tuples of plain values: texts as str (each one neutralised), numbers as int or Amount, never as text.
     rows: Callable[[object, dict], Iterable[tuple]]
     # Optional: the same rows as a queryset of ready-made cells (built with the SqlCells given), which
     # write_file has PostgreSQL write itself with COPY, three times as fast as `rows` for a large file.
@@ -48,6 +59,12 @@ class ExportKind:
 # Kinds are registered by the modules that read their rows (retail's selectors, payments.selectors),
 # which their app's ready() imports, so web and worker know every kind.
 REGISTRY: Registry[ExportKind] = Registry("export kinds")
+
+
+def neutralised(text: str) -> str:
+    """The text as a cell a spreadsheet shows as text: prefixed with an apostrophe when it starts as a
+    formula would."""
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
 @dataclass(frozen=True)
@@ -95,14 +112,15 @@ class _DecimalFormats(dict):
 
 class _CellFormatter:
     """Turns a row's values into CSV cells: None → "", Amount → decimal in the dialect, datetime → local
-    time of the shop, date → ISO, bool → 1/0, anything else as it is. How to format a value is looked
-    up by its type, worked out once per type; each currency's amount format is made once."""
+    time of the shop, date → ISO, bool → 1/0, text neutralised, anything else (int) as it is. How to
+    format a value is looked up by its type, worked out once per type; each currency's amount format is
+    made once."""
 
     def __init__(self, dialect: CsvDialect, tz):
         self.tz = tz
         self.decimals = _DecimalFormats("," if dialect.decimal_comma else ".")
         self.by_type: dict[type, Callable | None] = {type(None): lambda value: "", bool: self._bool,
-                                                     Amount: self._amount}
+                                                     Amount: self._amount, str: neutralised}
 
     def row(self, values) -> list:
         by_type = self.by_type
@@ -124,6 +142,10 @@ class _CellFormatter:
             return datetime.date.isoformat
         if issubclass(kind, bool):
             return self._bool
+        if issubclass(kind, str):
+            return neutralised
+        if issubclass(kind, Promise):  # a lazy translation
+            return lambda value: neutralised(str(value))
         return None
 
     def _amount(self, value: Amount) -> str:
@@ -202,9 +224,15 @@ class _Sql(Func):
                 [*params] * self.template.count("{value}") + self.extra_params)
 
 
+# neutralised() in SQL, around a text expression (chr(9): a tab, chr(13): a carriage return).
+NEUTRALISED_SQL = ("CASE WHEN left({value}, 1) IN ('=', '+', '-', '@', chr(9), chr(13)) THEN '''' || {value} "
+                   "ELSE {value} END")
+
+
 class SqlCells:
     """Builds the SQL of CSV cells as _CellFormatter writes them, for an export kind's `sql_rows`. COPY
-    writes NULL as an empty cell but quotes an empty text: empty texts become NULL."""
+    writes NULL as an empty cell but quotes an empty text: empty texts become NULL. Every text cell goes
+    through `text` (or is a `label`), which neutralises it as the portable writer does."""
 
     def __init__(self, dialect: CsvDialect, tz):
         self.point = "," if dialect.decimal_comma else "."
@@ -212,7 +240,8 @@ class SqlCells:
 
     @staticmethod
     def text(expression):
-        return NullIf(expression, Value(""), output_field=TextField())
+        """A text cell: NULL when empty, neutralised (a formula's first character gets an apostrophe)."""
+        return _Sql(NullIf(expression, Value(""), output_field=TextField()), NEUTRALISED_SQL)
 
     def amount(self, expression, currency: str):
         """A minor-units integer as money.decimal_formatter writes it."""
@@ -230,13 +259,13 @@ class SqlCells:
 
     @staticmethod
     def label(field: str, labels: dict[str, str]):
-        """The field's value shown by its label (already translated, e.g. a status)."""
-        return Case(*[When(**{field: value}, then=Value(label)) for value, label in labels.items()],
+        """The field's value shown by its label (already translated, e.g. a status), neutralised as any text."""
+        return Case(*[When(**{field: value}, then=Value(neutralised(label))) for value, label in labels.items()],
                     output_field=TextField())
 
     @staticmethod
     def stripped(expression):
-        """Python's text.strip(), NULL when nothing is left."""
+        """Python's text.strip(), NULL when nothing is left (not a cell: give the cell's value to `text`)."""
         return _Sql(expression, "NULLIF(btrim({value}, %s), '')", PYTHON_WHITESPACE)
 
 

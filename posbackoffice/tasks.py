@@ -1,16 +1,16 @@
-"""Thin tasks of retail: ids in, a service call (posbackoffice.jobs). The work lives in
-retail.services.export_runs, apart from the module that queues it, so the two never import each other."""
+"""Thin tasks of posbackoffice: ids in, a call (posbackoffice.jobs). The work lives in
+posbackoffice.export_runs, apart from the module that queues it, so the two never import each other."""
 
 from celery import shared_task
 from django.utils import timezone
 
 from posbackoffice import jobs
-from retail.services.export_runs import export_job_run, export_jobs_due
+from posbackoffice.export_runs import export_job_run, export_jobs_due
 
 
 @jobs.job_task()
 def run_export(self, *job_ids: int) -> None:
-    """Write export files (retail.services.export_runs.export_job_run), each job claimed on its own."""
+    """Write export files (posbackoffice.export_runs.export_job_run), each job claimed on its own."""
     jobs.run_rows(self, job_ids, lambda pk: export_job_run(job_id=pk))
 
 

@@ -1,14 +1,14 @@
-"""The worker's part of a large export (retail.tasks.run_export, swept by retail.tasks.sweep_exports):
-finding the exports nobody works on, and writing a file under a claim, with its progress."""
+"""The worker's part of a large export (posbackoffice.tasks.run_export, swept by
+posbackoffice.tasks.sweep_exports): finding the exports nobody works on, and writing a file under a
+claim, with its progress."""
 
 import datetime
 
 from django.db.models import F, Q
 from django.utils import timezone
 
-from posbackoffice import jobs
-from retail import exports
-from retail.models import ExportJob
+from posbackoffice import exports, jobs
+from posbackoffice.models import ExportJob
 
 # A worker holds an export this long, extended at every progress report (every few thousand rows).
 EXPORT_LEASE_SECONDS = 120
