@@ -7,7 +7,6 @@ amount. Both follow the active language: "0,50 €" and "1 234,56 €" in French
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -28,58 +27,11 @@ class InvalidAmount(DomainError):
     pass
 
 
-class CurrencyMismatch(DomainError):
-    pass
-
-
 def exponent(currency: str) -> int:
     try:
         return CURRENCY_EXPONENTS[currency]
     except KeyError:
         raise ValueError(f"unsupported currency {currency!r}") from None
-
-
-@dataclass(frozen=True, slots=True)
-class Money:
-    amount: int
-    currency: str
-
-    def __post_init__(self):
-        if not isinstance(self.amount, int) or isinstance(self.amount, bool):
-            raise TypeError("Money.amount must be an int of minor units")
-        exponent(self.currency)
-
-    def _same(self, other: "Money") -> None:
-        if self.currency != other.currency:
-            raise CurrencyMismatch(
-                _("Amounts in %(a)s and %(b)s cannot be combined.") % {"a": self.currency, "b": other.currency}
-            )
-
-    def __add__(self, other: "Money") -> "Money":
-        self._same(other)
-        return Money(self.amount + other.amount, self.currency)
-
-    def __sub__(self, other: "Money") -> "Money":
-        self._same(other)
-        return Money(self.amount - other.amount, self.currency)
-
-    def __neg__(self) -> "Money":
-        return Money(-self.amount, self.currency)
-
-    def __lt__(self, other: "Money") -> bool:
-        self._same(other)
-        return self.amount < other.amount
-
-    def __le__(self, other: "Money") -> bool:
-        self._same(other)
-        return self.amount <= other.amount
-
-    def __str__(self) -> str:
-        return format_money(self.amount, self.currency)
-
-    @classmethod
-    def zero(cls, currency: str) -> "Money":
-        return cls(0, currency)
 
 
 def _group(digits: str, separator: str) -> str:

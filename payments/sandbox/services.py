@@ -178,10 +178,6 @@ def customer_update(*, customer_id: str, email: str, name: str) -> dict:
     return obj
 
 
-def customer_retrieve(*, customer_id: str) -> dict:
-    return customer_object(_get(SandboxCustomer, customer_id, "customer"))
-
-
 # ---- payment methods ------------------------------------------------------------------------------
 
 def payment_method_create(*, number: str, expiry: str, cvc: str, postal_code: str | None = None,
