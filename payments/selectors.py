@@ -18,6 +18,7 @@ from accounts.models import AuditEvent
 from accounts.tenancy import get_scoped_or_404, scoped
 from payments.messages import webhook_failure_message
 from payments.models import Payment, PaymentAttempt, Refund, WebhookEvent
+from posbackoffice.params import parse_id
 from retail import exports
 from retail.models import Customer, Sale
 from retail.selectors.customers import search_filter
@@ -25,7 +26,7 @@ from retail.selectors.customers import search_filter
 PAGE_SIZE = 50
 # Receipt numbers are positive big integers; longer digit strings cannot be one.
 MAX_RECEIPT_DIGITS = 18
-LAST4 = re.compile(r"\d{4}")
+LAST4 = re.compile(r"[0-9]{4}")
 PAYOUT_NONE = "none"  # the filter's value for "no payout" (stored as "")
 
 
@@ -60,8 +61,8 @@ def search_condition(account, q: str, amount: int | None) -> Q:
     already read from the text in the reader's language by the form)."""
     condition = Q(customer_id__in=scoped(Customer, account).filter(search_filter(q)).values("id"))
     condition |= Q(receipt_email__icontains=q)
-    if q.isdigit() and len(q) <= MAX_RECEIPT_DIGITS:
-        receipt_sales = scoped(Sale, account).filter(receipt_number=int(q)).values("id")
+    if len(q) <= MAX_RECEIPT_DIGITS and (receipt := parse_id(q)) is not None:
+        receipt_sales = scoped(Sale, account).filter(receipt_number=receipt).values("id")
         condition |= Q(sale_id__in=receipt_sales)
     if LAST4.fullmatch(q):
         condition |= Q(card_last4=q)
@@ -111,10 +112,15 @@ def decode_cursor(cursor: str | None):
     if not cursor or "_" not in cursor:
         return None
     stamp, _sep, pk = cursor.rpartition("_")
-    moment = parse_datetime(stamp)
-    if moment is None or moment.tzinfo is None or not pk.isdigit():
+    try:  # a well-formed stamp may still be no moment ("25:61"), or none PostgreSQL holds in UTC (year 1)
+        moment = parse_datetime(stamp)
+        if moment is not None and moment.tzinfo is not None:
+            moment.astimezone(datetime.UTC)
+    except (ValueError, OverflowError):
         return None
-    return moment, int(pk)
+    if moment is None or moment.tzinfo is None or parse_id(pk) is None:
+        return None
+    return moment, parse_id(pk)
 
 
 def payments_page(account, params: dict, cursor: str | None) -> Page:

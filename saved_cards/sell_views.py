@@ -13,6 +13,7 @@ from payments.messages import failure_message
 from payments.models import Payment
 from posbackoffice.errors import DomainError
 from posbackoffice.money import format_input, format_money, parse_money
+from posbackoffice.params import parse_id
 from retail.sell_device import sale_in_progress
 from saved_cards import selectors, services
 from saved_cards.models import MAX_CARDS_PER_CUSTOMER, SavedCard
@@ -63,10 +64,10 @@ def charge(request):
     sale, back = _sale_or_back(request)
     if back is not None:
         return back
-    card_id = request.POST.get("card", "")
-    if not card_id.isdigit():
+    card_id = parse_id(request.POST.get("card"))
+    if card_id is None:
         return _page(request, sale, error=_("Choose one of the customer's saved cards."), status=422)
-    card = get_scoped_or_404(SavedCard, request.account, pk=int(card_id))  # another shop's card: not found
+    card = get_scoped_or_404(SavedCard, request.account, pk=card_id)  # another shop's card: not found
     amount_text = request.POST.get("amount", "")
     try:
         payment = services.saved_card_charge(actor=request.user, account=request.account, sale_id=sale.pk,

@@ -11,6 +11,7 @@ from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThan, Tuple
 from django.utils.translation import gettext_lazy as _
 
 from accounts.tenancy import scoped
+from posbackoffice.params import BIGINT_MAX
 from retail import customer_extensions, exports
 from retail.models import Customer, CustomerType, Sale
 
@@ -95,6 +96,8 @@ def decode_cursor(cursor: str | None) -> tuple[str, str, int] | None:
     except (ValueError, TypeError, binascii.Error):
         return None
     if not (isinstance(last_name, str) and isinstance(first_name, str) and type(pk) is int):
+        return None
+    if "\x00" in last_name + first_name or not 0 < pk <= BIGINT_MAX:  # no name or id of ours
         return None
     return last_name, first_name, pk
 

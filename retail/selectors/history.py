@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import AuditEvent
 from accounts.tenancy import scoped
+from posbackoffice.params import parse_id
 from retail import exports
 from retail.models import Customer, Sale
 
@@ -85,10 +86,15 @@ def decode_cursor(cursor: str | None):
     if not cursor or "_" not in cursor:
         return None
     stamp, _sep, pk = cursor.rpartition("_")
-    moment = parse_datetime(stamp)
-    if moment is None or not pk.isdigit():
+    try:  # a well-formed stamp may still be no moment ("25:61"), or none PostgreSQL holds in UTC (year 1)
+        moment = parse_datetime(stamp)
+        if moment is not None and moment.tzinfo is not None:
+            moment.astimezone(datetime.UTC)
+    except (ValueError, OverflowError):
         return None
-    return moment, int(pk)
+    if moment is None or moment.tzinfo is None or parse_id(pk) is None:
+        return None
+    return moment, parse_id(pk)
 
 
 def history_page(account, params: dict, cursor: str | None) -> Page:

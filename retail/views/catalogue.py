@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.models import Outlet
 from accounts.tenancy import get_scoped_or_404, scoped, staff_view
 from posbackoffice.errors import DomainError
+from posbackoffice.params import parse_id
 from retail.export_requests import export_or_queue
 from retail.forms.catalogue import ProductFilterForm, ProductForm, StockCountForm
 from retail.models import Product
@@ -132,8 +133,8 @@ def product_stock(request, product_id):
     account = request.account
     product = get_scoped_or_404(Product.objects.select_related("tax_rate"), account, pk=product_id)
     outlets = list(scoped(Outlet, account).order_by("name", "id"))
-    outlet_id = request.POST.get("outlet", "")
-    stock_form = StockCountForm(request.POST, outlets=outlets, auto_id=f"stock-{outlet_id}-%s")
+    stock_form = StockCountForm(request.POST, outlets=outlets,
+                                auto_id=f"stock-{parse_id(request.POST.get('outlet')) or 'unknown'}-%s")
     if stock_form.is_valid():
         try:
             services.stock_adjust(actor=request.user, account=account, product_id=product.pk,
