@@ -10,6 +10,7 @@ from accounts import permissions as perms
 from accounts.audit import action_label
 from accounts.models import Account, AuditEvent, StaffRole
 from accounts.tenancy import scoped
+from posbackoffice.forms import DateField, SearchField
 
 
 class LoginForm(AuthenticationForm):
@@ -106,9 +107,9 @@ class MembershipRoleForm(forms.Form):
 class ActivityFilterForm(forms.Form):
     action = forms.ChoiceField(label=_("Action"), required=False)
     actor = forms.TypedChoiceField(label=_("Staff member"), required=False, coerce=int, empty_value=None)
-    date_from = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    q = forms.CharField(label=_("Object"), required=False, max_length=100)
+    date_from = DateField(label=_("From"), required=False)
+    date_to = DateField(label=_("To"), required=False)
+    q = SearchField(label=_("Object"), max_length=100)
 
     def __init__(self, *args, account, members, **kwargs):
         super().__init__(*args, **kwargs)

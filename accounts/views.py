@@ -25,6 +25,7 @@ from accounts.tenancy import SESSION_ACCOUNT_KEY, get_scoped_or_404, public_view
 from posbackoffice.errors import DomainError
 from posbackoffice.navigation import first_page_for
 from posbackoffice.pages import render_page
+from posbackoffice.params import parse_id
 
 login = public_view(auth_views.LoginView.as_view(authentication_form=LoginForm, redirect_authenticated_user=True))
 logout = public_view(auth_views.LogoutView.as_view())
@@ -85,7 +86,8 @@ def account_inactive(request):
 @require_POST
 @staff_view(while_inactive=True)
 def account_switch(request):
-    membership = Membership.objects.filter(user=request.user, account_id=request.POST.get("account")).first()
+    account_id = parse_id(request.POST.get("account"))
+    membership = Membership.objects.filter(user=request.user, account_id=account_id).first() if account_id else None
     if membership is None:
         messages.error(request, _("You are not on the staff of that account."))
     else:

@@ -6,15 +6,14 @@ from django.utils.translation import gettext_lazy as _
 from payments.models import Payment, PaymentSettings
 from payments.selectors import PAYOUT_NONE
 from posbackoffice.errors import DomainError
+from posbackoffice.forms import DateField, MoneyField, SearchField
 from posbackoffice.money import format_money, parse_money
-from retail.forms.sales import MoneyField
 
 
 class PaymentFilterForm(forms.Form):
-    q = forms.CharField(label=_("Search"), required=False, max_length=100, widget=forms.TextInput(attrs={
-        "type": "search", "placeholder": _("Customer, receipt, last 4 digits or amount"), "autocomplete": "off"}))
-    date_from = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    q = SearchField(label=_("Search"), max_length=100, placeholder=_("Customer, receipt, last 4 digits or amount"))
+    date_from = DateField(label=_("From"), required=False)
+    date_to = DateField(label=_("To"), required=False)
     status = forms.ChoiceField(label=_("Status"), required=False)
     mode = forms.ChoiceField(label=_("Mode"), required=False)
     payout = forms.ChoiceField(label=_("Payout"), required=False)

@@ -19,6 +19,7 @@ from payments.messages import webhook_failure_message
 from payments.models import Payment, PaymentAttempt, Refund, WebhookEvent
 from posbackoffice import exports
 from posbackoffice.keyset import Keyset, KeysetPage
+from posbackoffice.params import parse_id
 from retail.models import Customer, Sale
 from retail.selectors.customers import search_filter
 
@@ -27,7 +28,7 @@ PAGE_SIZE = 50
 PAYMENT_PAGES = Keyset(Payment, "-created_at", "-id", size=PAGE_SIZE)
 # Receipt numbers are positive big integers; longer digit strings cannot be one.
 MAX_RECEIPT_DIGITS = 18
-LAST4 = re.compile(r"\d{4}")
+LAST4 = re.compile(r"[0-9]{4}")
 PAYOUT_NONE = "none"  # the filter's value for "no payout" (stored as "")
 
 
@@ -62,8 +63,8 @@ def search_condition(account, q: str, amount: int | None) -> Q:
     already read from the text in the reader's language by the form)."""
     condition = Q(customer_id__in=scoped(Customer, account).filter(search_filter(q)).values("id"))
     condition |= Q(receipt_email__icontains=q)
-    if q.isdigit() and len(q) <= MAX_RECEIPT_DIGITS:
-        receipt_sales = scoped(Sale, account).filter(receipt_number=int(q)).values("id")
+    if len(q) <= MAX_RECEIPT_DIGITS and (receipt := parse_id(q)) is not None:
+        receipt_sales = scoped(Sale, account).filter(receipt_number=receipt).values("id")
         condition |= Q(sale_id__in=receipt_sales)
     if LAST4.fullmatch(q):
         condition |= Q(card_last4=q)

@@ -17,11 +17,6 @@ def payment_settings_of(account) -> PaymentSettings:
     return scoped(PaymentSettings, account).first() or PaymentSettings(account=account)
 
 
-def pay_links_available(account) -> bool:
-    """Pay links need our integrated payments; an account on Tyro has none."""
-    return payment_settings_of(account).processor == PaymentSettings.Processor.INTEGRATED
-
-
 @transaction.atomic
 def payment_settings_update(*, actor, account, processor: str, cash_discount_enabled: bool,
                             payout_schedule: str) -> PaymentSettings:

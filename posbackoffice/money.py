@@ -7,7 +7,6 @@ amount. Both follow the active language: "0,50 €" and "1 234,56 €" in French
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -22,13 +21,12 @@ CURRENCY_EXPONENTS = {
 CURRENCY_SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£", "JPY": "¥", "CAD": "$", "AUD": "$", "NZD": "$"}
 NBSP = "\u00a0"
 NARROW_NBSP = "\u202f"
+# The largest amount anyone types, in the currency's units (1,000,000,000.00 €): far above any price,
+# sale or till, far below what the database's bigint holds in minor units. parse_money refuses more.
+MAX_AMOUNT_UNITS = 1_000_000_000
 
 
 class InvalidAmount(DomainError):
-    pass
-
-
-class CurrencyMismatch(DomainError):
     pass
 
 
@@ -39,47 +37,9 @@ def exponent(currency: str) -> int:
         raise ValueError(f"unsupported currency {currency!r}") from None
 
 
-@dataclass(frozen=True, slots=True)
-class Money:
-    amount: int
-    currency: str
-
-    def __post_init__(self):
-        if not isinstance(self.amount, int) or isinstance(self.amount, bool):
-            raise TypeError("Money.amount must be an int of minor units")
-        exponent(self.currency)
-
-    def _same(self, other: "Money") -> None:
-        if self.currency != other.currency:
-            raise CurrencyMismatch(
-                _("Amounts in %(a)s and %(b)s cannot be combined.") % {"a": self.currency, "b": other.currency}
-            )
-
-    def __add__(self, other: "Money") -> "Money":
-        self._same(other)
-        return Money(self.amount + other.amount, self.currency)
-
-    def __sub__(self, other: "Money") -> "Money":
-        self._same(other)
-        return Money(self.amount - other.amount, self.currency)
-
-    def __neg__(self) -> "Money":
-        return Money(-self.amount, self.currency)
-
-    def __lt__(self, other: "Money") -> bool:
-        self._same(other)
-        return self.amount < other.amount
-
-    def __le__(self, other: "Money") -> bool:
-        self._same(other)
-        return self.amount <= other.amount
-
-    def __str__(self) -> str:
-        return format_money(self.amount, self.currency)
-
-    @classmethod
-    def zero(cls, currency: str) -> "Money":
-        return cls(0, currency)
+def max_amount(currency: str) -> int:
+    """The largest amount a person may type, in minor units: MAX_AMOUNT_UNITS of the currency."""
+    return MAX_AMOUNT_UNITS * 10 ** exponent(currency)
 
 
 def _group(digits: str, separator: str) -> str:
@@ -159,7 +119,9 @@ def parse_money(text: str, currency: str, language: str | None = None, *, allow_
         negative, cleaned = True, cleaned[1:]
     elif cleaned.startswith("+"):
         cleaned = cleaned[1:]
-    invalid = InvalidAmount(_("“%(value)s” is not a valid amount.") % {"value": raw})
+    # What was typed, not a page of it, and no control character (NUL…) echoed into the page.
+    shown = "".join(char if char.isprintable() else "\ufffd" for char in raw[:40]) + ("…" if len(raw) > 40 else "")
+    invalid = InvalidAmount(_("“%(value)s” is not a valid amount.") % {"value": shown})
     if not cleaned or not re.fullmatch(r"[0-9.,]+", cleaned) or not cleaned[0].isdigit():
         raise invalid
     grouping = "," if _language(language) == "en" else "."
@@ -186,11 +148,17 @@ def parse_money(text: str, currency: str, language: str | None = None, *, allow_
         raise invalid
     if len(fraction) > exp:
         raise InvalidAmount(
-            _("“%(value)s” has more than %(digits)s decimals.") % {"value": raw, "digits": exp}
+            _("“%(value)s” has more than %(digits)s decimals.") % {"value": shown, "digits": exp}
         )
-    amount = int("".join(groups)) * 10**exp + (int(fraction.ljust(exp, "0")) if exp else 0)
-    if negative:
-        if not allow_negative:
-            raise InvalidAmount(_("The amount cannot be negative."))
-        amount = -amount
-    return amount
+    if negative and not allow_negative:
+        raise InvalidAmount(_("The amount cannot be negative."))
+    whole = "".join(groups).lstrip("0") or "0"
+    limit = max_amount(currency)
+    # Digits counted first: int() of thousands of digits is slow, and refused beyond 4,300.
+    amount = int(whole) * 10**exp + int(fraction.ljust(exp, "0") or "0") if len(whole) <= len(str(limit)) else None
+    if amount is None or amount > limit:
+        bound = format_money(-limit if negative else limit, currency, language)
+        if negative:
+            raise InvalidAmount(_("The amount cannot be less than %(amount)s.") % {"amount": bound})
+        raise InvalidAmount(_("The amount cannot be more than %(amount)s.") % {"amount": bound})
+    return -amount if negative else amount

@@ -26,6 +26,6 @@ urlpatterns = [
     path("exports/<int:job_id>/download/", views.export_download, name="export_download"),
     # Sent e-mails, for the demo: the views answer 404 unless DEBUG is on with the outbox backend.
     path("dev/mail/", views.dev_mail_list, name="dev_mail_list"),
-    path("dev/mail/<str:key>/", views.dev_mail_detail, name="dev_mail_detail"),
-    path("dev/mail/<str:key>/html/", views.dev_mail_html, name="dev_mail_html"),
+    path("dev/mail/<slug:key>/", views.dev_mail_detail, name="dev_mail_detail"),
+    path("dev/mail/<slug:key>/html/", views.dev_mail_html, name="dev_mail_html"),
 ]

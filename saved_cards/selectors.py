@@ -7,7 +7,7 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from accounts.tenancy import scoped
-from saved_cards.models import CardInvite, SavedCard, SavedCardSettings
+from saved_cards.models import SavedCard, SavedCardSettings
 
 EXPIRING_WITHIN_DAYS = 30
 
@@ -59,7 +59,3 @@ def with_expiring_default_card(customers, account, today: datetime.date | None =
         expires_on__lte=today + datetime.timedelta(days=EXPIRING_WITHIN_DAYS))
     return customers.filter(Exists(expiring))
 
-
-def pending_invites(account, customer, now=None):
-    now = now or timezone.now()
-    return scoped(CardInvite, account).filter(customer=customer, used_at__isnull=True, expires_at__gt=now)

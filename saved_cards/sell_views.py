@@ -14,6 +14,7 @@ from payments.models import Payment
 from posbackoffice.errors import DomainError
 from posbackoffice.money import format_input, format_money, parse_money
 from posbackoffice.pages import refusals
+from posbackoffice.params import parse_id
 from retail.sell_device import sale_in_progress
 from saved_cards import selectors, services
 from saved_cards.models import MAX_CARDS_PER_CUSTOMER, SavedCard
@@ -61,13 +62,8 @@ def saved_payments(request):
 def _charge_refused(request, message):
     """A refused or declined charge (posbackoffice.pages.refusals): the Saved payments page again with the
     reason, keeping the card and the amount the cashier sent."""
-    card_id = request.POST.get("card", "")
-    return _page(request, sale_in_progress(request), chosen=int(card_id) if _is_id(card_id) else None,
+    return _page(request, sale_in_progress(request), chosen=parse_id(request.POST.get("card")),
                  amount=request.POST.get("amount", ""), error=message)
-
-
-def _is_id(text: str) -> bool:
-    return text.isascii() and text.isdigit()
 
 
 @require_POST
@@ -77,10 +73,10 @@ def charge(request):
     sale, back = _sale_or_back(request)
     if back is not None:
         return back
-    card_id = request.POST.get("card", "")
-    if not _is_id(card_id):
+    card_id = parse_id(request.POST.get("card"))
+    if card_id is None:
         raise DomainError(_("Choose one of the customer's saved cards."))
-    card = get_scoped_or_404(SavedCard, request.account, pk=int(card_id))  # another shop's card: not found
+    card = get_scoped_or_404(SavedCard, request.account, pk=card_id)  # another shop's card: not found
     payment = services.saved_card_charge(actor=request.user, account=request.account, sale_id=sale.pk,
                                          card_id=card.pk, amount=parse_money(request.POST.get("amount", ""),
                                                                              sale.currency))

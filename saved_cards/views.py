@@ -22,6 +22,7 @@ from accounts.tenancy import get_scoped_or_404, has_permission, scoped, staff_vi
 from payments.card_entry import card_entry_context, card_entry_page
 from posbackoffice.errors import DomainError, NotAllowed
 from posbackoffice.pages import render_page
+from posbackoffice.params import id_or_404, ids_or_404
 from retail.models import Customer
 from saved_cards import invites, protection, selectors, services
 from saved_cards.models import MAX_CARDS_PER_CUSTOMER, CardInvite, CardSetup, SavedCard
@@ -187,30 +188,21 @@ def setup_finish(request, customer_id, setup_id):
                                                                 kwargs={"customer_id": customer.pk})})
 
 
-def _card_ids(values) -> list[int] | None:
-    """Card ids as posted (None when one is not a plain number: a tampered form)."""
-    ids = [value.strip() for value in values]
-    if not all(value.isascii() and value.isdigit() for value in ids):
-        return None
-    return [int(value) for value in ids]
-
-
 @require_POST
 @staff_view("edit_saved_payment_method")
 def cards_save(request, customer_id):
     """"Save changes" under the saved cards: the card picked with "Set as default" and those confirmed
     with "Delete saved payment method", applied together (nothing changed before this button)."""
     customer = _customer(request, customer_id)
-    default = request.POST.get("default", "")
-    default_ids, delete_ids = _card_ids([default] if default else []), _card_ids(request.POST.getlist("delete"))
-    if default_ids is None or delete_ids is None:
-        raise Http404
-    wanted = set(default_ids) | set(delete_ids)  # another shop's card, or another customer's: not found
+    # A tampered form (not an id), another shop's card or another customer's: not found.
+    default_id = id_or_404(request.POST["default"]) if request.POST.get("default") else None
+    delete_ids = ids_or_404(request.POST.getlist("delete"))
+    wanted = {default_id, *delete_ids} - {None}
     if scoped(SavedCard, request.account).filter(customer=customer, pk__in=wanted).count() != len(wanted):
         raise Http404
     try:
         changes = services.customer_cards_update(actor=request.user, account=request.account,
-                                                 customer_id=customer.pk, default_card_id=next(iter(default_ids), None),
+                                                 customer_id=customer.pk, default_card_id=default_id,
                                                  delete_card_ids=delete_ids)
     except DomainError as refused:
         return _refused_page(request, customer, refused.message)

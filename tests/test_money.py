@@ -2,9 +2,7 @@ import pytest
 from django.utils import translation
 
 from posbackoffice.money import (
-    CurrencyMismatch,
     InvalidAmount,
-    Money,
     decimal_formatter,
     format_decimal,
     format_money,
@@ -71,12 +69,27 @@ def test_parse_money_refuses_negative_unless_allowed():
     assert parse_money("-5", "EUR", "en", allow_negative=True) == -500
 
 
-def test_money_never_takes_floats_and_never_mixes_currencies():
-    with pytest.raises(TypeError):
-        Money(1.5, "EUR")
+def test_formatting_never_takes_floats():
     with pytest.raises(TypeError):
         format_money(0.5, "EUR", "en")
-    with pytest.raises(CurrencyMismatch):
-        Money(100, "EUR") + Money(100, "USD")
-    assert Money(150, "EUR") + Money(50, "EUR") == Money(200, "EUR")
     assert format_decimal(-123450, "EUR") == "-1234.50"
+
+
+@pytest.mark.parametrize("text,currency,amount", [
+    ("1000000000", "EUR", 100_000_000_000), ("1000000000", "JPY", 1_000_000_000), ("1000000000", "KWD", 10**12),
+    ("-1000000000", "EUR", -100_000_000_000),
+])
+def test_parse_money_takes_up_to_a_billion_of_the_currency(text, currency, amount):
+    assert parse_money(text, currency, "en", allow_negative=True) == amount
+
+
+@pytest.mark.parametrize("text,currency,message", [
+    ("1000000000.01", "EUR", "The amount cannot be more than €1,000,000,000.00."),
+    ("1000000001", "JPY", "The amount cannot be more than ¥1,000,000,000."),
+    ("99999999999999999999", "EUR", "The amount cannot be more than €1,000,000,000.00."),
+    ("-1000000000.01", "EUR", "The amount cannot be less than -€1,000,000,000.00."),
+])
+def test_parse_money_refuses_more_than_a_billion(text, currency, message):
+    with translation.override("en"), pytest.raises(InvalidAmount) as refused:
+        parse_money(text, currency, "en", allow_negative=True)
+    assert refused.value.message == message

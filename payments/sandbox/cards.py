@@ -41,7 +41,7 @@ _BRANDS = (
     ("visa", ("4",)),
 )
 _SEPARATORS = re.compile(r"[\s-]+")
-_EXPIRY = re.compile(r"^\s*(\d{1,2})\s*/\s*(\d{2}|\d{4})\s*$")
+_EXPIRY = re.compile(r"^\s*([0-9]{1,2})\s*/\s*([0-9]{2}|[0-9]{4})\s*$")
 MAX_YEARS_AHEAD = 20
 
 

@@ -16,6 +16,7 @@ Every state change emits an event (payments.sandbox.events), delivered once comm
 import hashlib
 import hmac
 import json
+import re
 from collections.abc import Callable
 
 from django.db import transaction
@@ -52,6 +53,7 @@ from payments.sandbox.objects import (
     setup_intent_object,
 )
 
+OBJECT_ID = re.compile(r"[A-Za-z0-9_]{1,255}")  # what new_id() makes, like Stripe's ids
 MAX_AMOUNT = 99_999_999  # Stripe's ceiling for most currencies (999,999.99)
 
 # behaviour -> (error class, Stripe error code, decline code, Stripe's message)
@@ -131,7 +133,9 @@ def _idempotent(key: str, operation: str, params: dict, perform: Callable[[], di
 
 def _get(model, object_id: str, label: str, *, lock: bool = False):
     queryset = model.objects.select_for_update() if lock else model.objects
-    found = queryset.filter(pk=object_id).first() if isinstance(object_id, str) and object_id else None
+    # Only the shape of our own ids is looked up ("pi_sbx_…"): anything else, NUL bytes included, is not found.
+    found = queryset.filter(pk=object_id).first() if isinstance(object_id, str) and OBJECT_ID.fullmatch(object_id) \
+        else None
     if found is None:
         raise NotFound(f"No such {label}: {object_id!r}")
     return found
@@ -176,10 +180,6 @@ def customer_update(*, customer_id: str, email: str, name: str) -> dict:
     if previous != {"email": obj["email"], "name": obj["name"]}:
         event_emit("customer.updated", obj, previous_attributes=previous)
     return obj
-
-
-def customer_retrieve(*, customer_id: str) -> dict:
-    return customer_object(_get(SandboxCustomer, customer_id, "customer"))
 
 
 # ---- payment methods ------------------------------------------------------------------------------

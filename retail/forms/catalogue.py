@@ -1,37 +1,16 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from posbackoffice.errors import DomainError
-from posbackoffice.money import format_money, parse_money
+from posbackoffice.forms import MoneyField, SearchField, WholeNumberField
+from posbackoffice.money import format_money
 from retail.selectors.catalogue import KIND_INVENTORY, KIND_NON_INVENTORY, STATUS_ACTIVE, STATUS_INACTIVE
 
-
-class PriceField(forms.CharField):
-    """An amount typed by a person in their language ("12,50", "1 234,50 €", "€12.50"), cleaned to
-    integer minor units of `currency`. A typing mistake is a field error, never a rounding."""
-
-    def __init__(self, *args, currency: str = "EUR", **kwargs):
-        kwargs.setdefault("widget", forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}))
-        super().__init__(*args, **kwargs)
-        self.currency = currency
-
-    def to_python(self, value):
-        value = super().to_python(value)
-        if value in self.empty_values:
-            return None
-        try:
-            return parse_money(value, self.currency)
-        except DomainError as error:
-            raise forms.ValidationError(error.message) from None
-
-
-def _search_widget(placeholder):
-    return forms.TextInput(attrs={"type": "search", "placeholder": placeholder, "autocomplete": "off"})
+# A stock take counts what is on the shelves of one outlet: ten million of anything is a typing mistake.
+MAX_STOCK_COUNT = 10_000_000
 
 
 class ProductFilterForm(forms.Form):
-    q = forms.CharField(label=_("Search"), required=False, max_length=100,
-                        widget=_search_widget(_("Name, SKU or barcode")))
+    q = SearchField(label=_("Search"), max_length=100, placeholder=_("Name, SKU or barcode"))
     tax_rate = forms.TypedChoiceField(label=_("Tax rate"), required=False, coerce=int, empty_value=None)
     kind = forms.ChoiceField(label=_("Type"), required=False, choices=[
         ("", _("All items")), (KIND_INVENTORY, _("Inventory items")), (KIND_NON_INVENTORY, _("Non-inventory items")),
@@ -55,7 +34,7 @@ class ProductForm(forms.Form):
     sku = forms.CharField(label=_("SKU"), max_length=64, help_text=_("Your own reference; unique in the catalogue."))
     barcode = forms.CharField(label=_("Barcode"), max_length=64, required=False,
                               help_text=_("What a scanner reads (EAN, UPC…); optional."))
-    price = PriceField(label=_("Price"))
+    price = MoneyField(label=_("Price"))
     tax_rate = forms.TypedChoiceField(label=_("Tax rate"), coerce=int)
     track_inventory = forms.BooleanField(
         label=_("Inventory item (track stock per outlet)"), required=False, initial=True,
@@ -93,8 +72,8 @@ class StockCountForm(forms.Form):
     """The counted quantity of a product at one outlet (a stock take)."""
 
     outlet = forms.TypedChoiceField(coerce=int, widget=forms.HiddenInput)
-    quantity = forms.IntegerField(label=_("Counted quantity"), min_value=0,
-                                  widget=forms.NumberInput(attrs={"class": "qty-count", "inputmode": "numeric"}))
+    quantity = WholeNumberField(label=_("Counted quantity"), max_value=MAX_STOCK_COUNT,
+                                widget=forms.NumberInput(attrs={"class": "qty-count", "inputmode": "numeric"}))
 
     def __init__(self, *args, outlets, **kwargs):
         super().__init__(*args, **kwargs)

@@ -3,14 +3,14 @@ from django.core.validators import RegexValidator
 from django.utils.translation import gettext_lazy as _
 
 from posbackoffice.errors import DomainError
+from posbackoffice.forms import SearchField
 from retail import customer_extensions
 from retail.selectors.customers import NO_TYPE
 from retail.services.customers import clean_single_email
 
 
 class CustomerFilterForm(forms.Form):
-    q = forms.CharField(label=_("Search"), required=False, max_length=100, widget=forms.TextInput(attrs={
-        "type": "search", "placeholder": _("Name, company, e-mail or phone"), "autocomplete": "off"}))
+    q = SearchField(label=_("Search"), max_length=100, placeholder=_("Name, company, e-mail or phone"))
     customer_type = forms.ChoiceField(label=_("Customer type"), required=False)
     has_balance = forms.BooleanField(label=_("Owes an on-account balance"), required=False)
 

@@ -3,21 +3,21 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from posbackoffice.forms import DateField, MoneyField, SearchField, WholeNumberField
+from posbackoffice.params import BIGINT_MAX
 from retail.forms.filters import RegisterFilterMixin, register_field
-from retail.forms.sales import MoneyField
 from retail.models import Sale
 from retail.selectors.history import HISTORY_STATUSES
 
 
 class HistoryFilterForm(RegisterFilterMixin, forms.Form):
     status = forms.ChoiceField(label=_("Status"), required=False)
-    date_from = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_from = DateField(label=_("From"), required=False)
+    date_to = DateField(label=_("To"), required=False)
     outlet = forms.TypedChoiceField(label=_("Outlet"), required=False, coerce=int, empty_value=None)
     register = register_field()
-    customer_q = forms.CharField(label=_("Customer"), required=False, max_length=100, widget=forms.TextInput(
-        attrs={"type": "search", "placeholder": _("Name, e-mail or phone"), "autocomplete": "off"}))
-    receipt = forms.IntegerField(label=_("Receipt number"), required=False, min_value=1)
+    customer_q = SearchField(label=_("Customer"), max_length=100, placeholder=_("Name, e-mail or phone"))
+    receipt = WholeNumberField(label=_("Receipt number"), required=False, min_value=1, max_value=BIGINT_MAX)
 
     def __init__(self, *args, outlets, registers, **kwargs):
         super().__init__(*args, **kwargs)
@@ -73,8 +73,7 @@ class ReturnForm(forms.Form):
             if left <= 0:
                 continue
             name = f"line_{line.pk}"
-            self.fields[name] = forms.IntegerField(label=line.name, min_value=0, max_value=left, initial=0,
-                                                   required=False)
+            self.fields[name] = WholeNumberField(label=line.name, max_value=left, initial=0, required=False)
             self.returnable.append((line, name, left))
         self.fields["refund_payment_type"].choices = [(t.pk, t.name) for t in payment_types]
 

@@ -4,29 +4,22 @@
 import datetime
 
 from django import forms
-from django.utils import formats
 from django.utils.translation import gettext_lazy as _
 
+from posbackoffice.forms import DateField
 from retail.forms.filters import RegisterFilterMixin, register_field
 from retail.selectors.reports import GROUP_BY_DAY, GROUP_BY_PAYMENT, GROUP_BY_PRODUCT
 
-FIRST_DATE = datetime.date(2000, 1, 1)
-LAST_DATE = datetime.date(2099, 12, 31)
 DEFAULT_DAYS = 30
 MAX_DAYS_BY_DAY = 366
-
-
-def _date_input():
-    # type="date" inputs read and send ISO dates whatever the language; the browser shows them localised.
-    return forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
 class ReportFilterForm(forms.Form):
     """Date range (inclusive local dates) and outlet. With `default_days`, a missing date falls back
     to the last `default_days` days ending today in the account's time zone."""
 
-    date_from = forms.DateField(label=_("From"), required=False, widget=_date_input())
-    date_to = forms.DateField(label=_("To"), required=False, widget=_date_input())
+    date_from = DateField(label=_("From"), required=False)
+    date_to = DateField(label=_("To"), required=False)
     outlet = forms.TypedChoiceField(label=_("Outlet"), required=False, coerce=int, empty_value=None)
 
     def __init__(self, data=None, *, outlets, today: datetime.date, default_days: int | None = DEFAULT_DAYS,
@@ -39,22 +32,6 @@ class ReportFilterForm(forms.Form):
                     data[name] = value.isoformat()
         super().__init__(data, **kwargs)
         self.fields["outlet"].choices = [("", _("All outlets"))] + [(o.pk, o.name) for o in outlets]
-
-    def _clean_bounded_date(self, name):
-        value = self.cleaned_data.get(name)
-        if value is not None and not FIRST_DATE <= value <= LAST_DATE:
-            raise forms.ValidationError(
-                _("Choose a date between %(first)s and %(last)s.") % {
-                    "first": formats.date_format(FIRST_DATE, "SHORT_DATE_FORMAT"),
-                    "last": formats.date_format(LAST_DATE, "SHORT_DATE_FORMAT"),
-                })
-        return value
-
-    def clean_date_from(self):
-        return self._clean_bounded_date("date_from")
-
-    def clean_date_to(self):
-        return self._clean_bounded_date("date_to")
 
     def clean(self):
         data = super().clean()

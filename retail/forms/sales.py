@@ -1,34 +1,17 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from posbackoffice.errors import DomainError
-from posbackoffice.money import parse_money
+from posbackoffice.forms import IdField, MoneyField, WholeNumberField
+from retail.services.sales import MAX_QUANTITY
 
 
-class MoneyField(forms.CharField):
-    """An amount typed by a person ("12,50", "€12.50"), cleaned to integer minor units."""
-
-    def __init__(self, *args, currency: str = "EUR", allow_zero: bool = True, allow_negative: bool = False,
-                 **kwargs):
-        # A phone's decimal keypad has no minus sign: an amount that may be negative gets the full keyboard.
-        attrs = {"autocomplete": "off"} if allow_negative else {"inputmode": "decimal", "autocomplete": "off"}
-        kwargs.setdefault("widget", forms.TextInput(attrs=attrs))
-        super().__init__(*args, **kwargs)
-        self.currency = currency
-        self.allow_zero = allow_zero
-        self.allow_negative = allow_negative
-
-    def to_python(self, value):
-        value = super().to_python(value)
-        if value in self.empty_values:
-            return None
-        try:
-            amount = parse_money(value, self.currency, allow_negative=self.allow_negative)
-        except DomainError as error:
-            raise forms.ValidationError(error.message) from None
-        if not self.allow_zero and amount == 0:
-            raise forms.ValidationError(_("The amount must be more than zero."))
-        return amount
+def sale_quantity(**kwargs) -> WholeNumberField:
+    """A line's quantity, 1 to MAX_QUANTITY, refused in the words the sale services use."""
+    return WholeNumberField(label=_("Quantity"), min_value=1, max_value=MAX_QUANTITY, error_messages={
+        "invalid": _("The quantity must be a whole number."),
+        "min_value": _("The quantity must be at least 1."),
+        "max_value": _("The quantity cannot be above %(limit_value)s."),
+    }, **kwargs)
 
 
 class OpenRegisterForm(forms.Form):
@@ -39,8 +22,15 @@ class OpenRegisterForm(forms.Form):
         self.fields["opening_float"].currency = currency
 
 
+class AddProductForm(forms.Form):
+    """The quantity sent with a product to add (the product itself is looked up by the view: a
+    tampered id is not found)."""
+
+    quantity = sale_quantity(required=False)
+
+
 class LineForm(forms.Form):
-    quantity = forms.IntegerField(label=_("Quantity"))
+    quantity = sale_quantity()
     discount = MoneyField(label=_("Discount"), required=False)
     discount_percent = forms.DecimalField(label=_("Discount %"), required=False, min_value=0, max_value=100,
                                           decimal_places=2)
@@ -51,7 +41,7 @@ class LineForm(forms.Form):
 
 
 class PaymentForm(forms.Form):
-    payment_type = forms.IntegerField(widget=forms.HiddenInput)
+    payment_type = IdField()
     amount = MoneyField(label=_("Amount"), allow_zero=False)
 
     def __init__(self, *args, currency, **kwargs):

@@ -5,7 +5,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 # "20", "5,5", "5.5", "2,10", "20 %": up to three digits, then at most two decimals.
-_RATE = re.compile(r"(\d{1,3})(?:[.,](\d{1,2}))?")
+_RATE = re.compile(r"([0-9]{1,3})(?:[.,]([0-9]{1,2}))?")  # ASCII digits: \d also takes "١٢"
 _RATE_NOISE = re.compile(r"[\s\u00a0\u202f%]")
 
 

@@ -12,6 +12,7 @@ from accounts.tenancy import get_scoped_or_404, scoped, staff_view
 from posbackoffice.errors import DomainError
 from posbackoffice.export_requests import export_or_queue
 from posbackoffice.pages import render_page
+from posbackoffice.params import parse_id
 from retail.forms.catalogue import ProductFilterForm, ProductForm, StockCountForm
 from retail.models import Product
 from retail.selectors import catalogue as selectors
@@ -126,8 +127,8 @@ def product_stock(request, product_id):
     account = request.account
     product = get_scoped_or_404(Product.objects.select_related("tax_rate"), account, pk=product_id)
     outlets = list(scoped(Outlet, account).order_by("name", "id"))
-    outlet_id = request.POST.get("outlet", "")
-    stock_form = StockCountForm(request.POST, outlets=outlets, auto_id=f"stock-{outlet_id}-%s")
+    stock_form = StockCountForm(request.POST, outlets=outlets,
+                                auto_id=f"stock-{parse_id(request.POST.get('outlet')) or 'unknown'}-%s")
     if stock_form.is_valid():
         try:
             services.stock_adjust(actor=request.user, account=account, product_id=product.pk,

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.tenancy import get_scoped_or_404, scoped, staff_view
 from posbackoffice.errors import DomainError
+from posbackoffice.params import clean_text
 from retail.models import Fulfilment
 from retail.services.fulfilments import NEXT_STATUSES, fulfilment_set_status
 
@@ -56,7 +57,7 @@ def fulfilment_status(request, fulfilment_id):
     try:
         fulfilment_set_status(actor=request.user, account=request.account, fulfilment_id=fulfilment.pk,
                               status=request.POST.get("status", ""),
-                              tracking_number=request.POST.get("tracking_number", "")[:80])
+                              tracking_number=clean_text(request.POST.get("tracking_number"), 80))
     except DomainError as error:
         messages.error(request, error.message)
     else:

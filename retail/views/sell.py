@@ -15,8 +15,16 @@ from accounts.models import Register
 from accounts.tenancy import get_scoped_or_404, has_permission, scoped, staff_view
 from posbackoffice.errors import DomainError
 from posbackoffice.pages import refusals
+from posbackoffice.params import clean_text, id_or_404, parse_id
 from retail import sell_actions
-from retail.forms.sales import CloseRegisterForm, LineForm, OpenRegisterForm, PaymentForm, QuickCustomerForm
+from retail.forms.sales import (
+    AddProductForm,
+    CloseRegisterForm,
+    LineForm,
+    OpenRegisterForm,
+    PaymentForm,
+    QuickCustomerForm,
+)
 from retail.models import Customer, PaymentType, Product, RegisterSession, Sale, SaleLine, SalePayment
 from retail.pricing import percent_discount
 from retail.selectors import sell as selectors
@@ -133,11 +141,11 @@ def sell(request):
 @require_POST
 @staff_view("sell")
 def choose_register(request):
-    register_id = request.POST.get("register", "")
-    if not register_id.isdigit():
+    register_id = parse_id(request.POST.get("register"))
+    if register_id is None:
         messages.error(request, _("Choose a register."))
         return redirect("retail:sell")
-    register = get_scoped_or_404(Register, request.account, pk=int(register_id), is_active=True)
+    register = get_scoped_or_404(Register, request.account, pk=register_id, is_active=True)
     response = redirect("retail:sell")
     remember_register(request, response, register)
     return response
@@ -176,7 +184,7 @@ def product_search(request):
     register = chosen_register(request)
     if register is None:
         return HttpResponse(status=204)
-    query = request.GET.get("q", "")
+    query = clean_text(request.GET.get("q"))
     results = selectors.product_search(request.account, register.outlet_id, query)
     return render(request, "retail/sell/screen.html#search_results",
                   {"results": results, "query": query, "currency": request.account.currency})
@@ -186,16 +194,13 @@ def product_search(request):
 @staff_view("sell")
 @_with_sale(starts=True)
 def add_product(request, register, sale):
-    try:
-        quantity = int(request.POST.get("quantity") or 1)
-    except ValueError:
-        return _cart_response(request, register, sale, error=_("The quantity must be a whole number."), status=422)
-    product_id = request.POST.get("product", "")
-    if not product_id.isdigit():  # a tampered hidden field: not found, rather than a server error
-        raise Http404
-    product = get_scoped_or_404(Product, request.account, pk=int(product_id))
-    line = sale_services.sale_add_product(actor=request.user, account=request.account,
-                                          product_id=product.pk, quantity=quantity, **_cart_of(register, sale))
+    form = AddProductForm(request.POST)
+    if not form.is_valid():
+        return _cart_response(request, register, sale, error=form.errors["quantity"][0], status=422)
+    # A tampered hidden field: not found, like another shop's product.
+    product = get_scoped_or_404(Product, request.account, pk=id_or_404(request.POST.get("product")))
+    line = sale_services.sale_add_product(actor=request.user, account=request.account, product_id=product.pk,
+                                          quantity=form.cleaned_data["quantity"] or 1, **_cart_of(register, sale))
     return _cart_response(request, register, line.sale)
 
 
@@ -206,7 +211,7 @@ def scan(request, register, sale):
     """A scanner (or Enter in the search box) sends a code: add the product with that SKU or barcode."""
     from retail.services.catalogue import find_by_code
 
-    code = request.POST.get("q", "").strip()
+    code = clean_text(request.POST.get("q"))
     product = find_by_code(request.account, code)
     if product is None:
         return _cart_response(request, register, sale, status=422,
@@ -249,7 +254,7 @@ def remove_line(request, register, sale, line_id):
 @require_GET
 @staff_view("sell")
 def customer_search(request):
-    query = request.GET.get("q", "")
+    query = clean_text(request.GET.get("q"))
     return render(request, "retail/sell/screen.html#customer_results",
                   {"customers": selectors.customer_search(request.account, query), "query": query,
                    "currency": request.account.currency})
@@ -259,15 +264,12 @@ def customer_search(request):
 @staff_view("sell")
 @_with_sale(starts=True)
 def set_customer(request, register, sale):
-    customer_id = request.POST.get("customer") or None
-    if customer_id:
-        if not customer_id.isdigit():  # a tampered hidden field: not found, rather than a server error
-            raise Http404
-        get_scoped_or_404(Customer, request.account, pk=customer_id)
+    customer_id = None
+    if request.POST.get("customer"):  # a tampered hidden field: not found, like another shop's customer
+        customer_id = get_scoped_or_404(Customer, request.account, pk=id_or_404(request.POST["customer"])).pk
     elif sale.pk is None:
         return _cart_response(request, register, sale)  # no customer to take off an empty cart
-    sale = sale_services.sale_set_customer(actor=request.user, account=request.account,
-                                           customer_id=int(customer_id) if customer_id else None,
+    sale = sale_services.sale_set_customer(actor=request.user, account=request.account, customer_id=customer_id,
                                            **_cart_of(register, sale))
     return _cart_response(request, register, sale)
 
@@ -327,7 +329,7 @@ def complete(request, register, sale):
 @_with_sale
 def park(request, register, sale):
     sale_services.sale_park(actor=request.user, account=request.account, sale_id=sale.pk,
-                            note=request.POST.get("note", ""))
+                            note=clean_text(request.POST.get("note"), 500))
     messages.success(request, _("Sale parked."))
     return _cart_response(request, register, selectors.empty_cart(request.account, register))
 

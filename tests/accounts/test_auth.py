@@ -2,9 +2,10 @@ import html
 
 import pytest
 from django.core import mail
+from django.urls import reverse
 
 from accounts.models import User
-from tests.factories import UserFactory
+from tests.factories import AccountFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -102,3 +103,27 @@ def test_user_without_membership_gets_a_friendly_403(client):
     assert response.status_code == 403
     assert "not a member of any merchant account" in response.content.decode()
     assert User.objects.filter(pk=user.pk).exists()
+
+
+def test_the_account_switcher_moves_between_the_users_own_accounts(client, owner, account):
+    owner.language = "en"
+    owner.save(update_fields=["language"])
+    elsewhere = AccountFactory(name="Autre Boutique", owner=owner)
+    client.force_login(owner)
+
+    client.post(reverse("account_switch"), {"account": elsewhere.pk})
+    assert client.session["account_id"] == elsewhere.pk
+
+
+@pytest.mark.parametrize("value", ["abc", "", "²", "１２", str(2**63), "99999999999999999999", "1\x00"])
+def test_the_account_switcher_refuses_what_is_not_an_account_of_the_user(client, owner, account, other_account,
+                                                                        value):
+    owner.language = "en"
+    owner.save(update_fields=["language"])
+    client.force_login(owner)
+
+    for refused in (value, str(other_account.pk)):
+        response = client.post(reverse("account_switch"), {"account": refused}, follow=True)
+
+        assert "You are not on the staff of that account." in html.unescape(response.content.decode())
+        assert "account_id" not in client.session

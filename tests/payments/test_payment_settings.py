@@ -7,7 +7,7 @@ from django.urls import reverse
 from accounts import permissions as perms
 from accounts.models import AuditEvent
 from payments.models import PaymentSettings
-from payments.settings_services import pay_links_available, payment_settings_of, payment_settings_update
+from payments.settings_services import payment_settings_of, payment_settings_update
 from posbackoffice.errors import DomainError
 from tests.factories import member, owner_of
 from tests.payments.builders import page_text
@@ -68,7 +68,6 @@ def test_saving_stores_the_settings_and_audits_them(staff, account, owner):
     page = staff.get(reverse("payments:setup"))
     assert "Payment settings saved." in page_text(page)
     assert page.context["form"].initial["processor"] == "tyro"
-    assert not pay_links_available(account)
 
     staff.post(reverse("payments:setup"), {"processor": "integrated", "payout_schedule": "monthly"})
 
@@ -78,7 +77,6 @@ def test_saving_stores_the_settings_and_audits_them(staff, account, owner):
     assert latest.before == {"processor": "tyro", "cash_discount_enabled": True, "payout_schedule": "weekly"}
     assert latest.after["payout_schedule"] == "monthly"
     assert PaymentSettings.objects.filter(account=account).count() == 1
-    assert pay_links_available(account)
 
 
 @pytest.mark.parametrize("data,field", [
@@ -106,7 +104,7 @@ def test_the_service_refuses_what_the_form_would(account):
         payment_settings_update(actor=None, account=account, processor="tyro", cash_discount_enabled=False,
                                 payout_schedule="yearly")
     assert settings_state(account) == {"rows": [], "audit": 0}
-    assert payment_settings_of(account).processor == "integrated" and pay_links_available(account)
+    assert payment_settings_of(account).processor == "integrated"
 
 
 def test_settings_are_per_account(account, other_account):

@@ -133,6 +133,15 @@ def test_search_reads_a_french_amount_and_the_receipt_number(french_staff, accou
     assert listed(french_staff.get(reverse("payments:list"), {"q": "nobody"})) == []
 
 
+@pytest.mark.parametrize("q", ["²", "１２", "99999999999999999999", "mar\x00tin"])
+def test_a_search_that_is_no_receipt_amount_or_name_finds_nothing_and_says_nothing_wrong(staff, account, q):
+    payment(account, customer=CustomerFactory(account=account, last_name="Bernard"), card_last4="1111")
+
+    response = staff.get(reverse("payments:list"), {"q": q})
+
+    assert response.status_code == 200 and listed(response) == []
+
+
 def test_search_never_finds_another_accounts_customer_or_sale(staff, account, other_account):
     theirs = CustomerFactory(account=other_account, last_name="Dupont")
     payment(other_account, customer=theirs)

@@ -115,6 +115,7 @@ def test_the_bank_asks_then_the_browser_finishes_the_payment(cashier, cart):
 @pytest.mark.parametrize("fields,message", [
     ({"amount": "abc"}, "“abc” is not a valid amount."),
     ({"amount": "0"}, "The amount must be more than zero."),
+    ({"amount": "99999999999999999999"}, "The amount cannot be more than €1,000,000,000.00."),
     ({"amount": "60.00"}, "The amount is more than what is left to pay"),
     ({"payment_method_id": ""}, "Enter the card details."),
 ])

@@ -187,6 +187,17 @@ def test_a_price_that_cannot_be_read_is_an_error_on_the_price_field(french_staff
     assert not Product.objects.filter(account=account).exists()
 
 
+@pytest.mark.parametrize("typed", ["1111111111111111111", "1000000000.01", "9" * 400])
+def test_a_price_beyond_a_billion_is_refused_with_the_limit(staff, account, typed):
+    response = staff.post(reverse("retail:product_create"), {
+        "name": "Coffret", "sku": "GIFT-3", "price": typed, "tax_rate": rate(account, 2000).pk,
+    })
+
+    assert response.status_code == 400
+    assert response.context["form"].errors["price"] == ["The amount cannot be more than €1,000,000,000.00."]
+    assert not Product.objects.filter(account=account).exists()
+
+
 def test_a_refused_product_shows_the_services_message_and_saves_nothing(staff, account):
     ProductFactory(account=account, sku="DUP-1", name="First")
 
@@ -286,7 +297,7 @@ def test_set_counted_quantity(staff, owner, account):
     assert (move.delta, move.reason, move.actor) == (5, StockMove.Reason.ADJUSTMENT, owner)
 
 
-@pytest.mark.parametrize("quantity", ["-1", "deux", "", "1,5"])
+@pytest.mark.parametrize("quantity", ["-1", "deux", "", "1,5", "²", "１２", "2147483648", "10000001"])
 def test_a_bad_counted_quantity_changes_nothing(staff, account, quantity):
     product = ProductFactory(account=account)
     outlet = OutletFactory(account=account)
@@ -299,6 +310,19 @@ def test_a_bad_counted_quantity_changes_nothing(staff, account, quantity):
     assert response.context["stock_form"].errors["quantity"]
     assert StockLevel.objects.get(product=product, outlet=outlet).quantity == 4
     assert not StockMove.objects.exists()
+
+
+def test_a_counted_quantity_beyond_the_database_says_the_limit(staff, account):
+    product = ProductFactory(account=account)
+    outlet = OutletFactory(account=account)
+
+    response = staff.post(reverse("retail:product_stock", args=[product.pk]), {"outlet": outlet.pk,
+                                                                               "quantity": "2147483648"})
+
+    assert response.status_code == 400
+    assert response.context["stock_form"].errors["quantity"] == [
+        "Ensure this value is less than or equal to 10000000."]
+    assert not StockLevel.objects.filter(product=product).exists() and not StockMove.objects.exists()
 
 
 def test_stock_of_a_non_inventory_item_is_refused(staff, account):

@@ -213,6 +213,25 @@ def test_keyset_pages_walk_every_sale_once(staff, account, monkeypatch):
 OLDER_LINK = re.compile(r'<a href="([^"]+)" rel="next">')
 
 
+@pytest.mark.parametrize("field", ["date_from", "date_to"])
+@pytest.mark.parametrize("date", ["9999-12-31", "0001-01-01", "2100-01-01"])
+def test_a_date_out_of_range_is_refused_and_the_valid_filters_still_apply(staff, scenario, field, date):
+    response = history(staff, status="completed", **{field: date})
+
+    assert response.status_code == 400
+    assert "Choose a date between 01/01/2000 and 12/31/2099." in page_text(response)
+    assert listed(response) == [scenario.s3, scenario.s1]
+
+
+def test_the_export_leaves_a_date_out_of_range_out(client, scenario, account):
+    client.force_login(owner_of(account))
+
+    response = client.get(reverse("retail:history_export"), {"date_to": "9999-12-31", "status": "completed"})
+
+    assert response.status_code == 200
+    assert len(csv_rows(response)) == 1 + 2  # the header, and the completed sales whatever their date
+
+
 # ---- the CSV export ----------------------------------------------------------------------------------------------
 
 def test_the_export_in_french(client, scenario, account):
@@ -371,6 +390,8 @@ def test_returning_on_account_goods_reduces_the_balance(staff, scenario):
     ({"line": "1"}, "Choose how the money is given back."),
     ({"line": "-1", "refund": "cash"}, "Ensure this value is greater than or equal to 0."),
     ({"line": "1", "refund": "card"}, "Select a valid choice."),
+    ({"line": "²", "refund": "cash"}, "Enter a whole number."),
+    ({"line": "2147483648", "refund": "cash"}, "Ensure this value is less than or equal to 3."),
 ])
 def test_refused_returns_rerender_the_page(staff, scenario, data, message):
     line = scenario.s1.lines.get()
@@ -428,6 +449,7 @@ def test_the_payment_form_suggests_what_is_due_in_the_readers_language(client, s
     ("0", "The amount must be more than zero."),
     ("abc", "“abc” is not a valid amount."),
     ("", "This field is required."),
+    ("99999999999999999999", "The amount cannot be more than €1,000,000,000.00."),
 ])
 def test_refused_later_payments_rerender_the_page(staff, scenario, amount, message):
     before = pos_state(scenario.account)

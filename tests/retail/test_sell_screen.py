@@ -128,6 +128,16 @@ def test_the_register_is_remembered_by_the_browser_across_logins(client, cashier
     assert client.get(reverse("retail:sell")).context["register"] == shop.register
 
 
+@pytest.mark.parametrize("register", ["²", "١", "abc", str(2**63), ""])
+def test_a_register_that_is_not_an_id_is_not_chosen(client, cashier, shop, register):
+    client.force_login(cashier)
+
+    response = client.post(reverse("retail:sell_choose_register"), {"register": register}, follow=True)
+
+    assert "Choose a register." in page_text(response)
+    assert REGISTER_COOKIE not in client.cookies
+
+
 def test_another_accounts_register_cannot_be_chosen(client, cashier, other_account):
     elsewhere = rf.make_shop(other_account)
     client.force_login(cashier)
@@ -260,6 +270,21 @@ def test_search_shows_stock_of_tracked_products_only(till, jam, mug, shop, other
     assert "7 in stock" in page_text(response)
 
 
+@pytest.mark.parametrize("name", ["sell_search", "sell_customer_search"])
+def test_control_characters_in_a_search_are_cleaned_away(till, jam, name):
+    response = till.get(reverse(f"retail:{name}"), {"q": "abri\x00cot\x1b"}, headers=HX)
+
+    assert response.status_code == 200
+    assert "abri cot" in page_text(response)
+
+
+def test_a_scanners_control_characters_are_cleaned_away(till, shop, jam):
+    response = post(till, "sell_scan", {"q": "3760001234567\x00\r"})
+
+    assert response.status_code == 200
+    assert [line.name for line in current_sale(shop).lines.all()] == ["Confiture d'abricot"]
+
+
 def test_search_without_match_says_so(till, jam):
     response = till.get(reverse("retail:sell_search"), {"q": "zzz"}, headers=HX)
 
@@ -302,6 +327,9 @@ def test_adding_a_product_answers_the_cart(till, shop, jam):
     ("abc", "The quantity must be a whole number."),
     ("0", "The quantity must be at least 1."),
     ("10000", "The quantity cannot be above 9999."),
+    ("2147483648", "The quantity cannot be above 9999."),
+    ("²", "The quantity must be a whole number."),
+    ("１２", "The quantity must be a whole number."),
 ])
 def test_a_bad_quantity_is_refused(till, shop, jam, quantity, message):
     cart_with(till, shop, (jam, 1))
@@ -325,6 +353,11 @@ def test_another_accounts_product_is_not_found(till, shop, other_account):
     ("sell_add", {"product": "abc"}),
     ("sell_add", {"product": ""}),
     ("sell_set_customer", {"customer": "abc"}),
+    ("sell_add", {"product": "²"}),
+    ("sell_add", {"product": "١٢"}),
+    ("sell_add", {"product": str(2**63)}),
+    ("sell_set_customer", {"customer": "²"}),
+    ("sell_set_customer", {"customer": "99999999999999999999"}),
 ])
 def test_a_tampered_id_is_not_found(till, shop, jam, name, data):
     cart_with(till, shop, (jam, 1))
@@ -356,7 +389,7 @@ def test_a_percentage_discount_becomes_minor_units(till, shop, jam):
 
 
 @pytest.mark.parametrize("data,message", [
-    ({"quantity": "abc"}, "Enter a whole number."),
+    ({"quantity": "abc"}, "The quantity must be a whole number."),
     ({"quantity": "0"}, "The quantity must be at least 1."),
     ({"quantity": "1", "discount": "5.00"}, "The discount cannot be more than the line’s amount."),
     ({"quantity": "1", "discount": "x"}, "“x” is not a valid amount."),
@@ -535,6 +568,11 @@ def test_removing_a_payment(till, shop, jam):
     ({"amount": "0"}, "The amount must be more than zero."),
     ({"amount": "abc"}, "“abc” is not a valid amount."),
     ({"amount": "9.999"}, "“9.999” has more than 2 decimals."),
+    ({"amount": "99999999999999999999"}, "The amount cannot be more than €1,000,000,000.00."),
+    ({"amount": "1000000000.01"}, "The amount cannot be more than €1,000,000,000.00."),
+    ({"amount": "１２"}, "“１２” is not a valid amount."),
+    ({"amount": "9.99", "payment_type": "²"}, "Select a valid choice."),
+    ({"amount": "9.99", "payment_type": str(2**63)}, "Select a valid choice."),
 ])
 def test_a_bad_payment_amount_is_refused(till, shop, jam, data, message):
     cart_with(till, shop, (jam, 3))
@@ -544,6 +582,16 @@ def test_a_bad_payment_amount_is_refused(till, shop, jam, data, message):
 
     refused(response, 422, message, shop.account, before)
     assert is_cart_partial(response)
+
+
+def test_an_amount_of_a_billion_is_taken(till, shop):
+    big = rf.product(shop, sku="YACHT", name="Yacht", price=100_000_000_000, rate_bp=2000)
+    cart_with(till, shop, (big, 1))
+
+    response = post(till, "sell_pay", {"payment_type": shop.cash.pk, "amount": "1,000,000,000.00"})
+
+    assert response.status_code == 200
+    assert current_sale(shop).paid_total == 100_000_000_000
 
 
 def test_a_custom_type_cannot_overpay(till, shop, jam):
