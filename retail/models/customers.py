@@ -7,14 +7,19 @@ from accounts.models import TenantModel
 
 
 class CustomerType(TenantModel):
-    """A customer group (e.g. "Abonnés", "VIP"); subscription plans assign one."""
+    """A customer group (e.g. "Abonnés", "VIP"); subscription plans assign one. Its discount, in basis
+    points of a percent (1000 = 10 %), is taken off every line of its customers' sales at the sell screen."""
 
     name = models.CharField(_("name"), max_length=80)
+    discount_bp = models.PositiveIntegerField(_("discount (basis points)"), default=0)
 
     class Meta:
         verbose_name = _("customer type")
         verbose_name_plural = _("customer types")
-        constraints = [models.UniqueConstraint(fields=["account", "name"], name="customertype_unique_name")]
+        constraints = [
+            models.UniqueConstraint(fields=["account", "name"], name="customertype_unique_name"),
+            models.CheckConstraint(condition=Q(discount_bp__lte=10_000), name="customertype_discount_at_most_100"),
+        ]
         ordering = ["name"]
 
     def __str__(self):
