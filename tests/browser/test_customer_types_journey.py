@@ -35,8 +35,8 @@ def test_a_vip_discount_on_the_sell_screen_then_the_report_by_customer_type(bout
     # Customers › Customer types: add "VIP" with 10 % off.
     page.goto(f"{base}/customers/")
     page.get_by_role("link", name="Customer types").first.click()
-    page.locator("#new-type-id_name").fill("VIP")
-    page.locator("#new-type-id_discount").fill("10")
+    page.locator("#new-type-name").fill("VIP")
+    page.locator("#new-type-discount").fill("10")
     page.get_by_role("button", name="Add type").click()
     expect(page.locator("main")).to_contain_text("Customer type “VIP” added.")
     expect(page.locator("form[data-customer-type=VIP] input[name=discount]")).to_have_value("10")
