@@ -4,6 +4,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import TenantModel
+from retail.pricing import format_rate
 
 
 class CustomerType(TenantModel):
@@ -24,6 +25,11 @@ class CustomerType(TenantModel):
 
     def __str__(self):
         return self.name
+
+    @property
+    def discount_percent(self) -> str:
+        """The discount as the reader writes a percentage ("7.5%", "7,5 %"); empty without one."""
+        return format_rate(self.discount_bp) if self.discount_bp else ""
 
 
 class Customer(TenantModel):

@@ -1,6 +1,6 @@
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -122,6 +122,21 @@ def customer_type_create(*, actor, account, name: str, discount_bp: int = 0, now
     audit_record(account=account, actor=actor, action="customer_type.created", target=customer_type,
                  after={"name": customer_type.name, "discount_bp": customer_type.discount_bp}, at=now)
     return customer_type
+
+
+@transaction.atomic
+def customer_type_ensure(*, actor, account, name: str, now=None) -> CustomerType:
+    """The type of that name (whatever its case), created without discount when there is none: what a
+    subscription plan's "Customer type" names. Creating it is audited as customer_type_create does."""
+    name = name.strip()
+    existing = scoped(CustomerType, account).filter(name__iexact=name).first() if name else None
+    if existing is not None:
+        return existing
+    try:
+        with transaction.atomic():
+            return customer_type_create(actor=actor, account=account, name=name, now=now)
+    except IntegrityError:  # made at the same moment by someone else: theirs is the one
+        return scoped(CustomerType, account).get(name=name)
 
 
 @transaction.atomic

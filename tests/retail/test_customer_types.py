@@ -425,3 +425,22 @@ def test_the_sale_page_shows_the_customer_type_and_the_line_discount(client, own
 
     assert "Customer type VIP Customer discount VIP −10%" in text
     assert "€1.00 Customer discount VIP −10%" in text
+
+
+def test_ensuring_a_type_by_name_finds_it_whatever_its_case_or_creates_it(shop, vip):
+    assert customer_services.customer_type_ensure(actor=shop.actor, account=shop.account, name=" vip ") == vip
+
+    subscribers = customer_services.customer_type_ensure(actor=shop.actor, account=shop.account, name="Abonnés")
+
+    assert (subscribers.name, subscribers.discount_bp) == ("Abonnés", 0)
+    assert AuditEvent.objects.filter(action="customer_type.created", object_id=str(subscribers.pk)).exists()
+    with pytest.raises(DomainError, match="A customer type needs a name."):
+        customer_services.customer_type_ensure(actor=shop.actor, account=shop.account, name="  ")
+
+
+def test_the_customer_page_says_what_the_type_gives(client, owner, shop, vip_customer):
+    client.force_login(in_english(owner))
+
+    text = words(client.get(reverse("retail:customer_detail", args=[vip_customer.pk])))
+
+    assert "VIP −10% on every item at the sell screen" in text
