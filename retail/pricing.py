@@ -6,9 +6,13 @@ its discount, and rounded half up to the minor unit; the sale's tax is the sum o
   tax = round_half_up(total × rate / (1 + rate)).
 - Prices excluding tax: tax = round_half_up(amount × rate) and the line total is amount + tax.
 A percentage discount is converted to minor units with the same half-up rounding.
+A customer type's discount (a percentage, in basis points) is taken from what is left of the line after
+the cashier's discount, rounded the same way, before the tax: the tax is on what the customer pays.
 """
 
 from dataclasses import dataclass
+
+from django.utils.translation import get_language
 
 BASIS_POINTS = 10_000
 
@@ -31,20 +35,22 @@ class LineAmounts:
     discount: int
     tax: int
     total: int  # what the customer pays for the line
+    customer_discount: int = 0
 
 
 def line_amounts(*, quantity: int, unit_price: int, discount: int, rate_bp: int,
-                 prices_include_tax: bool) -> LineAmounts:
+                 prices_include_tax: bool, customer_discount_bp: int = 0) -> LineAmounts:
     gross = quantity * unit_price
     discount = max(0, min(discount, gross))
-    amount = gross - discount
+    customer_discount = percent_discount(gross - discount, max(0, min(customer_discount_bp, BASIS_POINTS)))
+    amount = gross - discount - customer_discount
     if prices_include_tax:
         tax = round_half_up(amount * rate_bp, BASIS_POINTS + rate_bp)
         total = amount
     else:
         tax = round_half_up(amount * rate_bp, BASIS_POINTS)
         total = amount + tax
-    return LineAmounts(gross=gross, discount=discount, tax=tax, total=total)
+    return LineAmounts(gross=gross, discount=discount, tax=tax, total=total, customer_discount=customer_discount)
 
 
 def share_of(total: int, part: int, whole: int) -> int:
@@ -52,3 +58,13 @@ def share_of(total: int, part: int, whole: int) -> int:
     if whole <= 0:
         return 0
     return round_half_up(total * part, whole)
+
+
+def format_rate(rate_bp: int, language: str | None = None) -> str:
+    """Basis points as a percentage in the reader's language: 550 → "5,5 %" (French), "5.5%" (English)."""
+    whole, fraction = divmod(rate_bp, 100)
+    french = (language or get_language() or "en").startswith("fr")
+    number = str(whole)
+    if fraction:
+        number += ("," if french else ".") + f"{fraction:02d}".rstrip("0")
+    return f"{number}\u00a0%" if french else f"{number}%"

@@ -117,7 +117,8 @@ def _customers(account, plan: Plan, *, owner, since: datetime.datetime, days: in
     types = {}
     for name in plan.customer_types:
         types[name] = (scoped(CustomerType, account).filter(name=name).first()
-                       or customer_type_create(actor=owner, account=account, name=name, now=since))
+                       or customer_type_create(actor=owner, account=account, name=name, now=since,
+                                               discount_bp=data.CUSTOMER_TYPE_DISCOUNTS.get(name, 0)))
     departments = [department_of_address(outlet.address) for outlet in scoped(Outlet, account)
                    .order_by("pk")]
     departments = [d for d in departments if d in data.STREETS] or ["75"]

@@ -73,6 +73,8 @@ SMALL_CATALOGUE = [
 ]
 
 CUSTOMER_TYPES = ["Particulier", "Professionnel", "VIP", "Abonné"]
+# The discount a type gives its customers at the sell screen, in basis points (1000 = 10 %).
+CUSTOMER_TYPE_DISCOUNTS = {"VIP": 1000}
 SMALL_CUSTOMER_TYPES = ["Particulier", "Professionnel"]
 # How many customers of each type the full set has (60 in all), and how many the small one has.
 CUSTOMERS_PER_TYPE = {"Particulier": 38, "Professionnel": 8, "VIP": 8, "Abonné": 6}

@@ -41,7 +41,6 @@ OPENING_FLOATS = (15_000, 10_000)  # first register of an outlet, the others
 # Odds that a sale with a customer of this type is left (partly) on account.
 ON_ACCOUNT_ODDS = {"Professionnel": 0.6, "VIP": 0.08, "Abonné": 0.05}
 CUSTOMER_WEIGHTS = {"VIP": 6, "Abonné": 4, "Professionnel": 3}
-VIP_DISCOUNT_BP = 1000  # 10 % off every line
 CASH_DIFFERENCES = [-200, -100, -50, -50, -20, -10, 10, 20, 50]
 NOTES = (500, 1000, 2000, 5000, 10_000, 20_000)
 MIN_GAP = datetime.timedelta(minutes=5)
@@ -256,15 +255,13 @@ class Trading:
             moment += datetime.timedelta(seconds=rng.randint(8, 25))
             lines.append(sale_add_product(actor=actor, account=account, sale_id=sale.pk, product_id=product.pk,
                                           quantity=quantity, now=moment))
+        # A VIP's type takes 10 % off every line (retail.services.cart_pricing); others may meet a markdown.
         vip = kind_of(customer) == "VIP"
         if customer is not None:
             sale_set_customer(actor=actor, account=account, sale_id=sale.pk, customer_id=customer.pk, now=moment)
         for line in lines:
-            gross = line.quantity * line.unit_price
-            discount = percent_discount(gross, VIP_DISCOUNT_BP) if vip else 0
             if not vip and line.product_id != getattr(self.fee, "pk", None) and rng.random() < 0.03:
-                discount = percent_discount(gross, 2000)  # end-of-line markdown
-            if discount:
+                discount = percent_discount(line.quantity * line.unit_price, 2000)  # end-of-line markdown
                 sale_update_line(actor=actor, account=account, sale_id=sale.pk, line_id=line.pk,
                                  quantity=line.quantity, discount=discount, now=moment)
         total = Sale.objects.values_list("total", flat=True).get(pk=sale.pk)

@@ -5,6 +5,8 @@ from django.utils.translation import gettext_lazy as _
 from posbackoffice.errors import DomainError
 from posbackoffice.forms import SearchField
 from retail import customer_extensions
+from retail.forms.settings import RateField
+from retail.pricing import format_rate
 from retail.selectors.customers import NO_TYPE
 from retail.services.customers import clean_single_email
 
@@ -79,3 +81,15 @@ class CustomerForm(forms.Form):
 
 class CustomerTypeForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=80)
+    discount = RateField(label=_("Discount (%)"), required=False,
+                         too_high=_("A discount must be between 0 and 100 %."),
+                         help_text=_("Taken off every item its customers buy at the sell screen, e.g. 10 or 7,5. "
+                                     "Empty: no discount."))
+
+    @staticmethod
+    def initial_from(customer_type) -> dict:
+        discount = format_rate(customer_type.discount_bp).replace("%", "").strip() if customer_type.discount_bp else ""
+        return {"name": customer_type.name, "discount": discount}
+
+    def service_arguments(self) -> dict:
+        return {"name": self.cleaned_data["name"], "discount_bp": self.cleaned_data["discount"] or 0}

@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from posbackoffice.forms import DateField
 from retail.forms.filters import RegisterFilterMixin, register_field
-from retail.selectors.reports import GROUP_BY_DAY, GROUP_BY_PAYMENT, GROUP_BY_PRODUCT
+from retail.selectors.reports import GROUP_BY_CUSTOMER_TYPE, GROUP_BY_DAY, GROUP_BY_PAYMENT, GROUP_BY_PRODUCT
 
 DEFAULT_DAYS = 30
 MAX_DAYS_BY_DAY = 366
@@ -52,6 +52,7 @@ class ReportFilterForm(forms.Form):
 class SalesReportForm(ReportFilterForm):
     group_by = forms.ChoiceField(label=_("Group by"), required=False, choices=[
         (GROUP_BY_DAY, _("Day")), (GROUP_BY_PRODUCT, _("Product")), (GROUP_BY_PAYMENT, _("Payment type")),
+        (GROUP_BY_CUSTOMER_TYPE, _("Customer type")),
     ])
 
     def clean_group_by(self):
@@ -63,8 +64,8 @@ class SalesReportForm(ReportFilterForm):
         if data.get("group_by") == GROUP_BY_DAY and start and end and start <= end \
                 and (end - start).days + 1 > MAX_DAYS_BY_DAY:
             raise forms.ValidationError(
-                _("A day-by-day report covers at most %(days)s days; group by product or payment type for a "
-                  "longer period.") % {"days": MAX_DAYS_BY_DAY})
+                _("A day-by-day report covers at most %(days)s days; group by product, payment type or customer "
+                  "type for a longer period.") % {"days": MAX_DAYS_BY_DAY})
         return data
 
     def params(self) -> dict:

@@ -1,7 +1,6 @@
 import re
 
 from django import forms
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 # "20", "5,5", "5.5", "2,10", "20 %": up to three digits, then at most two decimals.
@@ -9,9 +8,12 @@ _RATE = re.compile(r"([0-9]{1,3})(?:[.,]([0-9]{1,2}))?")  # ASCII digits: \d als
 _RATE_NOISE = re.compile(r"[\s\u00a0\u202f%]")
 
 
-def parse_rate(text: str) -> int:
+TAX_RATE_TOO_HIGH = _("A tax rate must be between 0 and 100 %.")
+
+
+def parse_rate(text: str, *, too_high=TAX_RATE_TOO_HIGH) -> int:
     """A percentage typed by a person ("5,5", "20", "2.1 %") as integer basis points (550, 2000,
-    210), read with integers only so nothing is ever rounded."""
+    210), read with integers only so nothing is ever rounded; above 100 % is refused with `too_high`."""
     raw = (text or "").strip()
     match = _RATE.fullmatch(_RATE_NOISE.sub("", raw))
     if match is None:
@@ -21,30 +23,23 @@ def parse_rate(text: str) -> int:
         )
     rate_bp = int(match[1]) * 100 + int((match[2] or "0").ljust(2, "0"))
     if rate_bp > 10_000:
-        raise forms.ValidationError(_("A tax rate must be between 0 and 100 %."))
+        raise forms.ValidationError(too_high)
     return rate_bp
 
 
-def format_rate(rate_bp: int, language: str | None = None) -> str:
-    """Basis points as a percentage in the reader's language: 550 → "5,5 %" (French), "5.5%" (English)."""
-    whole, fraction = divmod(rate_bp, 100)
-    french = (language or get_language() or "en").startswith("fr")
-    number = str(whole)
-    if fraction:
-        number += ("," if french else ".") + f"{fraction:02d}".rstrip("0")
-    return f"{number}\u00a0%" if french else f"{number}%"
-
-
 class RateField(forms.CharField):
-    def __init__(self, *args, **kwargs):
+    """A percentage with at most two decimals, cleaned to integer basis points (tax rates, discounts)."""
+
+    def __init__(self, *args, too_high=TAX_RATE_TOO_HIGH, **kwargs):
         kwargs.setdefault("widget", forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}))
         super().__init__(*args, **kwargs)
+        self.too_high = too_high
 
     def to_python(self, value):
         value = super().to_python(value)
         if value in self.empty_values:
             return None
-        return parse_rate(value)
+        return parse_rate(value, too_high=self.too_high)
 
 
 class ShopSettingsForm(forms.Form):

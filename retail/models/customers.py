@@ -4,21 +4,32 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import TenantModel
+from retail.pricing import format_rate
 
 
 class CustomerType(TenantModel):
-    """A customer group (e.g. "Abonnés", "VIP"); subscription plans assign one."""
+    """A customer group (e.g. "Abonnés", "VIP"); subscription plans assign one. Its discount, in basis
+    points of a percent (1000 = 10 %), is taken off every line of its customers' sales at the sell screen."""
 
     name = models.CharField(_("name"), max_length=80)
+    discount_bp = models.PositiveIntegerField(_("discount (basis points)"), default=0)
 
     class Meta:
         verbose_name = _("customer type")
         verbose_name_plural = _("customer types")
-        constraints = [models.UniqueConstraint(fields=["account", "name"], name="customertype_unique_name")]
+        constraints = [
+            models.UniqueConstraint(fields=["account", "name"], name="customertype_unique_name"),
+            models.CheckConstraint(condition=Q(discount_bp__lte=10_000), name="customertype_discount_at_most_100"),
+        ]
         ordering = ["name"]
 
     def __str__(self):
         return self.name
+
+    @property
+    def discount_percent(self) -> str:
+        """The discount as the reader writes a percentage ("7.5%", "7,5 %"); empty without one."""
+        return format_rate(self.discount_bp) if self.discount_bp else ""
 
 
 class Customer(TenantModel):

@@ -1,12 +1,14 @@
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Outlet, Register, TenantModel, User
 from retail.models.catalogue import Product
-from retail.models.customers import Customer
+from retail.models.customers import Customer, CustomerType
 from retail.models.registers import PaymentType, RegisterSession
+from retail.pricing import format_rate
 
 
 class ReceiptSequence(TenantModel):
@@ -41,6 +43,12 @@ class Sale(TenantModel):
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)
     receipt_number = models.PositiveBigIntegerField(null=True, blank=True)
     customer = models.ForeignKey(Customer, null=True, blank=True, on_delete=models.PROTECT, related_name="sales")
+    # The customer's type when the sale was made (the sales report groups by it) and the discount it gave:
+    # snapshots, so a type renamed, changed or removed later leaves this sale's receipt as it was.
+    customer_type = models.ForeignKey(CustomerType, null=True, blank=True, on_delete=models.SET_NULL,
+                                      related_name="+")
+    customer_type_name = models.CharField(max_length=80, blank=True)
+    customer_discount_bp = models.PositiveIntegerField(default=0)
     currency = models.CharField(max_length=3)
     prices_include_tax = models.BooleanField(default=True)
     subtotal = models.BigIntegerField(default=0)  # sum of line totals after discounts
@@ -80,6 +88,15 @@ class Sale(TenantModel):
         return str(self.receipt_number) if self.receipt_number else ""
 
     @property
+    def customer_discount_label(self) -> str:
+        """"Customer discount VIP −10%" ("Remise client VIP −10 %"): what each discounted line shows."""
+        if not self.customer_discount_bp:
+            return ""
+        return gettext("Customer discount %(type)s −%(percent)s") % {
+            "type": self.customer_type_name,
+            "percent": format_rate(self.customer_discount_bp)}
+
+    @property
     def balance_due(self) -> int:
         """What the customer still owes for this sale (negative: we owe them)."""
         return self.total - self.returned_total - self.paid_total
@@ -93,10 +110,12 @@ class SaleLine(TenantModel):
     sku = models.CharField(max_length=64)
     quantity = models.PositiveIntegerField()
     unit_price = models.BigIntegerField()
-    discount = models.BigIntegerField(default=0)  # on the whole line, minor units
+    discount = models.BigIntegerField(default=0)  # on the whole line, minor units, typed by the cashier
+    # The customer type's discount (Sale.customer_discount_bp of what is left after `discount`), minor units.
+    customer_discount = models.BigIntegerField(default=0)
     tax_rate_bp = models.PositiveIntegerField()
     tax_amount = models.BigIntegerField(default=0)
-    line_total = models.BigIntegerField(default=0)  # quantity × unit price − discount (+ tax if exclusive)
+    line_total = models.BigIntegerField(default=0)  # quantity × unit price − discounts (+ tax if exclusive)
     returned_quantity = models.PositiveIntegerField(default=0)
     position = models.PositiveIntegerField(default=0)
 
@@ -107,6 +126,8 @@ class SaleLine(TenantModel):
         constraints = [
             models.CheckConstraint(condition=Q(quantity__gt=0), name="saleline_quantity_positive"),
             models.CheckConstraint(condition=Q(discount__gte=0), name="saleline_discount_not_negative"),
+            models.CheckConstraint(condition=Q(customer_discount__gte=0),
+                                   name="saleline_customer_discount_not_negative"),
         ]
 
     def __str__(self):

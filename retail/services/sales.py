@@ -27,8 +27,9 @@ from retail.models import (
     SaleReturnLine,
     StockMove,
 )
-from retail.pricing import line_amounts, share_of
+from retail.pricing import share_of
 from retail.selectors.sell import empty_cart
+from retail.services.cart_pricing import PRICED_FIELDS, cart_customer_type_apply, priced, save_totals
 from retail.services.catalogue import apply_stock_moves
 from retail.services.customers import clean_single_email, customer_create
 
@@ -55,12 +56,9 @@ def _open_session(register) -> RegisterSession | None:
     return RegisterSession.objects.filter(register=register, status=RegisterSession.Status.OPEN).first()
 
 
-def _priced(sale: Sale, line: SaleLine) -> SaleLine:
-    """Set the line's discount, tax and total from its quantity, price and rate (retail.pricing)."""
-    amounts = line_amounts(quantity=line.quantity, unit_price=line.unit_price, discount=line.discount,
-                           rate_bp=line.tax_rate_bp, prices_include_tax=sale.prices_include_tax)
-    line.discount, line.tax_amount, line.line_total = amounts.discount, amounts.tax, amounts.total
-    return line
+def _customer_discount_of(line: SaleLine) -> dict:
+    """The customer type's discount of a line, for its audit row, when it has one."""
+    return {"customer_discount": line.customer_discount} if line.customer_discount else {}
 
 
 def _line_of(lines: list[SaleLine], line_id: int) -> SaleLine:
@@ -68,16 +66,6 @@ def _line_of(lines: list[SaleLine], line_id: int) -> SaleLine:
     if line is None:
         raise SaleLine.DoesNotExist("This line is not part of the sale.")
     return line
-
-
-def _save_totals(sale: Sale, lines: list[SaleLine]) -> None:
-    """The sale's totals as the sum of its lines (the cart as it now is). Only a changed line is priced
-    and saved again: the others' amounts depend on nothing but themselves and the sale."""
-    sale.discount_total = sum(line.discount for line in lines)
-    sale.tax_total = sum(line.tax_amount for line in lines)
-    sale.total = sum(line.line_total for line in lines)
-    sale.subtotal = sale.total - (0 if sale.prices_include_tax else sale.tax_total)
-    sale.save(update_fields=["discount_total", "tax_total", "total", "subtotal"])
 
 
 # ---- the cart ------------------------------------------------------------------------------------
@@ -152,17 +140,17 @@ def sale_add_product(*, actor, account, product_id: int, quantity: int = 1, sale
     if line is not None:
         _check_quantity(line.quantity + quantity)
         line.quantity += quantity
-        _priced(sale, line).save(update_fields=["quantity", "discount", "tax_amount", "line_total"])
+        priced(sale, line).save(update_fields=["quantity", *PRICED_FIELDS])
     else:
         position = max((line.position for line in lines), default=0) + 1
-        line = _priced(sale, SaleLine(account=account, sale=sale, product=product, name=product.name, sku=product.sku,
+        line = priced(sale, SaleLine(account=account, sale=sale, product=product, name=product.name, sku=product.sku,
                                       quantity=quantity, unit_price=product.price,
                                       tax_rate_bp=product.tax_rate.rate_bp, position=position))
         line.save(force_insert=True)
         lines.append(line)
-    _save_totals(sale, lines)
+    save_totals(sale, lines)
     audit_record(account=account, actor=actor, action="sale.line_added", target=sale,
-                 after={"product": product.pk, "quantity": line.quantity}, at=now)
+                 after={"product": product.pk, "quantity": line.quantity, **_customer_discount_of(line)}, at=now)
     return line
 
 
@@ -178,12 +166,13 @@ def sale_update_line(*, actor, account, sale_id: int, line_id: int, quantity: in
         raise DomainError(_("A discount cannot be negative."))
     if discount > quantity * line.unit_price:
         raise DomainError(_("The discount cannot be more than the line’s amount."))
-    before = {"quantity": line.quantity, "discount": line.discount}
+    before = {"quantity": line.quantity, "discount": line.discount, **_customer_discount_of(line)}
     line.quantity, line.discount = quantity, discount
-    _priced(sale, line).save(update_fields=["quantity", "discount", "tax_amount", "line_total"])
-    _save_totals(sale, lines)
+    priced(sale, line).save(update_fields=["quantity", *PRICED_FIELDS])
+    save_totals(sale, lines)
     audit_record(account=account, actor=actor, action="sale.line_changed", target=sale, before=before,
-                 after={"line": line.pk, "quantity": quantity, "discount": discount}, at=now)
+                 after={"line": line.pk, "quantity": quantity, "discount": discount, **_customer_discount_of(line)},
+                 at=now)
     return line
 
 
@@ -195,7 +184,7 @@ def sale_remove_line(*, actor, account, sale_id: int, line_id: int) -> None:
     line = _line_of(lines, line_id)
     before = {"product": line.product_id, "quantity": line.quantity}
     line.delete()
-    _save_totals(sale, [other for other in lines if other is not line])
+    save_totals(sale, [other for other in lines if other is not line])
     audit_record(account=account, actor=actor, action="sale.line_removed", target=sale, before=before)
 
 
@@ -203,14 +192,18 @@ def sale_remove_line(*, actor, account, sale_id: int, line_id: int) -> None:
 def sale_set_customer(*, actor, account, customer_id: int | None, sale_id: int | None = None,
                       register_id: int | None = None, now=None) -> Sale:
     """Attach the customer to (or, with None, take them off) the sale `sale_id`, or the sale in progress of
-    `register_id`, started if there is none."""
+    `register_id`, started if there is none. The sale follows the customer's type: its discount is applied to
+    every line, or taken off with the customer (cart_pricing)."""
     sale = _lock_cart(actor=actor, account=account, sale_id=sale_id, register_id=register_id, now=now)
-    customer = scoped(Customer, account).get(pk=customer_id) if customer_id else None
+    customer = (scoped(Customer, account).select_related("customer_type").get(pk=customer_id)
+                if customer_id else None)
     before = {"customer": sale.customer_id}
     sale.customer = customer
     sale.save(update_fields=["customer"])
     audit_record(account=account, actor=actor, action="sale.customer_set", target=sale, before=before,
                  after={"customer": customer_id}, at=now)
+    cart_customer_type_apply(actor=actor, account=account, sale=sale,
+                             customer_type=customer.customer_type if customer else None, now=now)
     return sale
 
 

@@ -102,7 +102,7 @@ def _types_page(request, *, add_form=None, rename_form=None, failed_id=None, del
     for customer_type in selectors.customer_types_with_counts(request.account):
         failed = customer_type.pk == failed_id
         form = rename_form if failed and rename_form is not None else CustomerTypeForm(
-            initial={"name": customer_type.name}, auto_id=f"type-{customer_type.pk}-%s")
+            initial=CustomerTypeForm.initial_from(customer_type), auto_id=f"type-{customer_type.pk}-%s")
         rows.append({"type": customer_type, "form": form, "delete_error": delete_error if failed else ""})
     return render(request, "retail/customers/types.html", {
         "rows": rows, "add_form": add_form or CustomerTypeForm(auto_id="new-type-%s"),
@@ -119,7 +119,7 @@ def customer_types(request):
     if form.is_valid():
         try:
             customer_type = services.customer_type_create(actor=request.user, account=request.account,
-                                                          name=form.cleaned_data["name"])
+                                                          **form.service_arguments())
         except DomainError as error:
             form.add_error("name", error.message)
         else:
@@ -130,17 +130,18 @@ def customer_types(request):
 
 @require_POST
 @staff_view("manage_customers")
-def customer_type_rename(request, customer_type_id):
+def customer_type_update(request, customer_type_id):
+    """A row of the list saved: the type's name and discount."""
     customer_type = get_scoped_or_404(CustomerType, request.account, pk=customer_type_id)
     form = CustomerTypeForm(request.POST, auto_id=f"type-{customer_type.pk}-%s")
     if form.is_valid():
         try:
-            renamed = services.customer_type_rename(actor=request.user, account=request.account,
-                                                    customer_type_id=customer_type.pk, name=form.cleaned_data["name"])
+            updated = services.customer_type_update(actor=request.user, account=request.account,
+                                                    customer_type_id=customer_type.pk, **form.service_arguments())
         except DomainError as error:
             form.add_error("name", error.message)
         else:
-            messages.success(request, _("Customer type renamed to “%(name)s”.") % {"name": renamed.name})
+            messages.success(request, _("Customer type “%(name)s” saved.") % {"name": updated.name})
             return redirect("retail:customer_types")
     return _types_page(request, rename_form=form, failed_id=customer_type.pk, status=400)
 
@@ -164,6 +165,6 @@ urlpatterns = [
     path("customers/<int:customer_id>/", customer_detail, name="customer_detail"),
     path("customers/<int:customer_id>/edit/", customer_edit, name="customer_edit"),
     path("setup/customer-types/", customer_types, name="customer_types"),
-    path("setup/customer-types/<int:customer_type_id>/rename/", customer_type_rename, name="customer_type_rename"),
+    path("setup/customer-types/<int:customer_type_id>/", customer_type_update, name="customer_type_update"),
     path("setup/customer-types/<int:customer_type_id>/delete/", customer_type_delete, name="customer_type_delete"),
 ]

@@ -14,6 +14,7 @@ from accounts.tenancy import staff_view
 from posbackoffice.export_requests import export_or_queue
 from posbackoffice.pages import render_page
 from retail.forms.reports import ClosureFilterForm, ReportFilterForm, SalesReportForm
+from retail.selectors import report_balances, report_chart
 from retail.selectors import reports as selectors
 
 CLOSURES_PER_PAGE = 50
@@ -69,11 +70,14 @@ def sales_report(request):
                    outlet_name=_outlet_name(form))
     if params["group_by"] == selectors.GROUP_BY_DAY:
         days = selectors.sales_by_day(account, params)
-        context.update(days=days, totals=selectors.day_totals(days), chart=selectors.net_sales_chart(days))
+        context.update(days=days, totals=selectors.day_totals(days), chart=report_chart.net_sales_chart(days))
     elif params["group_by"] == selectors.GROUP_BY_PRODUCT:
         page = Paginator(selectors.product_groups(account, params), PRODUCTS_PER_PAGE).get_page(request.GET.get("page"))
         context.update(page=page, products=list(selectors.with_snapshots(account, page.object_list)),
                        totals=selectors.line_totals(account, params))
+    elif params["group_by"] == selectors.GROUP_BY_CUSTOMER_TYPE:
+        customer_types = selectors.sales_by_customer_type(account, params)
+        context.update(customer_types=customer_types, totals=selectors.customer_type_totals(customer_types))
     else:
         payments = selectors.sales_by_payment_type(account, params)
         context.update(payments=payments, payments_total=sum(row.amount for row in payments))
@@ -109,8 +113,8 @@ def closures_report(request):
         return _render(request, "retail/reports/closures.html", context, status=400)
     params = form.params()
     if _wants_csv(request):
-        return export_or_queue(request, selectors.CLOSURES_EXPORT, params)
-    page = Paginator(selectors.closures(account, params), CLOSURES_PER_PAGE).get_page(request.GET.get("page"))
+        return export_or_queue(request, report_balances.CLOSURES_EXPORT, params)
+    page = Paginator(report_balances.closures(account, params), CLOSURES_PER_PAGE).get_page(request.GET.get("page"))
     context.update(page=page, query=_page_query(request), export_query=_export_query(params),
                    outlet_name=_outlet_name(form))
     return _render(request, "retail/reports/closures.html", context)
@@ -119,7 +123,7 @@ def closures_report(request):
 @require_GET
 @staff_view("view_reports")
 def closure_detail(request, session_id):
-    detail = selectors.closure_detail(request.account, session_id)
+    detail = report_balances.closure_detail(request.account, session_id)
     return render(request, "retail/reports/closure_detail.html",
                   {"detail": detail, "session": detail.session, "currency": request.account.currency})
 
@@ -129,10 +133,10 @@ def closure_detail(request, session_id):
 def gift_cards_report(request):
     account = request.account
     if _wants_csv(request):
-        return export_or_queue(request, selectors.GIFT_CARDS_EXPORT, {})
-    page = Paginator(selectors.gift_cards(account), BALANCES_PER_PAGE).get_page(request.GET.get("page"))
+        return export_or_queue(request, report_balances.GIFT_CARDS_EXPORT, {})
+    page = Paginator(report_balances.gift_cards(account), BALANCES_PER_PAGE).get_page(request.GET.get("page"))
     return _render(request, "retail/reports/gift_cards.html", {
-        "page": page, "totals": selectors.gift_card_totals(account), "today": selectors.account_today(account),
+        "page": page, "totals": report_balances.gift_card_totals(account), "today": selectors.account_today(account),
         "query": _page_query(request), "export_query": _export_query({}),
     })
 
@@ -142,10 +146,11 @@ def gift_cards_report(request):
 def store_credit_report(request):
     account = request.account
     if _wants_csv(request):
-        return export_or_queue(request, selectors.STORE_CREDIT_EXPORT, {})
-    page = Paginator(selectors.store_credit_customers(account), BALANCES_PER_PAGE).get_page(request.GET.get("page"))
+        return export_or_queue(request, report_balances.STORE_CREDIT_EXPORT, {})
+    customers = report_balances.store_credit_customers(account)
+    page = Paginator(customers, BALANCES_PER_PAGE).get_page(request.GET.get("page"))
     return _render(request, "retail/reports/store_credit.html", {
-        "page": page, "total": selectors.store_credit_total(account), "query": _page_query(request),
+        "page": page, "total": report_balances.store_credit_total(account), "query": _page_query(request),
         "export_query": _export_query({}),
     })
 

@@ -14,9 +14,9 @@ from retail.forms.settings import (
     PaymentTypeForm,
     ShopSettingsForm,
     TaxRateForm,
-    format_rate,
 )
 from retail.models import PaymentType, ShopSettings, TaxRate
+from retail.pricing import format_rate
 from retail.services import catalogue as catalogue_services
 from retail.services import shop as shop_services
 

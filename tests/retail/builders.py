@@ -15,6 +15,7 @@ from accounts import permissions as perms
 from accounts.models import AuditEvent, Membership, StaffRole, User
 from retail.models import (
     Customer,
+    CustomerType,
     Fulfilment,
     Product,
     ReceiptSequence,
@@ -86,14 +87,16 @@ def pos_state(account) -> dict:
     return {
         "sales": rows(Sale, "pk", "status", "receipt_number", "customer_id", "register_id", "session_id", "subtotal",
                       "discount_total", "tax_total", "total", "paid_total", "returned_total", "note",
-                      "completed_at", "voided_at", "parked_at"),
-        "lines": rows(SaleLine, "pk", "sale_id", "product_id", "quantity", "unit_price", "discount", "tax_amount",
-                      "line_total", "returned_quantity"),
+                      "completed_at", "voided_at", "parked_at", "customer_type_id", "customer_type_name",
+                      "customer_discount_bp"),
+        "lines": rows(SaleLine, "pk", "sale_id", "product_id", "quantity", "unit_price", "discount",
+                      "customer_discount", "tax_amount", "line_total", "returned_quantity"),
         "payments": rows(SalePayment, "pk", "sale_id", "payment_type_id", "amount", "tendered", "session_id"),
         "returns": rows(SaleReturn, "pk", "amount"),
         "stock": rows(StockLevel, "product_id", "outlet_id", "quantity"),
         "stock_moves": rows(StockMove, "pk"),
-        "customers": rows(Customer, "pk", "balance", "first_name", "last_name", "email"),
+        "customers": rows(Customer, "pk", "balance", "first_name", "last_name", "email", "customer_type_id"),
+        "customer_types": rows(CustomerType, "pk", "name", "discount_bp"),
         "sessions": rows(RegisterSession, "pk", "status", "opening_float", "closed_at"),
         "closure_lines": rows(RegisterClosureLine, "pk"),
         "fulfilments": rows(Fulfilment, "pk", "status", "tracking_number", "updated_at"),

@@ -334,7 +334,7 @@ def test_add_rename_and_delete_a_type(staff, account):
     assert staff.post(reverse("retail:customer_types"), {"name": "Abonnés"}).status_code == 302
     customer_type = CustomerType.objects.get(account=account)
 
-    response = staff.post(reverse("retail:customer_type_rename", args=[customer_type.pk]), {"name": "Membres"})
+    response = staff.post(reverse("retail:customer_type_update", args=[customer_type.pk]), {"name": "Membres"})
     assert response.status_code == 302
     customer_type.refresh_from_db()
     assert customer_type.name == "Membres"
@@ -348,7 +348,7 @@ def test_a_duplicate_type_name_is_refused(staff, account):
     other = CustomerTypeFactory(account=account, name="Abonnés")
 
     added = staff.post(reverse("retail:customer_types"), {"name": "vip"})
-    renamed = staff.post(reverse("retail:customer_type_rename", args=[other.pk]), {"name": "VIP"})
+    renamed = staff.post(reverse("retail:customer_type_update", args=[other.pk]), {"name": "VIP"})
 
     assert added.status_code == renamed.status_code == 400
     assert "A customer type named “vip” already exists." in added.content.decode()
@@ -370,6 +370,6 @@ def test_deleting_a_type_in_use_is_refused_with_the_services_message(staff, acco
 
 def test_another_accounts_type_is_not_found(staff, other_account):
     theirs = CustomerTypeFactory(account=other_account, name="Theirs")
-    assert staff.post(reverse("retail:customer_type_rename", args=[theirs.pk]), {"name": "Mine"}).status_code == 404
+    assert staff.post(reverse("retail:customer_type_update", args=[theirs.pk]), {"name": "Mine"}).status_code == 404
     assert staff.post(reverse("retail:customer_type_delete", args=[theirs.pk])).status_code == 404
     assert CustomerType.objects.get(pk=theirs.pk).name == "Theirs"

@@ -157,6 +157,14 @@ def test_the_demo_shop(loaded):
     assert {"Paiement terminal autonome", "Chèque"} <= paid_with
     assert SalePayment.objects.filter(account=shop, tendered__isnull=False).exists()  # change given
     assert SaleLine.objects.filter(account=shop, discount__gt=0).exists()
+    # VIP customers' sales carry their type's 10 % on every line, and the sales remember the type.
+    assert CustomerType.objects.get(account=shop, name="VIP").discount_bp == 1000
+    vip_sales = sales.filter(customer__customer_type__name="VIP", status=Sale.Status.COMPLETED)
+    assert vip_sales.exists()
+    assert not vip_sales.exclude(customer_type_name="VIP", customer_discount_bp=1000).exists()
+    assert not SaleLine.objects.filter(sale__in=vip_sales, customer_discount=0).exists()
+    assert not SaleLine.objects.filter(account=shop, customer_discount__gt=0).exclude(
+        sale__customer_type_name="VIP").exists()
     # On-account sales, some partly paid up front or later, are still owed on the customers' balances.
     assert Customer.objects.filter(account=shop, balance__gt=0).count() >= 3
     assert sales.filter(status=Sale.Status.ON_ACCOUNT, paid_total__gt=0).exists()

@@ -7,8 +7,9 @@ from django.urls import reverse
 
 from accounts.models import AuditEvent
 from posbackoffice.errors import DomainError
-from retail.forms.settings import format_rate, parse_rate
+from retail.forms.settings import parse_rate
 from retail.models import PaymentType, ShopSettings, TaxRate
+from retail.pricing import format_rate
 from retail.services.catalogue import tax_rate_create
 from tests.factories import member, owner_of
 from tests.retail.factories import CustomPaymentTypeFactory

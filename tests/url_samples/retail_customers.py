@@ -6,7 +6,7 @@ def _customer(account):
 
 
 def _type_in_use(account):
-    """A type one customer has: the walk's empty POSTs are refused (rename needs a name, delete a
+    """A type one customer has: the walk's empty POSTs are refused (saving needs a name, delete a
     type nobody has), so every role sees the same type."""
     customer_type = CustomerTypeFactory(account=account)
     CustomerFactory(account=account, customer_type=customer_type)
@@ -16,6 +16,6 @@ def _type_in_use(account):
 SAMPLES = {
     "retail:customer_detail": _customer,
     "retail:customer_edit": _customer,
-    "retail:customer_type_rename": _type_in_use,
+    "retail:customer_type_update": _type_in_use,
     "retail:customer_type_delete": _type_in_use,
 }
