@@ -22,6 +22,16 @@ MESSAGES = {
     "idempotency_conflict": _("This payment was already sent with other details."),
     "invalid_request": _("The card processor refused the request."),
     "resource_missing": _("The card processor does not know this payment."),
+    "call_issuer": _("The card was declined: the customer should call their bank."),
+    "incorrect_pin": _("The PIN is incorrect. Ask the customer to try again."),
+    "pin_try_exceeded": _("Too many wrong PINs: the card was declined."),
+    "withdrawal_count_limit_exceeded": _("The card was declined: the customer has reached their card's limit."),
+    "terminal_reader_busy": _("The card reader is busy with another request. Wait for it to finish, or cancel "
+                              "on the reader, then try again."),
+    "terminal_reader_offline": _("The card reader is offline. Check that it is on and connected to the internet, "
+                                 "then try again."),
+    "terminal_reader_timeout": _("The card reader did not answer in time; nothing was taken. Try again."),
+    "intent_invalid_state": _("This payment can no longer be taken on the card reader."),
 }
 
 

@@ -191,6 +191,10 @@ def _with_retries(call, *, inline: bool = True):
 
 def _send_charge(payment: Payment, key: str) -> ProcessorPayment:
     gateway = _gateway(payment)
+    if payment.method == Payment.Method.CARD_PRESENT:
+        # A reader takes the card: the processor's payment waits for it (the terminal app hands it over).
+        return gateway.create_terminal_payment(amount=payment.amount, currency=payment.currency, idempotency_key=key,
+                                               description=payment.description, metadata=_metadata(payment))
     if payment.method in (Payment.Method.SAVED_CARD,) or payment.mode == Payment.Mode.RECURRING:
         return gateway.charge_saved_card(
             customer_id=payment.processor_customer_id, payment_method_id=payment.payment_method_id,
@@ -267,6 +271,9 @@ def payment_settle(*, payment_id: int, result: ProcessorPayment | None = None, e
         _copy_processor_fields(payment, result)
         payment.requires_action = True
         attempt.outcome = PaymentAttempt.Outcome.REQUIRES_ACTION
+    elif (result.status == PaymentStatus.REQUIRES_PAYMENT_METHOD and not result.failure_code
+          and payment.method == Payment.Method.CARD_PRESENT):
+        _copy_processor_fields(payment, result)  # waiting for a card on the reader: still pending
     elif result.status in (PaymentStatus.REQUIRES_PAYMENT_METHOD, PaymentStatus.CANCELED):
         _copy_processor_fields(payment, result)
         default = "canceled" if result.status == PaymentStatus.CANCELED else "card_declined"

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.tenancy import has_permission, staff_view
-from payments import selectors
+from payments import selectors, settings_sections
 from payments.forms import PaymentFilterForm, PaymentSettingsForm, RefundForm
 from payments.messages import MESSAGES
 from payments.messages import failure_message as card_failure_message
@@ -113,6 +113,7 @@ def _settings_page(request, form, status=200):
         "form": form, "gateway": GATEWAY_LABELS.get(settings.PAYMENTS_GATEWAY, settings.PAYMENTS_GATEWAY),
         "failed_events": selectors.failed_processor_events(request.account),
         "can_view_payments": has_permission(request, "view_payments"),
+        "sections": settings_sections.PAYMENTS.shown(request),
     }, status=status)
 
 
@@ -123,7 +124,7 @@ def payment_settings(request):
         current = payment_settings_of(request.account)
         return _settings_page(request, PaymentSettingsForm(initial={
             "processor": current.processor, "cash_discount_enabled": current.cash_discount_enabled,
-            "payout_schedule": current.payout_schedule}))
+            "payout_schedule": current.payout_schedule, "standalone_enabled": current.standalone_enabled}))
     form = PaymentSettingsForm(request.POST)
     if form.is_valid():
         try:
