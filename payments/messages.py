@@ -32,6 +32,10 @@ MESSAGES = {
                                  "then try again."),
     "terminal_reader_timeout": _("The card reader did not answer in time; nothing was taken. Try again."),
     "intent_invalid_state": _("This payment can no longer be taken on the card reader."),
+    "card_not_present": _("The original card was not confirmed on the card reader: nothing was refunded."),
+    "refund_refused": _("The refund was refused: nothing was refunded."),
+    "invalid_amount": _("The amount typed on the card reader is not valid: type an amount above zero, within the "
+                        "reader's limit."),
 }
 
 

@@ -7,7 +7,7 @@ class TerminalConfig(AppConfig):
     name = "terminal"
 
     def ready(self):
-        from payments import event_handlers, settings_sections, settings_services
+        from payments import event_handlers, refund_routes, settings_sections, settings_services
         from retail import sell_actions
         from terminal import driver, pages
 
@@ -18,6 +18,8 @@ class TerminalConfig(AppConfig):
         settings_sections.PAYMENTS.register("terminals", settings_sections.Section(
             "terminal/settings_section.html", pages.settings_section))
         settings_services.STANDALONE_OFF_CHECKS.register("terminal_readers", driver_back_to_integrated)
+        # A standalone payment is refunded on the reader that took it (the original card confirmed there).
+        refund_routes.ROUTES.register("standalone_on_reader", pages.standalone_refund_url)
         # Sell screen › Pay › Card: the register's reader.
         sell_actions.ACTIONS.register("card_reader", sell_actions.SellPaymentAction(
             group=pgettext_lazy("sell screen, other payments", "Credit/Debit"), label=_("Card reader"),

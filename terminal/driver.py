@@ -34,7 +34,7 @@ from payments.gateway.base import ReaderActionStatus, TerminalReader
 from payments.gateway.errors import GatewayError, InvalidRequest, ProcessorUnavailable
 from payments.messages import failure_message
 from payments.models import Payment
-from payments.services import payment_charge, payment_create, payment_settle
+from payments.services import payment_charge, payment_create, payment_refund, payment_settle
 from posbackoffice import jobs
 from posbackoffice.errors import DomainError
 from posbackoffice.money import format_money, parse_money
@@ -87,6 +87,20 @@ def _receipt_inputs() -> list[dict]:
         "submit_button": _("Send receipt")[:30], "skip_button": _("Skip")[:SKIP_LABEL_MAX]}}]
 
 
+def _refund_inputs(action: ReaderAction) -> list[dict]:
+    """The card check before a standalone payment's refund: Stripe's in-person refunds exist only for
+    Interac and no server-driven call reads a card without charging or saving it, so the reader asks the
+    merchant to confirm that the original card (its brand and last 4 shown) is the one presented."""
+    payment = action.payment
+    return [{"type": "selection", "required": True, "custom_text": {
+        "title": (_("Refund %(amount)s") % {"amount": format_money(action.amount, payment.currency)})[:40],
+        "description": (_("Present the original card (%(card)s) and confirm it is the card that paid.")
+                        % {"card": payment.card_label or "—"})[:500]},
+        "selection": {"choices": [
+            {"id": "present", "style": "primary", "text": _("Original card present")[:30]},
+            {"id": "absent", "style": "secondary", "text": _("Cancel the refund")[:30]}]}}]
+
+
 def _retrying(call):
     for delay in (*RETRY_DELAYS, None):
         try:
@@ -119,7 +133,8 @@ def action_send(*, action_id: int, inline: bool = True) -> ReaderAction:
                 reader_id=reader_id, payment_id=payment.processor_payment_id,
                 idempotency_key=action.idempotency_key("process"))
         else:
-            inputs = _amount_inputs() if action.kind == ReaderAction.Kind.AMOUNT else _receipt_inputs()
+            inputs = {ReaderAction.Kind.AMOUNT: _amount_inputs, ReaderAction.Kind.RECEIPT: _receipt_inputs}.get(
+                action.kind, lambda: _refund_inputs(action))()
             call = lambda: gateway.collect_inputs_on_reader(  # noqa: E731
                 reader_id=reader_id, inputs=inputs, idempotency_key=action.idempotency_key("collect"),
                 metadata={"account": str(action.account_id), "reader_action": str(action.pk)})
@@ -166,11 +181,12 @@ def finish(action_id: int, *, failure_code: str = "", cancel_payment: bool = Fal
             .get(pk=action_id)
         if action.status not in ReaderAction.OPEN:
             return action
-        if action.payment_id and action.payment.status == Payment.Status.SUCCEEDED:
+        if action.kind == ReaderAction.Kind.PAYMENT and action.payment.status == Payment.Status.SUCCEEDED:
             action.status = ReaderAction.Status.SUCCEEDED  # the card was taken after all
         else:
             action.status = status or ReaderAction.Status.FAILED
-            action.failure_code = (failure_code or (action.payment.failure_code if action.payment_id else ""))[:60]
+            taken = action.payment.failure_code if action.kind == ReaderAction.Kind.PAYMENT else ""
+            action.failure_code = (failure_code or taken)[:60]
         action.finished_at = timezone.now()
         action.save(update_fields=["status", "failure_code", "finished_at"])
         follow = _next_standalone_step(action)
@@ -239,6 +255,8 @@ def _settle_from_reader(action_id: int, current: TerminalReader, now) -> ReaderA
     if reader_action.status == ReaderActionStatus.FAILED:
         return finish(action_id, failure_code=reader_action.failure_code or "canceled")
     answer = reader_action.inputs[0] if reader_action.inputs else None
+    if action.kind == ReaderAction.Kind.REFUND:
+        return _refund_after_check(action, answer)
     if action.kind == ReaderAction.Kind.AMOUNT:
         amount = _read_amount(answer.value, action.account.currency) if answer and not answer.skipped else None
         if amount is None:  # nothing, zero or above the reader's limit: ask again
@@ -251,6 +269,21 @@ def _settle_from_reader(action_id: int, current: TerminalReader, now) -> ReaderA
                 return locked
             _send_receipt(locked, answer.value)
     return finish(action_id, status=ReaderAction.Status.SUCCEEDED)
+
+
+def _refund_after_check(action: ReaderAction, answer) -> ReaderAction:
+    """The merchant confirmed the original card on the reader: refund through the Refunds API (never more
+    than what is left: refund_create checks); otherwise nothing is refunded."""
+    if answer is None or answer.skipped or answer.value != "present":
+        return finish(action.pk, failure_code="card_not_present")
+    try:
+        refund = payment_refund(actor=action.created_by, account=action.account, payment_id=action.payment_id,
+                                amount=action.amount, comment=action.note)
+    except DomainError:
+        return finish(action.pk, failure_code="refund_refused")
+    if refund.status == "failed":
+        return finish(action.pk, failure_code=refund.failure_code or "refund_refused")
+    return finish(action.pk, status=ReaderAction.Status.SUCCEEDED)
 
 
 def _send_receipt(action: ReaderAction, address: str) -> None:

@@ -74,6 +74,7 @@ class ReaderAction(TenantModel, Leased):
         PAYMENT = "payment", _("Card payment")
         AMOUNT = "amount", _("Amount entry")
         RECEIPT = "receipt", _("Receipt")
+        REFUND = "refund", _("Refund with the original card")
 
     class Status(models.TextChoices):
         QUEUED = "queued", _("Sending to the reader")
@@ -92,6 +93,7 @@ class ReaderAction(TenantModel, Leased):
     # What the reader collected: the standalone amount typed (minor units), the receipt address.
     amount = models.BigIntegerField(null=True, blank=True)
     receipt_email = models.EmailField(blank=True)
+    note = models.CharField(max_length=300, blank=True)  # a refund's comment
     created_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
     sent_at = models.DateTimeField(null=True, blank=True)

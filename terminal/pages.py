@@ -1,5 +1,7 @@
 """What the terminal app shows on pages of apps below it (registered in TerminalConfig.ready)."""
 
+from django.urls import reverse
+
 from accounts.tenancy import scoped
 from terminal.models import Reader
 
@@ -17,3 +19,10 @@ def register_has_reader(request, sale) -> bool:
     register_id = getattr(sale, "register_id", None)
     return bool(register_id) and scoped(Reader, request.account).filter(
         register_id=register_id, removed_at__isnull=True).exists()
+
+
+def standalone_refund_url(payment) -> str | None:
+    """Finance › Payments › a standalone card payment › Refund goes to the reader (the card check)."""
+    if payment.mode == "standalone" and payment.method == "card_present":
+        return reverse("terminal:standalone_refund", args=[payment.pk])
+    return None

@@ -255,3 +255,34 @@ def action_cancel(*, actor, account, action_id: int) -> ReaderAction:
     audit_record(account=account, actor=actor, action="reader.action_canceled", target=action.reader,
                  after={"action": action.pk, "payment": action.payment_id})
     return driver.finish(action_id, failure_code="canceled", cancel_payment=True, status=ReaderAction.Status.CANCELED)
+
+
+def standalone_refund_start(*, actor, account, payment_id: int, amount: int, comment: str = "") -> ReaderAction:
+    """Finance › Payments › a standalone payment › Refund: the reader that took it asks for the original
+    card (the merchant confirms it there); the refund is sent once confirmed (terminal.driver). Never more
+    than what is left to refund; refused while the reader takes a payment."""
+    from payments.selectors import refundable_now
+
+    with transaction.atomic():
+        payment = scoped(Payment, account).filter(pk=payment_id, mode=Payment.Mode.STANDALONE,
+                                                  method=Payment.Method.CARD_PRESENT).first()
+        if payment is None:
+            raise DomainError(_("This payment does not exist."))
+        if amount <= 0:
+            raise DomainError(_("The amount must be more than zero."))
+        remaining = refundable_now(payment)
+        if amount > remaining:
+            raise DomainError(_("You can refund at most %(amount)s.") % {"amount": format_money(remaining,
+                                                                                               payment.currency)})
+        took = scoped(ReaderAction, account).filter(payment=payment, kind=ReaderAction.Kind.PAYMENT) \
+            .values_list("reader_id", flat=True).first()
+        reader = scoped(Reader, account).select_for_update().filter(pk=took, removed_at__isnull=True).first()
+        if reader is None:
+            raise DomainError(_("The card reader that took this payment is no longer registered."))
+        _drop(_refuse_if_paying(reader), timezone.now())
+        action = _queue(reader, ReaderAction.Kind.REFUND, actor=actor, payment=payment, amount=amount)
+        ReaderAction.objects.filter(pk=action.pk).update(note=comment.strip()[:300])
+        audit_record(account=account, actor=actor, action="reader.refund_requested", target=reader,
+                     after={"payment": payment.pk, "amount": amount})
+    driver.action_send(action_id=action.pk)
+    return action

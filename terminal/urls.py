@@ -12,6 +12,7 @@ urlpatterns = [
     path("sell/reader/pay/", views.sell_card_start, name="sell_card_start"),
     path("sell/reader/<int:action_id>/", views.sell_card_status, name="sell_card_status"),
     path("sell/reader/<int:action_id>/cancel/", views.sell_card_cancel, name="sell_card_cancel"),
+    path("finance/payments/<int:payment_id>/refund-on-reader/", views.standalone_refund, name="standalone_refund"),
     path("terminal/simulator/<int:reader_id>/", views.simulator, name="simulator"),
     path("terminal/simulator/<int:reader_id>/heartbeat/", views.simulator_heartbeat, name="simulator_heartbeat"),
     path("terminal/simulator/<int:reader_id>/card/", views.simulator_present_card, name="simulator_card"),

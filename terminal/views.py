@@ -3,12 +3,13 @@ register's reader (live status, Cancel), and the simulated WisePOS E (sandbox on
 
 from django.conf import settings
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.tenancy import get_scoped_or_404, scoped, staff_view
+from accounts.tenancy import get_scoped_or_404, has_permission, scoped, staff_view
 from payments.gateway.errors import GatewayError
 from payments.messages import failure_message
 from payments.models import Payment
@@ -175,6 +176,33 @@ def sell_card_cancel(request, action_id):
         if action.payment.status == Payment.Status.SUCCEEDED:
             messages.info(request, _("The card was already presented: the payment went through."))
     return redirect("terminal:sell_card_status", action_id=action.pk)
+
+
+# ---- Finance › Payments: refunding a standalone payment on the reader ------------------------------
+
+@require_POST
+@staff_view("refund_payments")
+def standalone_refund(request, payment_id):
+    from payments.forms import RefundForm
+    from payments.selectors import refundable_now, shop_payment_or_404
+
+    if not has_permission(request, "view_payments"):
+        raise PermissionDenied(_("Your staff role does not allow this."))
+    payment = shop_payment_or_404(request.account, payment_id)
+    form = RefundForm(request.POST, currency=payment.currency, remaining=refundable_now(payment))
+    if not form.is_valid():
+        messages.error(request, " ".join(str(error) for errors in form.errors.values() for error in errors))
+        return redirect("payments:detail", payment_id=payment.pk)
+    try:
+        action = services.standalone_refund_start(actor=request.user, account=request.account, payment_id=payment.pk,
+                                                  amount=form.cleaned_data["amount"],
+                                                  comment=form.cleaned_data["comment"])
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.info(request, _("Present the original card on %(reader)s and confirm it there: the refund is sent "
+                                 "once confirmed.") % {"reader": action.reader.label})
+    return redirect("payments:detail", payment_id=payment.pk)
 
 
 # ---- the simulated WisePOS E (sandbox) -------------------------------------------------------------

@@ -270,6 +270,13 @@ def reader_enter_inputs(*, reader_id: str, values: list) -> dict:
             if entry.get("required"):
                 raise InvalidRequest("This input is required.")
             answered.append({**entry, "skipped": True})
+        elif kind == "selection":
+            choices = {choice["id"]: choice.get("text", "") for choice in (entry.get("selection") or {}).get(
+                "choices", [])}
+            if value not in choices:
+                raise InvalidRequest("Choose one of the choices.")
+            answered.append({**entry, "skipped": False, "selection": {**entry["selection"], "id": value,
+                                                                      "text": choices[value]}})
         else:
             answered.append({**entry, "skipped": False, kind: {"value": str(value)[:500]}})
     reader.action = {**action, "collect_inputs": {**action["collect_inputs"], "inputs": answered}}

@@ -201,3 +201,34 @@ def test_registration_codes_are_checked_and_a_register_has_one_reader(shop, read
     with pytest.raises(DomainError, match="already has a card reader"):
         reader_for(shop, label="Second")
     assert Reader.objects.count() == 1
+
+
+def test_a_standalone_payment_is_refunded_once_the_original_card_is_confirmed(shop, reader):
+    standalone(shop, reader)
+    answer(reader, "20,00")
+    step(reader)
+    present(reader)
+    step(reader)
+    answer(reader, None)
+    step(reader)
+    payment = Payment.objects.get(mode="standalone")
+
+    with pytest.raises(DomainError, match="at most"):
+        services.standalone_refund_start(actor=shop.actor, account=shop.account, payment_id=payment.pk,
+                                         amount=2001)
+    action = services.standalone_refund_start(actor=shop.actor, account=shop.account, payment_id=payment.pk,
+                                              amount=500, comment="Retour")
+    assert ReaderAction.objects.get(pk=action.pk).status == "in_progress"
+    answer(reader, "absent")
+    step(reader)
+    payment.refresh_from_db()
+    assert payment.amount_refunded == 0 and ReaderAction.objects.get(pk=action.pk).failure_code == "card_not_present"
+
+    action = services.standalone_refund_start(actor=shop.actor, account=shop.account, payment_id=payment.pk,
+                                              amount=500, comment="Retour")
+    answer(reader, "present")
+    after = step(reader)
+    payment.refresh_from_db()
+    assert payment.amount_refunded == 500 and payment.status == Payment.Status.PARTIALLY_REFUNDED
+    assert payment.refunds.get().comment == "Retour"
+    assert after.kind == "amount"  # back to the standalone loop

@@ -1,6 +1,7 @@
 """Samples for the card readers' pages: a reader registered with the sandbox's simulated code, and a
 finished card payment on a reader (so the walk's cancel and polling change nothing)."""
 
+from tests.payments.builders import payment
 from tests.terminal.builders import finished_sale_action, paying_reader, reader_of
 
 
@@ -16,7 +17,13 @@ def _action(account):
     return {"action_id": finished_sale_action(account).pk}
 
 
+def _payment(account):
+    """A card payment: the walk's empty refund form is refused, nothing is sent to a reader."""
+    return {"payment_id": payment(account).pk}
+
+
 SAMPLES = {
+    "terminal:standalone_refund": _payment,
     "terminal:reader_rename": _reader,
     "terminal:reader_remove": _paying_reader,  # refused while it takes a payment
     "terminal:reader_mode": _reader,
