@@ -20,6 +20,8 @@ class TerminalConfig(AppConfig):
         settings_services.STANDALONE_OFF_CHECKS.register("terminal_readers", driver_back_to_integrated)
         # A standalone payment is refunded on the reader that took it (the original card confirmed there).
         refund_routes.ROUTES.register("standalone_on_reader", pages.standalone_refund_url)
+        # Beyond the seed: a standalone payment becomes the card payment of the sale in progress.
+        sell_actions.NOTICE_PROVIDERS.register("standalone_payments_to_attach", pages.standalone_payment_notices)
         # Sell screen › Pay › Card: the register's reader.
         sell_actions.ACTIONS.register("card_reader", sell_actions.SellPaymentAction(
             group=pgettext_lazy("sell screen, other payments", "Credit/Debit"), label=_("Card reader"),

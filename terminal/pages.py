@@ -26,3 +26,30 @@ def standalone_refund_url(payment) -> str | None:
     if payment.mode == "standalone" and payment.method == "card_present":
         return reverse("terminal:standalone_refund", args=[payment.pk])
     return None
+
+
+def standalone_payment_notices(request, sale):
+    """Beyond seed 002, on the sell screen: today's standalone payments of this outlet that are in no sale
+    yet can become the card payment of the sale in progress (add the items, then attach)."""
+    import datetime
+
+    from django.utils import timezone
+    from django.utils.translation import gettext as _
+
+    from payments.models import Payment
+    from posbackoffice.money import format_money
+    from retail.sell_actions import CartNotice, CartNoticeAction
+
+    if sale is None or sale.pk is None or "sell" not in getattr(request, "permissions", ()):
+        return []
+    since = timezone.now() - datetime.timedelta(days=1)
+    payments = scoped(Payment, request.account).filter(
+        mode=Payment.Mode.STANDALONE, purpose=Payment.Purpose.NONE, status=Payment.Status.SUCCEEDED,
+        outlet_id=sale.outlet_id, created_at__gte=since).order_by("-created_at")[:5]
+    return [CartNotice(
+        _("Standalone payment of %(amount)s (%(card)s, %(time)s) can become this sale's card payment: add the "
+          "items, then attach it.") % {"amount": format_money(payment.amount, payment.currency),
+                                       "card": payment.card_label or "—",
+                                       "time": timezone.localtime(payment.created_at).strftime("%H:%M")},
+        [CartNoticeAction(_("Attach to this sale"), reverse("terminal:attach_standalone", args=[payment.pk]))])
+        for payment in payments]

@@ -9,6 +9,7 @@ urlpatterns = [
     path("setup/payments/terminals/<int:reader_id>/remove/", views.reader_remove, name="reader_remove"),
     path("setup/payments/terminals/<int:reader_id>/mode/", views.reader_mode, name="reader_mode"),
     path("sell/reader/", views.sell_card, name="sell_card"),
+    path("sell/standalone/<int:payment_id>/attach/", views.attach_standalone, name="attach_standalone"),
     path("sell/reader/pay/", views.sell_card_start, name="sell_card_start"),
     path("sell/reader/<int:action_id>/", views.sell_card_status, name="sell_card_status"),
     path("sell/reader/<int:action_id>/cancel/", views.sell_card_cancel, name="sell_card_cancel"),

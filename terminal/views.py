@@ -15,6 +15,7 @@ from payments.messages import failure_message
 from payments.models import Payment
 from payments.settings_services import payment_settings_of
 from posbackoffice.errors import DomainError
+from posbackoffice.money import format_money
 from posbackoffice.pages import render_page
 from retail.sell_device import chosen_register, sale_in_progress
 from terminal import driver, services
@@ -140,6 +141,28 @@ def sell_card_start(request):
         return redirect("terminal:sell_card")
     driver.action_send(action_id=action.pk)
     return redirect("terminal:sell_card_status", action_id=action.pk)
+
+
+@require_POST
+@staff_view("sell")
+def attach_standalone(request, payment_id):
+    """Beyond seed 002: the standalone payment becomes the card payment of the sale in progress."""
+    from payments.selectors import shop_payment_or_404
+    from payments.services import payment_attach_to_sale
+
+    payment = shop_payment_or_404(request.account, payment_id)
+    sale = sale_in_progress(request)
+    if sale is None:
+        messages.error(request, _("There is no sale in progress on this register."))
+        return redirect("retail:sell")
+    try:
+        payment_attach_to_sale(actor=request.user, account=request.account, payment_id=payment.pk, sale_id=sale.pk)
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("The standalone payment of %(amount)s is now this sale's card payment.")
+                         % {"amount": format_money(payment.amount, payment.currency)})
+    return redirect("retail:sell")
 
 
 def _sale_action(request, action_id) -> ReaderAction:

@@ -24,6 +24,7 @@ def _payment(account):
 
 SAMPLES = {
     "terminal:standalone_refund": _payment,
+    "terminal:attach_standalone": _payment,  # refused: not a standalone payment
     "terminal:reader_rename": _reader,
     "terminal:reader_remove": _paying_reader,  # refused while it takes a payment
     "terminal:reader_mode": _reader,
