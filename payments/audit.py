@@ -14,4 +14,5 @@ ACTION_LABELS = {
     "payment.refund_succeeded": _("Refund succeeded"),
     "payment.refund_failed": _("Refund failed"),
     "payment_settings.changed": _("Payment settings changed"),
+    "payment.attached_to_sale": _("Standalone payment added to a sale"),
 }

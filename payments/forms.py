@@ -77,3 +77,10 @@ class PaymentSettingsForm(forms.Form):
         label=_("Payout schedule"), choices=PaymentSettings.PayoutSchedule.choices,
         help_text=_("When card takings are paid into your bank account."),
     )
+    standalone_enabled = forms.BooleanField(
+        label=_("Standalone mode"), required=False,
+        help_text=_("Take card payments on your WisePOS E without starting a sale in the POS: the amount is "
+                    "typed on the terminal. Standalone payments are not in the sales history and do not move "
+                    "stock; they are listed only in Finance › Payments (Mode › Standalone). Standalone mode "
+                    "with the WisePOS E needs a stable internet connection."),
+    )

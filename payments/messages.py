@@ -22,6 +22,20 @@ MESSAGES = {
     "idempotency_conflict": _("This payment was already sent with other details."),
     "invalid_request": _("The card processor refused the request."),
     "resource_missing": _("The card processor does not know this payment."),
+    "call_issuer": _("The card was declined: the customer should call their bank."),
+    "incorrect_pin": _("The PIN is incorrect. Ask the customer to try again."),
+    "pin_try_exceeded": _("Too many wrong PINs: the card was declined."),
+    "withdrawal_count_limit_exceeded": _("The card was declined: the customer has reached their card's limit."),
+    "terminal_reader_busy": _("The card reader is busy with another request. Wait for it to finish, or cancel "
+                              "on the reader, then try again."),
+    "terminal_reader_offline": _("The card reader is offline. Check that it is on and connected to the internet, "
+                                 "then try again."),
+    "terminal_reader_timeout": _("The card reader did not answer in time; nothing was taken. Try again."),
+    "intent_invalid_state": _("This payment can no longer be taken on the card reader."),
+    "card_not_present": _("The original card was not confirmed on the card reader: nothing was refunded."),
+    "refund_refused": _("The refund was refused: nothing was refunded."),
+    "invalid_amount": _("The amount typed on the card reader is not valid: type an amount above zero, within the "
+                        "reader's limit."),
 }
 
 

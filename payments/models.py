@@ -261,6 +261,8 @@ class PaymentSettings(TenantModel):
     cash_discount_enabled = models.BooleanField(_("cash discount programme"), default=False)
     payout_schedule = models.CharField(_("payout schedule"), max_length=10, choices=PayoutSchedule.choices,
                                        default=PayoutSchedule.DAILY)
+    # Card readers may take payments without a sale, the amount typed on the reader (terminal app).
+    standalone_enabled = models.BooleanField(_("standalone mode"), default=False)
 
     class Meta:
         verbose_name = _("payment settings")

@@ -191,6 +191,10 @@ def _with_retries(call, *, inline: bool = True):
 
 def _send_charge(payment: Payment, key: str) -> ProcessorPayment:
     gateway = _gateway(payment)
+    if payment.method == Payment.Method.CARD_PRESENT:
+        # A reader takes the card: the processor's payment waits for it (the terminal app hands it over).
+        return gateway.create_terminal_payment(amount=payment.amount, currency=payment.currency, idempotency_key=key,
+                                               description=payment.description, metadata=_metadata(payment))
     if payment.method in (Payment.Method.SAVED_CARD,) or payment.mode == Payment.Mode.RECURRING:
         return gateway.charge_saved_card(
             customer_id=payment.processor_customer_id, payment_method_id=payment.payment_method_id,
@@ -267,6 +271,9 @@ def payment_settle(*, payment_id: int, result: ProcessorPayment | None = None, e
         _copy_processor_fields(payment, result)
         payment.requires_action = True
         attempt.outcome = PaymentAttempt.Outcome.REQUIRES_ACTION
+    elif (result.status == PaymentStatus.REQUIRES_PAYMENT_METHOD and not result.failure_code
+          and payment.method == Payment.Method.CARD_PRESENT):
+        _copy_processor_fields(payment, result)  # waiting for a card on the reader: still pending
     elif result.status in (PaymentStatus.REQUIRES_PAYMENT_METHOD, PaymentStatus.CANCELED):
         _copy_processor_fields(payment, result)
         default = "canceled" if result.status == PaymentStatus.CANCELED else "card_declined"
@@ -546,3 +553,41 @@ def payment_refund(*, actor, account, payment_id: int, amount: int, comment: str
     """Ask for a refund and send it (what the Payments tab's refund form does)."""
     refund = refund_create(actor=actor, account=account, payment_id=payment_id, amount=amount, comment=comment)
     return refund_send(refund_id=refund.pk)
+
+
+# ---- a standalone payment becomes a sale's ---------------------------------------------------------
+
+@transaction.atomic
+def payment_attach_to_sale(*, actor, account, payment_id: int, sale_id: int) -> Payment:
+    """Beyond seed 002: a standalone payment (taken on a card reader without a sale) becomes the card
+    payment of an itemised sale in progress, recorded on it as the card payment it is; the sale then
+    completes as every paid sale does (stock moves, receipt). The payment must not be more than what is
+    left to pay (the difference is named: add items); less leaves the rest to pay another way. Locks: the
+    payment, then the sale."""
+    from retail.models import Sale
+
+    payment = scoped(Payment, account).select_for_update().filter(pk=payment_id).first()
+    if payment is None:
+        raise DomainError(_("This payment does not exist."))
+    if (payment.mode != Payment.Mode.STANDALONE or payment.purpose != Payment.Purpose.NONE
+            or payment.status != Payment.Status.SUCCEEDED):
+        raise DomainError(_("Only a standalone payment, not refunded and not in a sale yet, can become a sale's."))
+    sale = scoped(Sale, account).select_for_update().filter(pk=sale_id, status=Sale.Status.OPEN).first()
+    if sale is None:
+        raise DomainError(_("This sale cannot take a payment now."))
+    if payment.amount > sale.balance_due:
+        raise DomainError(_("The payment (%(paid)s) is more than what is left to pay (%(due)s): add items for "
+                            "%(difference)s more.") % {
+            "paid": format_money(payment.amount, payment.currency),
+            "due": format_money(max(sale.balance_due, 0), sale.currency),
+            "difference": format_money(payment.amount - max(sale.balance_due, 0), sale.currency)})
+    before = _payment_state(payment) | {"purpose": payment.purpose, "sale": None}
+    payment.purpose, payment.sale = Payment.Purpose.SALE, sale
+    payment.customer_id = payment.customer_id or sale.customer_id
+    # The reader took it on its own: whoever attaches it records it on the sale.
+    payment.created_by = payment.created_by or (actor if getattr(actor, "pk", None) else None)
+    payment.save(update_fields=["purpose", "sale", "customer", "created_by"])
+    settlement.pay_sale(payment)
+    audit_record(account=account, actor=actor, action="payment.attached_to_sale", target=payment, before=before,
+                 after=_payment_state(payment) | {"purpose": payment.purpose, "sale": sale.pk})
+    return payment

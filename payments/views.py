@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.tenancy import has_permission, staff_view
-from payments import selectors
+from payments import refund_routes, selectors, settings_sections
 from payments.forms import PaymentFilterForm, PaymentSettingsForm, RefundForm
 from payments.messages import MESSAGES
 from payments.messages import failure_message as card_failure_message
@@ -65,6 +65,7 @@ def _detail(request, payment_id, *, refund_form=None, status=200):
         "refund_form": refund_form or RefundForm(currency=payment.currency, remaining=remaining,
                                                  initial={"amount": format_input(remaining, payment.currency)}),
         "can_see_sale": has_permission(request, "sell") and payment.sale_id and payment.sale.receipt_number,
+        "refund_url": refund_routes.route_for(payment),
     }
     return render(request, "payments/detail.html", context, status=status)
 
@@ -95,6 +96,9 @@ def payment_refund_view(request, payment_id):
     if not has_permission(request, "view_payments"):
         raise PermissionDenied(_("Your staff role does not allow this."))
     payment = selectors.shop_payment_or_404(request.account, payment_id)
+    if refund_routes.route_for(payment):
+        messages.error(request, _("This payment is refunded on the card reader: use the refund form of its page."))
+        return redirect("payments:detail", payment_id=payment.pk)
     form = RefundForm(request.POST, currency=payment.currency, remaining=selectors.refundable_now(payment))
     if not form.is_valid():
         return _detail(request, payment.pk, refund_form=form, status=400)
@@ -113,6 +117,7 @@ def _settings_page(request, form, status=200):
         "form": form, "gateway": GATEWAY_LABELS.get(settings.PAYMENTS_GATEWAY, settings.PAYMENTS_GATEWAY),
         "failed_events": selectors.failed_processor_events(request.account),
         "can_view_payments": has_permission(request, "view_payments"),
+        "sections": settings_sections.PAYMENTS.shown(request),
     }, status=status)
 
 
@@ -123,7 +128,7 @@ def payment_settings(request):
         current = payment_settings_of(request.account)
         return _settings_page(request, PaymentSettingsForm(initial={
             "processor": current.processor, "cash_discount_enabled": current.cash_discount_enabled,
-            "payout_schedule": current.payout_schedule}))
+            "payout_schedule": current.payout_schedule, "standalone_enabled": current.standalone_enabled}))
     form = PaymentSettingsForm(request.POST)
     if form.is_valid():
         try:

@@ -19,6 +19,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from accounts.models import Account
+from payments import event_handlers
 from payments.gateway import get_gateway
 from payments.gateway.base import ProcessorRefund
 from payments.gateway.errors import GatewayError
@@ -34,6 +35,12 @@ PAYMENT_EVENTS = {
 }
 REFUND_EVENTS = {"refund.created", "refund.updated", "charge.refund.updated"}
 HANDLED = PAYMENT_EVENTS | REFUND_EVENTS
+
+
+def handled_types() -> set[str]:
+    """Ours, and those the apps above us registered (payments.event_handlers)."""
+    return HANDLED | {key for key, _handler in event_handlers.HANDLERS.items()}
+
 # A worker holds an event this long (a processor read and the settling); transient processor trouble is
 # retried after 5 s doubling up to 10 minutes, jittered, WebhookEvent.MAX_TRIES times in all.
 EVENT_LEASE_SECONDS = 120
@@ -162,12 +169,16 @@ def _handle(event: WebhookEvent) -> tuple[str, Payment | None]:
             return "unknown refund", None
         settled = refund_settle(refund_id=refund.pk, result=_refund_answer(obj, refund), source="webhook")
         return f"refund {settled.status}", refund.payment
+    if event.type in event_handlers.HANDLERS:
+        outcome, payment_id = event_handlers.HANDLERS.get(event.type)(obj, processor=event.processor,
+                                                                       payee=event.payee)
+        return outcome, Payment.objects.filter(pk=payment_id).first() if payment_id else None
     return "ignored", None
 
 
 def webhook_events_due(now) -> list[int]:
     """Stored events still to handle that nobody holds (index webhook_event_unprocessed)."""
-    return list(WebhookEvent.objects.filter(jobs.unclaimed(now), processed_at__isnull=True, type__in=HANDLED,
+    return list(WebhookEvent.objects.filter(jobs.unclaimed(now), processed_at__isnull=True, type__in=handled_types(),
                                             tries__lt=WebhookEvent.MAX_TRIES,
                                             received_at__lt=now - EVENT_SWEEP_GRACE)
                 .order_by("received_at").values_list("pk", flat=True)[:jobs.SWEEP_LIMIT])

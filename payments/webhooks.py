@@ -23,7 +23,7 @@ from django.utils import timezone
 from payments.gateway import PAYEES, payee_setting
 from payments.models import WebhookEvent
 from payments.tasks import process_webhook_event
-from payments.webhook_events import HANDLED, is_text
+from payments.webhook_events import handled_types, is_text
 from posbackoffice import jobs
 
 logger = logging.getLogger(__name__)
@@ -68,7 +68,7 @@ def webhook_receive(*, processor: str, payee: str, payload: bytes, signature: st
                                                  type=event["type"][:100], payload=event)
     except IntegrityError:
         return WebhookEvent.objects.get(processor=processor, payee=payee, event_id=event["id"][:100])
-    if stored.type in HANDLED:
+    if stored.type in handled_types():
         jobs.enqueue(process_webhook_event, stored.pk)
     else:
         WebhookEvent.objects.filter(pk=stored.pk).update(processed_at=timezone.now(), outcome="ignored")

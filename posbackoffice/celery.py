@@ -43,6 +43,10 @@ app.conf.beat_schedule = {
         "task": "posbackoffice.tasks.sweep_exports",
         "schedule": 60.0,
     },
+    "check-reader-actions": {
+        "task": "terminal.tasks.check_reader_actions",
+        "schedule": 30.0,
+    },
     "mark-expired-saved-cards": {
         "task": "saved_cards.tasks.mark_expired_cards",
         "schedule": crontab(hour=2, minute=41),  # UTC: after midnight in the shops' time zones (Europe)

@@ -18,6 +18,7 @@ urlpatterns = [
     path("", include("payments.sell_views")),
     path("sandbox/", include("payments.sandbox.urls")),
     path("", include("saved_cards.urls")),
+    path("", include("terminal.urls")),
     path("", include("paylinks.urls")),
     path("subscriptions/", include("subscriptions.urls")),
     *auth_patterns,

@@ -4,7 +4,8 @@ import pytest
 from django.apps import apps
 
 from accounts import settings_sections
-from payments import card_saving, settlement
+from payments import card_saving, event_handlers, refund_routes, settings_services, settlement
+from payments import settings_sections as payments_sections
 from payments.sandbox import events as sandbox_events
 from posbackoffice import exports
 from posbackoffice.registry import AlreadyRegistered, NotRegistered, Registry
@@ -92,8 +93,14 @@ def test_a_copy_takes_new_entries_without_changing_the_original():
 OUR_APPS = {"posbackoffice", "accounts", "retail", "payments", "payments.sandbox", "saved_cards", "subscriptions",
             "paylinks", "terminal", "billing"}
 PROJECT_REGISTRIES = {
-    "sell actions": (lambda: sell_actions.ACTIONS, ["card_manual_entry", "saved_payments"]),
-    "cart notices": (lambda: sell_actions.NOTICE_PROVIDERS, ["pending_card_payments"]),
+    "sell actions": (lambda: sell_actions.ACTIONS, ["card_reader", "card_manual_entry", "saved_payments"]),
+    "cart notices": (lambda: sell_actions.NOTICE_PROVIDERS, ["pending_card_payments",
+                                                             "standalone_payments_to_attach"]),
+    "processor event handlers": (lambda: event_handlers.HANDLERS, ["terminal.reader.action_failed",
+                                                                   "terminal.reader.action_succeeded"]),
+    "Setup › Payments sections": (lambda: payments_sections.PAYMENTS, ["terminals"]),
+    "refund routes": (lambda: refund_routes.ROUTES, ["standalone_on_reader"]),
+    "standalone mode turned off": (lambda: settings_services.STANDALONE_OFF_CHECKS, ["terminal_readers"]),
     "customer profile sections": (lambda: customer_extensions.PROFILE, ["saved_cards"]),
     "customer list filters": (lambda: customer_extensions.FILTERS, ["card_expiring"]),
     "Setup › General sections": (lambda: settings_sections.GENERAL, ["saved_cards"]),

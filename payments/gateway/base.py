@@ -87,9 +87,58 @@ class ProcessorRefund:
     status: str  # succeeded, pending, failed
 
 
+@dataclass(frozen=True)
+class TerminalLocation:
+    """Stripe Terminal's Location: where readers are registered (one per outlet)."""
+
+    id: str
+    display_name: str = ""
+
+
+class ReaderActionStatus:
+    IN_PROGRESS = "in_progress"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class CollectedInput:
+    """One answer of a collect_inputs action: its type (numeric, email, selection...), the value typed or
+    chosen ("" when skipped) and whether the person skipped it."""
+
+    type: str
+    value: str = ""
+    skipped: bool = False
+
+
+@dataclass(frozen=True)
+class ReaderAction:
+    """What a server-driven reader is doing (Stripe's `reader.action`): `type` (process_payment_intent,
+    collect_inputs), `status` (ReaderActionStatus), the failure's code when it failed, the payment it
+    works on, and the answers of a finished collect_inputs."""
+
+    type: str
+    status: str
+    failure_code: str = ""
+    payment_id: str = ""
+    inputs: tuple[CollectedInput, ...] = ()
+
+
+@dataclass(frozen=True)
+class TerminalReader:
+    id: str
+    label: str = ""
+    serial_number: str = ""
+    device_type: str = ""
+    status: str = "offline"  # online | offline (never a reason to block a payment: try, and read the error)
+    last_seen_at: object = None  # an aware datetime, or None
+    location_id: str = ""
+    action: ReaderAction | None = None
+
+
 class Gateway(Protocol):
     """One processor. Implementations: payments.gateway.sandbox.SandboxGateway (offline, the default)
-    and payments.gateway.stripe.StripeGateway. Terminal reader actions join with the terminal issue."""
+    and payments.gateway.stripe.StripeGateway."""
 
     name: str  # "sandbox" or "stripe": the webhook endpoint and the browser driver follow it
 
@@ -149,4 +198,43 @@ class Gateway(Protocol):
     def browser_config(self) -> dict:
         """What the card-entry module needs: {"driver": "sandbox"|"stripe", "publishable_key": ...,
         "tokenize_url": ...}. Rendered into a data- attribute, never into an inline script."""
+        ...
+
+    # Terminal (Stripe Terminal's server-driven API: a WisePOS E takes orders from the server)
+    def create_terminal_location(self, *, display_name: str, address: dict, idempotency_key: str,
+                                 metadata: dict | None = None) -> TerminalLocation: ...
+
+    def register_reader(self, *, registration_code: str, label: str, location_id: str, idempotency_key: str,
+                        metadata: dict | None = None) -> TerminalReader:
+        """A reader shows its registration code; registering it ties it to our location. An unknown or
+        used code is an InvalidRequest."""
+        ...
+
+    def retrieve_reader(self, reader_id: str) -> TerminalReader: ...
+
+    def update_reader(self, reader_id: str, *, label: str) -> TerminalReader: ...
+
+    def delete_reader(self, reader_id: str) -> None: ...
+
+    def create_terminal_payment(self, *, amount: int, currency: str, idempotency_key: str, description: str = "",
+                                metadata: dict | None = None) -> ProcessorPayment:
+        """A card_present payment waiting for a reader (status requires_payment_method, captured
+        automatically once the card is accepted)."""
+        ...
+
+    def process_payment_on_reader(self, *, reader_id: str, payment_id: str, idempotency_key: str) -> TerminalReader:
+        """Hand the payment to the reader, which asks for the card; the outcome comes later as the
+        reader's action (webhook terminal.reader.action_* or retrieve_reader). ReaderBusy, ReaderOffline;
+        ReaderTimeout (an unknown outcome) is retried with the same key."""
+        ...
+
+    def collect_inputs_on_reader(self, *, reader_id: str, inputs: list[dict], idempotency_key: str,
+                                 metadata: dict | None = None) -> TerminalReader:
+        """Ask the person at the reader for values (Stripe's collect_inputs: each input a dict with
+        `type` numeric|email|selection|text, `custom_text` {title, description, submit_button,
+        skip_button}, `required`, `selection` {choices}). The answers come as the action's `inputs`."""
+        ...
+
+    def cancel_reader_action(self, reader_id: str) -> TerminalReader:
+        """Stop what the reader is doing; refused (InvalidRequest) once the card was presented."""
         ...

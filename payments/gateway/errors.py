@@ -71,3 +71,22 @@ class InvalidRequest(GatewayError):
 
 class NotFound(InvalidRequest):
     code = "resource_missing"
+
+
+class ReaderBusy(GatewayError):
+    """The reader is already doing something (another payment, a customer typing)."""
+
+    code = "terminal_reader_busy"
+
+
+class ReaderOffline(GatewayError):
+    """The reader has not been in touch with the processor lately."""
+
+    code = "terminal_reader_offline"
+
+
+class ReaderTimeout(ProcessorUnavailable):
+    """The reader did not answer the processor in time: the action may or may not have reached it (a false
+    negative is possible), so it is retried with the same key, never as a new request."""
+
+    code = "terminal_reader_timeout"

@@ -3,14 +3,20 @@ use them: the stripe adapter on Stripe's answers, the sandbox adapter on its pro
 same shape. A payment is read with `payment_method` and `latest_charge` expanded; unexpanded ids are
 understood too."""
 
+import datetime
+
 from payments.gateway.base import (
     CardDetails,
     CardSetup,
+    CollectedInput,
     ProcessorCustomer,
     ProcessorPayment,
     ProcessorRefund,
+    ReaderAction,
     SavedCard,
     SetupStatus,
+    TerminalLocation,
+    TerminalReader,
 )
 
 
@@ -22,7 +28,8 @@ def _id(value) -> str:
 
 
 def card_details(method: dict | None) -> CardDetails:
-    card = (method or {}).get("card") or {}
+    method = method or {}
+    card = method.get("card") or method.get("card_present") or {}
     return CardDetails(brand=card.get("brand") or "", last4=card.get("last4") or "", exp_month=card.get("exp_month"),
                        exp_year=card.get("exp_year"), fingerprint=card.get("fingerprint") or "")
 
@@ -64,3 +71,40 @@ def payment(obj: dict, *, hidden_metadata: frozenset = frozenset()) -> Processor
 def refund(obj: dict) -> ProcessorRefund:
     return ProcessorRefund(id=obj["id"], payment_id=_id(obj.get("payment_intent")), amount=obj["amount"],
                            status=obj["status"])
+
+
+def location(obj: dict) -> TerminalLocation:
+    return TerminalLocation(id=obj["id"], display_name=obj.get("display_name") or "")
+
+
+def _input_value(entry: dict) -> str:
+    kind = entry.get("type") or ""
+    answer = entry.get(kind) if isinstance(entry.get(kind), dict) else {}
+    value = answer.get("value")
+    if value is None and kind == "selection":
+        value = answer.get("id")
+    return "" if value is None else str(value)
+
+
+def reader_action(obj: dict | None) -> ReaderAction | None:
+    if not obj:
+        return None
+    kind = obj.get("type") or ""
+    payment_id = ""
+    if kind == "process_payment_intent":
+        payment_id = _id((obj.get("process_payment_intent") or {}).get("payment_intent"))
+    inputs = tuple(
+        CollectedInput(type=entry.get("type") or "", value=_input_value(entry), skipped=bool(entry.get("skipped")))
+        for entry in ((obj.get("collect_inputs") or {}).get("inputs") or []))
+    return ReaderAction(type=kind, status=obj.get("status") or "", failure_code=obj.get("failure_code") or "",
+                        payment_id=payment_id, inputs=inputs)
+
+
+def reader(obj: dict) -> TerminalReader:
+    seen = obj.get("last_seen_at")  # milliseconds since the epoch
+    last_seen = (datetime.datetime.fromtimestamp(seen / 1000, tz=datetime.UTC)
+                 if isinstance(seen, int | float) and not isinstance(seen, bool) else None)
+    return TerminalReader(id=obj["id"], label=obj.get("label") or "", serial_number=obj.get("serial_number") or "",
+                          device_type=obj.get("device_type") or "", status=obj.get("status") or "offline",
+                          last_seen_at=last_seen, location_id=_id(obj.get("location")),
+                          action=reader_action(obj.get("action")))

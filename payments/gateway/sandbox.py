@@ -35,15 +35,24 @@ from dataclasses import dataclass, field
 from django.urls import reverse
 
 from payments.gateway import objects
-from payments.gateway.base import CardSetup, ProcessorCustomer, ProcessorPayment, ProcessorRefund, SavedCard
+from payments.gateway.base import (
+    CardSetup,
+    ProcessorCustomer,
+    ProcessorPayment,
+    ProcessorRefund,
+    SavedCard,
+    TerminalLocation,
+    TerminalReader,
+)
 from payments.gateway.errors import GatewayError, ProcessorUnavailable
-from payments.sandbox import services
+from payments.sandbox import services, terminal
 from payments.sandbox.events import hold_events  # noqa: F401 - re-exported for tests
 
 OPERATIONS = frozenset({
     "create_customer", "update_customer", "start_card_setup", "finish_card_setup", "list_cards", "get_card",
     "detach_card", "charge_saved_card", "create_card_payment", "retrieve_payment", "cancel_payment", "find_payment",
-    "refund",
+    "refund", "create_terminal_location", "register_reader", "retrieve_reader", "update_reader", "delete_reader",
+    "create_terminal_payment", "process_payment_on_reader", "collect_inputs_on_reader", "cancel_reader_action",
 })
 BEFORE, AFTER = "before", "after"
 
@@ -188,6 +197,47 @@ class SandboxGateway:
     def refund(self, *, payment_id: str, amount: int, idempotency_key: str, reason: str = "") -> ProcessorRefund:
         return self._call("refund", lambda: objects.refund(services.refund_create(
             payment_intent_id=payment_id, amount=amount, reason=reason, idempotency_key=idempotency_key)))
+
+    # Terminal
+    def create_terminal_location(self, *, display_name: str, address: dict, idempotency_key: str,
+                                 metadata: dict | None = None) -> TerminalLocation:
+        return self._call("create_terminal_location", lambda: objects.location(terminal.location_create(
+            display_name=display_name, address=address, metadata=metadata, idempotency_key=idempotency_key)))
+
+    def register_reader(self, *, registration_code: str, label: str, location_id: str, idempotency_key: str,
+                        metadata: dict | None = None) -> TerminalReader:
+        return self._call("register_reader", lambda: objects.reader(terminal.reader_create(
+            registration_code=registration_code, label=label, location_id=location_id, metadata=metadata,
+            idempotency_key=idempotency_key)))
+
+    def retrieve_reader(self, reader_id: str) -> TerminalReader:
+        return self._call("retrieve_reader", lambda: objects.reader(terminal.reader_retrieve(reader_id=reader_id)))
+
+    def update_reader(self, reader_id: str, *, label: str) -> TerminalReader:
+        return self._call("update_reader", lambda: objects.reader(terminal.reader_update(
+            reader_id=reader_id, label=label)))
+
+    def delete_reader(self, reader_id: str) -> None:
+        self._call("delete_reader", lambda: terminal.reader_delete(reader_id=reader_id))
+
+    def create_terminal_payment(self, *, amount: int, currency: str, idempotency_key: str, description: str = "",
+                                metadata: dict | None = None) -> ProcessorPayment:
+        return self._call("create_terminal_payment", lambda: objects.payment(terminal.card_present_intent_create(
+            amount=amount, currency=currency, description=description, metadata=metadata,
+            idempotency_key=idempotency_key)))
+
+    def process_payment_on_reader(self, *, reader_id: str, payment_id: str, idempotency_key: str) -> TerminalReader:
+        return self._call("process_payment_on_reader", lambda: objects.reader(terminal.reader_process_payment_intent(
+            reader_id=reader_id, payment_intent_id=payment_id, idempotency_key=idempotency_key)))
+
+    def collect_inputs_on_reader(self, *, reader_id: str, inputs: list[dict], idempotency_key: str,
+                                 metadata: dict | None = None) -> TerminalReader:
+        return self._call("collect_inputs_on_reader", lambda: objects.reader(terminal.reader_collect_inputs(
+            reader_id=reader_id, inputs=inputs, metadata=metadata, idempotency_key=idempotency_key)))
+
+    def cancel_reader_action(self, reader_id: str) -> TerminalReader:
+        return self._call("cancel_reader_action", lambda: objects.reader(terminal.reader_cancel_action(
+            reader_id=reader_id)))
 
     # Browser
     def browser_config(self) -> dict:

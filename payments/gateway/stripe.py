@@ -20,7 +20,15 @@ import dataclasses
 import stripe
 
 from payments.gateway import objects
-from payments.gateway.base import CardSetup, ProcessorCustomer, ProcessorPayment, ProcessorRefund, SavedCard
+from payments.gateway.base import (
+    CardSetup,
+    ProcessorCustomer,
+    ProcessorPayment,
+    ProcessorRefund,
+    SavedCard,
+    TerminalLocation,
+    TerminalReader,
+)
 from payments.gateway.errors import (
     AuthenticationRequired,
     CardDeclined,
@@ -32,6 +40,9 @@ from payments.gateway.errors import (
     InvalidRequest,
     NotFound,
     ProcessorUnavailable,
+    ReaderBusy,
+    ReaderOffline,
+    ReaderTimeout,
 )
 
 API_VERSION = "2026-10-28.endive"
@@ -48,6 +59,9 @@ _CARD_ERRORS = {
     "incorrect_cvc": IncorrectCvc,
     "authentication_required": AuthenticationRequired,
 }
+# Terminal's request errors about the reader itself (the SDK's error code enum).
+_READER_ERRORS = {"terminal_reader_busy": ReaderBusy, "terminal_reader_offline": ReaderOffline,
+                  "terminal_reader_timeout": ReaderTimeout}
 # Stripe's refund statuses -> the port's (succeeded, pending, failed).
 _REFUND_STATUS = {"requires_action": "pending", "canceled": "failed"}
 
@@ -65,6 +79,8 @@ def gateway_error(error: stripe.StripeError) -> GatewayError:
         decline_code = body.get("decline_code") or code
         error_class = _CARD_ERRORS.get(decline_code) or _CARD_ERRORS.get(code) or CardDeclined
         return error_class(message, decline_code=decline_code, payment_id=payment_id)
+    if code in _READER_ERRORS:
+        return _READER_ERRORS[code](message)
     if isinstance(error, stripe.IdempotencyError):
         return IdempotencyConflict(message)
     if isinstance(error, (stripe.APIConnectionError, stripe.RateLimitError)):
@@ -203,6 +219,58 @@ class StripeGateway:
         refunded = objects.refund(self._send(lambda: self._v1.refunds.create(
             params=params, options=self._key(idempotency_key))))
         return dataclasses.replace(refunded, status=_REFUND_STATUS.get(refunded.status, refunded.status))
+
+    # Terminal
+    def create_terminal_location(self, *, display_name: str, address: dict, idempotency_key: str,
+                                 metadata: dict | None = None) -> TerminalLocation:
+        params = {"display_name": display_name, "address": address}
+        if metadata:
+            params["metadata"] = metadata
+        return objects.location(self._send(lambda: self._v1.terminal.locations.create(
+            params=params, options=self._key(idempotency_key))))
+
+    def register_reader(self, *, registration_code: str, label: str, location_id: str, idempotency_key: str,
+                        metadata: dict | None = None) -> TerminalReader:
+        params = {"registration_code": registration_code, "label": label, "location": location_id}
+        if metadata:
+            params["metadata"] = metadata
+        return objects.reader(self._send(lambda: self._v1.terminal.readers.create(
+            params=params, options=self._key(idempotency_key))))
+
+    def retrieve_reader(self, reader_id: str) -> TerminalReader:
+        return objects.reader(self._send(lambda: self._v1.terminal.readers.retrieve(reader_id)))
+
+    def update_reader(self, reader_id: str, *, label: str) -> TerminalReader:
+        return objects.reader(self._send(lambda: self._v1.terminal.readers.update(
+            reader_id, params={"label": label})))
+
+    def delete_reader(self, reader_id: str) -> None:
+        self._send(lambda: self._v1.terminal.readers.delete(reader_id))
+
+    def create_terminal_payment(self, *, amount: int, currency: str, idempotency_key: str, description: str = "",
+                                metadata: dict | None = None) -> ProcessorPayment:
+        params = {"amount": amount, "currency": currency.lower(), "payment_method_types": ["card_present"],
+                  "capture_method": "automatic", "expand": _PAYMENT_EXPAND,
+                  "metadata": {**(metadata or {}), KEY_METADATA: idempotency_key}}
+        if description:
+            params["description"] = description
+        return objects.payment(self._send(lambda: self._v1.payment_intents.create(
+            params=params, options=self._key(idempotency_key))), hidden_metadata=_HIDDEN_METADATA)
+
+    def process_payment_on_reader(self, *, reader_id: str, payment_id: str, idempotency_key: str) -> TerminalReader:
+        return objects.reader(self._send(lambda: self._v1.terminal.readers.process_payment_intent(
+            reader_id, params={"payment_intent": payment_id}, options=self._key(idempotency_key))))
+
+    def collect_inputs_on_reader(self, *, reader_id: str, inputs: list[dict], idempotency_key: str,
+                                 metadata: dict | None = None) -> TerminalReader:
+        params = {"inputs": inputs}
+        if metadata:
+            params["metadata"] = metadata
+        return objects.reader(self._send(lambda: self._v1.terminal.readers.collect_inputs(
+            reader_id, params=params, options=self._key(idempotency_key))))
+
+    def cancel_reader_action(self, reader_id: str) -> TerminalReader:
+        return objects.reader(self._send(lambda: self._v1.terminal.readers.cancel_action(reader_id)))
 
     # Browser
     def browser_config(self) -> dict:

@@ -43,6 +43,7 @@ class SandboxPaymentMethod(models.Model):
     # Stripe's billing_details.address.postal_code, when the card form asked for it (the bank's address check).
     billing_postal_code = models.CharField(max_length=10, blank=True)
     behaviour = models.CharField(max_length=30, choices=CardBehaviour.choices, default=CardBehaviour.SUCCEED)
+    type = models.CharField(max_length=20, default="card")  # "card_present": read by a Terminal reader
     customer = models.ForeignKey(SandboxCustomer, null=True, blank=True, on_delete=models.PROTECT,
                                  related_name="payment_methods")
     attached_at = models.DateTimeField(null=True, blank=True)
@@ -107,6 +108,8 @@ class SandboxPaymentIntent(models.Model):
     decline_code = models.CharField(max_length=60, blank=True)
     failure_message = models.CharField(max_length=300, blank=True)
     idempotency_key = models.CharField(max_length=255, blank=True, db_index=True)
+    # Stripe's payment_method_types: "card" (typed or saved) or "card_present" (a Terminal reader takes it).
+    payment_method_type = models.CharField(max_length=20, default="card")
     created_at = models.DateTimeField(default=timezone.now)
 
     def __str__(self):
@@ -157,3 +160,35 @@ class SandboxEvent(models.Model):
 
     def __str__(self):
         return f"{self.event_id} {self.type}"
+
+
+class SandboxLocation(models.Model):
+    """Stripe Terminal's Location."""
+
+    id = models.CharField(primary_key=True, max_length=40)
+    display_name = models.CharField(max_length=100)
+    address = models.JSONField(default=dict, blank=True)
+    metadata = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self):
+        return self.id
+
+
+class SandboxReader(models.Model):
+    """A simulated WisePOS E, server-driven: it does what the API asks (`action`, Stripe's reader.action
+    as JSON, or None) and is online while its device keeps in touch (`last_seen_at`, the heartbeat)."""
+
+    id = models.CharField(primary_key=True, max_length=40)
+    label = models.CharField(max_length=100, blank=True)
+    serial_number = models.CharField(max_length=40)
+    device_type = models.CharField(max_length=40, default="simulated_wisepos_e")
+    location = models.ForeignKey(SandboxLocation, on_delete=models.PROTECT, related_name="readers")
+    metadata = models.JSONField(default=dict, blank=True)
+    action = models.JSONField(null=True, blank=True)
+    last_seen_at = models.DateTimeField(null=True, blank=True)
+    deleted = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self):
+        return self.id

@@ -3,8 +3,10 @@ to the port's dataclasses, what idempotent replays return, and what events carry
 
 from payments.sandbox.models import (
     SandboxCustomer,
+    SandboxLocation,
     SandboxPaymentIntent,
     SandboxPaymentMethod,
+    SandboxReader,
     SandboxRefund,
     SandboxSetupIntent,
 )
@@ -21,9 +23,9 @@ def customer_object(customer: SandboxCustomer) -> dict:
 
 def payment_method_object(method: SandboxPaymentMethod) -> dict:
     return {
-        "id": method.id, "object": "payment_method", "type": "card", "customer": method.customer_id,
-        "card": {"brand": method.brand, "last4": method.last4, "exp_month": method.exp_month,
-                 "exp_year": method.exp_year, "fingerprint": method.fingerprint, "funding": "credit"},
+        "id": method.id, "object": "payment_method", "type": method.type, "customer": method.customer_id,
+        method.type: {"brand": method.brand, "last4": method.last4, "exp_month": method.exp_month,
+                      "exp_year": method.exp_year, "fingerprint": method.fingerprint, "funding": "credit"},
         "billing_details": {"address": {"postal_code": method.billing_postal_code or None}},
         "metadata": {}, "created": _ts(method.created_at), "livemode": False,
     }
@@ -60,7 +62,8 @@ def payment_intent_object(intent: SandboxPaymentIntent, *, expand: bool = False)
         "latest_charge": charge_id(intent) if succeeded else None,
         "next_action": ({"type": "use_stripe_sdk"} if intent.status == SandboxPaymentIntent.Status.REQUIRES_ACTION
                         else None),
-        "off_session": intent.off_session, "setup_future_usage": intent.setup_future_usage or None,
+        "payment_method_types": [intent.payment_method_type], "off_session": intent.off_session,
+        "setup_future_usage": intent.setup_future_usage or None,
         "created": _ts(intent.created_at), "livemode": False,
     }
     if expand:
@@ -90,4 +93,19 @@ def refund_object(refund: SandboxRefund) -> dict:
         "id": refund.id, "object": "refund", "amount": refund.amount, "currency": refund.currency.lower(),
         "status": refund.status, "payment_intent": intent.id, "charge": charge_id(intent), "reason": None,
         "metadata": {"comment": refund.reason} if refund.reason else {}, "created": _ts(refund.created_at),
+    }
+
+
+def location_object(location: SandboxLocation) -> dict:
+    return {"id": location.id, "object": "terminal.location", "display_name": location.display_name,
+            "address": dict(location.address), "metadata": dict(location.metadata), "livemode": False}
+
+
+def reader_object(reader: SandboxReader, *, online: bool) -> dict:
+    return {
+        "id": reader.id, "object": "terminal.reader", "action": reader.action, "device_type": reader.device_type,
+        "label": reader.label, "location": reader.location_id, "serial_number": reader.serial_number,
+        "status": "online" if online else "offline", "metadata": dict(reader.metadata),
+        "last_seen_at": int(reader.last_seen_at.timestamp() * 1000) if reader.last_seen_at else None,
+        "device_sw_version": "2.42.0.0", "ip_address": "192.0.2.10", "livemode": False,
     }

@@ -62,6 +62,11 @@ class TaxRateForm(forms.Form):
 class PaymentTypeForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=80,
                            help_text=_("e.g. Paiement terminal autonome, Chèque, Ticket restaurant"))
+    records_standalone = forms.BooleanField(
+        label=_("Records standalone card payments"), required=False,
+        help_text=_("For card payments taken on the terminal in standalone mode, so they count in your daily "
+                    "totals. Voiding or refunding a sale paid with this type does not refund the card: refund "
+                    "the card from Finance › Payments."))
 
 
 class PaymentTypeActiveForm(forms.Form):

@@ -17,6 +17,9 @@ class PaymentType(TenantModel):
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
     is_active = models.BooleanField(_("active"), default=True)
     position = models.PositiveSmallIntegerField(default=0)
+    # A custom type that records card payments taken on a reader in standalone mode (seed 002): the card was
+    # charged on the terminal, so voiding or refunding a sale paid with it gives nothing back to the card.
+    records_standalone = models.BooleanField(_("records standalone card payments"), default=False)
 
     class Meta:
         verbose_name = _("payment type")

@@ -50,17 +50,19 @@ def shop_settings_update(*, actor, account, prices_include_tax: bool, receipt_fo
 
 
 @transaction.atomic
-def payment_type_create(*, actor, account, name: str, now=None) -> PaymentType:
+def payment_type_create(*, actor, account, name: str, records_standalone: bool = False, now=None) -> PaymentType:
     """A merchant-defined type that records a payment without any processor
-    (e.g. "Paiement terminal autonome")."""
+    (e.g. "Paiement terminal autonome"; `records_standalone` flags it as recording card payments taken on a
+    reader in standalone mode, so the sale's void and return say the card is not refunded)."""
     name = name.strip()
     if not name:
         raise DomainError(_("A payment type needs a name."))
     if scoped(PaymentType, account).filter(name__iexact=name).exists():
         raise DomainError(_("A payment type named “%(name)s” already exists.") % {"name": name})
-    payment_type = PaymentType.objects.create(account=account, kind=PaymentType.Kind.CUSTOM, name=name, position=5)
+    payment_type = PaymentType.objects.create(account=account, kind=PaymentType.Kind.CUSTOM, name=name, position=5,
+                                              records_standalone=bool(records_standalone))
     audit_record(account=account, actor=actor, action="payment_type.created", target=payment_type,
-                 after=snapshot(payment_type, ("name", "kind")), at=now)
+                 after=snapshot(payment_type, ("name", "kind", "records_standalone")), at=now)
     return payment_type
 
 

@@ -71,6 +71,8 @@ def _detail(request, sale_id, *, forms=None, error=None, status=200):
         "sale": sale,
         "lines": lines,
         "payments": list(sale.payments.all()),
+        "standalone_types": sorted({payment.payment_type.name for payment in sale.payments.all()
+                                    if payment.payment_type.records_standalone}),
         "returns": list(sale.returns.all()),
         "timeline": selectors.sale_timeline(account, sale),
         "fulfilments": list(sale.fulfilments.all()),

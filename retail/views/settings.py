@@ -86,7 +86,8 @@ def payment_type_create(request):
     if form.is_valid():
         try:
             payment_type = shop_services.payment_type_create(actor=request.user, account=request.account,
-                                                             name=form.cleaned_data["name"])
+                                                             name=form.cleaned_data["name"],
+                                                             records_standalone=form.cleaned_data["records_standalone"])
         except DomainError as error:
             form.add_error("name", error.message)
         else:

@@ -44,7 +44,7 @@ def test_the_page_shows_the_defaults_and_the_configured_gateway(staff, account, 
     text = page_text(response)
     assert response.status_code == 200
     assert response.context["form"].initial == {"processor": "integrated", "cash_discount_enabled": False,
-                                                "payout_schedule": "daily"}
+                                                "payout_schedule": "daily", "standalone_enabled": False}
     assert "Integrated payments (Stripe)" in text and "Tyro" in text
     assert "Choosing Tyro turns off pay links, which need integrated payments." in text
     assert "Sandbox (test mode)" in text
@@ -64,7 +64,8 @@ def test_saving_stores_the_settings_and_audits_them(staff, account, owner):
     assert (row.processor, row.cash_discount_enabled, row.payout_schedule) == ("tyro", True, "weekly")
     event = AuditEvent.objects.get(account=account, action="payment_settings.changed")
     assert event.actor == owner and event.before is None
-    assert event.after == {"processor": "tyro", "cash_discount_enabled": True, "payout_schedule": "weekly"}
+    assert event.after == {"processor": "tyro", "cash_discount_enabled": True, "payout_schedule": "weekly",
+                           "standalone_enabled": False}
     page = staff.get(reverse("payments:setup"))
     assert "Payment settings saved." in page_text(page)
     assert page.context["form"].initial["processor"] == "tyro"
@@ -74,7 +75,8 @@ def test_saving_stores_the_settings_and_audits_them(staff, account, owner):
     row.refresh_from_db()
     assert (row.processor, row.cash_discount_enabled, row.payout_schedule) == ("integrated", False, "monthly")
     latest = AuditEvent.objects.filter(account=account, action="payment_settings.changed").order_by("-id").first()
-    assert latest.before == {"processor": "tyro", "cash_discount_enabled": True, "payout_schedule": "weekly"}
+    assert latest.before == {"processor": "tyro", "cash_discount_enabled": True, "payout_schedule": "weekly",
+                             "standalone_enabled": False}
     assert latest.after["payout_schedule"] == "monthly"
     assert PaymentSettings.objects.filter(account=account).count() == 1
 

@@ -366,3 +366,60 @@ def test_a_refused_api_key_is_an_error_not_an_unknown_outcome(api, gateway):
 
 def test_the_browser_gets_the_publishable_key_only(gateway):
     assert gateway.browser_config() == {"driver": "stripe", "publishable_key": "pk_test_recorded"}
+
+
+# ---- Terminal (server-driven WisePOS E) -------------------------------------------------------------
+
+TERMINAL_READER = "tmr_FDOt2wlRZEdpd7"
+
+
+def test_a_card_present_payment_on_a_registered_reader(api, gateway):
+    from payments.gateway.base import ReaderActionStatus
+
+    api.play("terminal_reader_payment")
+    location = gateway.create_terminal_location(display_name="Lyon", address={"line1": "1 rue de la Paix",
+                                                "city": "Lyon", "country": "FR"}, idempotency_key="loc-1")
+    reader = gateway.register_reader(registration_code="simulated-wpe", label="Caisse 1", location_id=location.id,
+                                     idempotency_key="reader-1")
+    assert (reader.id, reader.device_type, reader.status) == (TERMINAL_READER, "simulated_wisepos_e", "online")
+    assert reader.last_seen_at is not None and reader.location_id == location.id
+
+    intent = gateway.create_terminal_payment(amount=4900, currency="EUR", idempotency_key="payment-7-charge")
+    assert intent.status == PaymentStatus.REQUIRES_PAYMENT_METHOD
+    sent = gateway.process_payment_on_reader(reader_id=reader.id, payment_id=intent.id,
+                                             idempotency_key="reader-action-3-process")
+    assert (sent.action.type, sent.action.status, sent.action.payment_id) == (
+        "process_payment_intent", ReaderActionStatus.IN_PROGRESS, intent.id)
+    done = gateway.retrieve_reader(reader.id)
+    assert done.action.status == ReaderActionStatus.SUCCEEDED
+    paid = gateway.retrieve_payment(intent.id)
+    assert paid.status == PaymentStatus.SUCCEEDED and paid.card.last4 == "4242"
+
+    create, process = api.requests[2], api.requests[3]
+    assert create.fields["payment_method_types[0]"] == "card_present"
+    assert create.idempotency_key == "payment-7-charge" and process.idempotency_key == "reader-action-3-process"
+    assert api.requests[1].fields["registration_code"] == "simulated-wpe"
+
+
+def test_a_busy_or_offline_reader_and_an_unknown_code_are_our_errors(api, gateway):
+    from payments.gateway.errors import ReaderBusy, ReaderOffline
+
+    api.play("terminal_reader_refusals")
+    with pytest.raises(ReaderBusy):
+        gateway.process_payment_on_reader(reader_id=TERMINAL_READER, payment_id="pi_x", idempotency_key="k1")
+    with pytest.raises(ReaderOffline):
+        gateway.process_payment_on_reader(reader_id=TERMINAL_READER, payment_id="pi_x", idempotency_key="k2")
+    with pytest.raises(InvalidRequest):
+        gateway.register_reader(registration_code="bad-code", label="X", location_id="tml_x", idempotency_key="k3")
+
+
+def test_collect_inputs_answers_the_typed_value_and_cancel_clears_the_action(api, gateway):
+    api.play("terminal_collect_inputs")
+    asked = gateway.collect_inputs_on_reader(reader_id=TERMINAL_READER, idempotency_key="reader-action-4-collect",
+                                             inputs=[{"type": "numeric", "required": True,
+                                                      "custom_text": {"title": "Total amount"}}])
+    assert asked.action.type == "collect_inputs" and asked.action.status == "in_progress"
+    answered = gateway.retrieve_reader(TERMINAL_READER)
+    assert [(i.type, i.value, i.skipped) for i in answered.action.inputs] == [("numeric", "12.50", False)]
+    assert gateway.cancel_reader_action(TERMINAL_READER).action is None
+    assert api.requests[0].fields["inputs[0][type]"] == "numeric"

@@ -1,0 +1,406 @@
+"""The card readers' driver (Stripe Terminal's server-driven API through the gateway port).
+
+The driver never waits on a reader. Each step is a `ReaderAction` row written first, then one processor
+call made by whoever holds the row's lease (the cashier's request, or the task the sweep queues); the
+outcome arrives as the webhook terminal.reader.action_succeeded/failed (terminal.events), as the sell
+screen's polling (`action_check`, at most every CHECK_EVERY seconds) or as the scheduled check
+(terminal.tasks.check_reader_actions). Each of those calls `_settle_from_reader`, under the action's row
+lock: the first one settles, the others find it settled.
+
+Integrated: `sale_payment_start` writes a card_present Payment for the sale (payments.payment_create,
+purpose sale) and its PAYMENT action; `action_send` creates the processor's payment (its key comes from
+the Payment row: payments.services.charge_key) and hands it to the reader (key from the action row: a
+timed-out request is sent again with the same key, never as a new one). The Payment settles through
+payments.payment_settle, which pays the sale; the sale stays open for "Complete sale".
+
+Standalone (the account allows it, the reader is in standalone mode): the driver loops on the reader —
+AMOUNT (collect inputs, numeric: the total with taxes and fees) → PAYMENT (mode standalone, purpose none:
+no sale, no stock) → RECEIPT (collect inputs, e-mail, skippable) → AMOUNT again.
+"""
+
+import datetime
+import logging
+import time
+
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.services import email_queue
+from accounts.tenancy import scoped
+from payments.gateway import MERCHANT, get_gateway
+from payments.gateway.base import ReaderActionStatus, TerminalReader
+from payments.gateway.errors import GatewayError, InvalidRequest, ProcessorUnavailable
+from payments.messages import failure_message
+from payments.models import Payment
+from payments.services import payment_charge, payment_create, payment_refund, payment_settle
+from posbackoffice import jobs
+from posbackoffice.errors import DomainError
+from posbackoffice.money import format_money, parse_money
+from terminal.models import Reader, ReaderAction
+
+logger = logging.getLogger(__name__)
+
+RETRY_DELAYS = (0.3, 1.0)  # a reader timeout is retried inline with the same key, then left to the sweep
+ACTION_LEASE_SECONDS = 60
+CHECK_EVERY = datetime.timedelta(seconds=2)  # the sell screen's polling asks the processor at most this often
+# A payment on the reader nobody finished: cancelled (the reader's own screen times out earlier).
+PAYMENT_TIMEOUT = datetime.timedelta(minutes=5)
+# The reader is offline when it has not been in touch for this long (the processor's own rule).
+OFFLINE_AFTER = datetime.timedelta(minutes=2)
+# The most a reader may take in one payment (Stripe's ceiling for most currencies: 999,999.99).
+READER_LIMIT = 99_999_999
+SKIP_LABEL_MAX = 14  # Stripe's skip_button limit
+
+def reader_gateway():
+    return get_gateway(MERCHANT)
+
+
+def open_action(reader: Reader) -> ReaderAction | None:
+    return ReaderAction.objects.select_for_update().filter(reader=reader, status__in=ReaderAction.OPEN).first()
+
+
+def queue_action(reader: Reader, kind: str, *, actor=None, payment: Payment | None = None,
+           amount: int | None = None) -> ReaderAction:
+    try:
+        with transaction.atomic():
+            action = ReaderAction.objects.create(account_id=reader.account_id, reader=reader, kind=kind,
+                                                 payment=payment, amount=amount,
+                                                 created_by=actor if getattr(actor, "pk", None) else None)
+    except IntegrityError:
+        raise DomainError(failure_message("terminal_reader_busy")) from None
+    return action
+
+
+def _amount_inputs() -> list[dict]:
+    return [{"type": "numeric", "required": True, "custom_text": {
+        "title": _("Total amount")[:40],
+        "description": _("Type the total to pay, taxes and fees included.")[:500],
+        "submit_button": _("Continue")[:30]}}]
+
+
+def _receipt_inputs() -> list[dict]:
+    return [{"type": "email", "required": False, "custom_text": {
+        "title": _("E-mail receipt")[:40],
+        "description": _("Type the customer's e-mail address to send them a receipt.")[:500],
+        "submit_button": _("Send receipt")[:30], "skip_button": _("Skip")[:SKIP_LABEL_MAX]}}]
+
+
+def _refund_inputs(action: ReaderAction) -> list[dict]:
+    """The card check before a standalone payment's refund: Stripe's in-person refunds exist only for
+    Interac and no server-driven call reads a card without charging or saving it, so the reader asks the
+    merchant to confirm that the original card (its brand and last 4 shown) is the one presented."""
+    payment = action.payment
+    return [{"type": "selection", "required": True, "custom_text": {
+        "title": (_("Refund %(amount)s") % {"amount": format_money(action.amount, payment.currency)})[:40],
+        "description": (_("Present the original card (%(card)s) and confirm it is the card that paid.")
+                        % {"card": payment.card_label or "—"})[:500]},
+        "selection": {"choices": [
+            {"id": "present", "style": "primary", "text": _("Original card present")[:30]},
+            {"id": "absent", "style": "secondary", "text": _("Cancel the refund")[:30]}]}}]
+
+
+def _retrying(call):
+    for delay in (*RETRY_DELAYS, None):
+        try:
+            return call()
+        except ProcessorUnavailable:  # a reader timeout included: same key next time
+            if delay is None:
+                raise
+            time.sleep(delay)
+    raise AssertionError("unreachable")
+
+
+def action_send(*, action_id: int, inline: bool = True) -> ReaderAction:
+    """Hand a queued action to its reader (one processor call under the action's lease). Refused by the
+    reader (busy, offline, a payment it cannot take): the action fails, and its payment with it. The
+    processor not answering: the action stays queued, and is sent again with the same key later."""
+    claim = jobs.claim(ReaderAction, action_id, seconds=ACTION_LEASE_SECONDS, due=Q(status=ReaderAction.Status.QUEUED))
+    if claim is None:
+        return ReaderAction.objects.get(pk=action_id)
+    try:
+        action = ReaderAction.objects.select_related("reader", "payment").get(pk=action_id)
+        gateway = reader_gateway()
+        reader_id = action.reader.processor_reader_id
+        if action.kind == ReaderAction.Kind.PAYMENT:
+            payment = payment_charge(payment_id=action.payment_id)  # the processor's payment, keyed by our row
+            if payment.status != Payment.Status.PENDING:
+                return finish(action_id, failure_code=payment.failure_code or "canceled")
+            if not payment.processor_payment_id:
+                return action  # the processor did not answer: the sweep sends it again with the same key
+            call = lambda: gateway.process_payment_on_reader(  # noqa: E731
+                reader_id=reader_id, payment_id=payment.processor_payment_id,
+                idempotency_key=action.idempotency_key("process"))
+        else:
+            inputs = {ReaderAction.Kind.AMOUNT: _amount_inputs, ReaderAction.Kind.RECEIPT: _receipt_inputs}.get(
+                action.kind, lambda: _refund_inputs(action))()
+            call = lambda: gateway.collect_inputs_on_reader(  # noqa: E731
+                reader_id=reader_id, inputs=inputs, idempotency_key=action.idempotency_key("collect"),
+                metadata={"account": str(action.account_id), "reader_action": str(action.pk)})
+        try:
+            (_retrying(call) if inline else call())
+        except ProcessorUnavailable:
+            return action
+        except GatewayError as refused:
+            return finish(action_id, failure_code=refused.code, cancel_payment=True)
+        ReaderAction.objects.filter(pk=action_id, status=ReaderAction.Status.QUEUED).update(
+            status=ReaderAction.Status.IN_PROGRESS, sent_at=timezone.now())
+        return ReaderAction.objects.get(pk=action_id)
+    finally:
+        claim.release()
+
+
+def _cancel_processor_payment(payment: Payment) -> None:
+    if payment.status != Payment.Status.PENDING or not payment.processor_payment_id:
+        return
+    try:
+        result = get_gateway(payment.payee).cancel_payment(payment.processor_payment_id)
+    except InvalidRequest:  # it ended meanwhile: record how
+        result = get_gateway(payment.payee).retrieve_payment(payment.processor_payment_id)
+    payment_settle(payment_id=payment.pk, result=result, source="terminal")
+
+
+def finish(action_id: int, *, failure_code: str = "", cancel_payment: bool = False,
+            status: str | None = None) -> ReaderAction:
+    """End an action (failed with its code, or `status`), its pending payment failing with the same code;
+    then the standalone loop's next step."""
+    payment_id = ReaderAction.objects.values_list("payment_id", flat=True).get(pk=action_id)
+    if payment_id and cancel_payment:
+        payment = Payment.objects.get(pk=payment_id)
+        try:
+            _cancel_processor_payment(payment)
+        except ProcessorUnavailable:
+            pass
+        payment.refresh_from_db()
+        if payment.status == Payment.Status.PENDING:
+            payment_settle(payment_id=payment_id, error=GatewayError(code=failure_code or "canceled"),
+                           source="terminal")
+    with transaction.atomic():
+        action = ReaderAction.objects.select_for_update(of=("self",)).select_related("reader", "payment") \
+            .get(pk=action_id)
+        if action.status not in ReaderAction.OPEN:
+            return action
+        if action.kind == ReaderAction.Kind.PAYMENT and action.payment.status == Payment.Status.SUCCEEDED:
+            action.status = ReaderAction.Status.SUCCEEDED  # the card was taken after all
+        else:
+            action.status = status or ReaderAction.Status.FAILED
+            taken = action.payment.failure_code if action.kind == ReaderAction.Kind.PAYMENT else ""
+            action.failure_code = (failure_code or taken)[:60]
+        action.finished_at = timezone.now()
+        action.save(update_fields=["status", "failure_code", "finished_at"])
+        follow = _next_standalone_step(action)
+    if follow is not None:
+        # The loop's next step goes to the reader now, in whatever settled this one (a webhook's task,
+        # the polling request, the scheduled check); if that fails, the scheduled check sends it.
+        action_send(action_id=follow.pk, inline=False)
+    return action
+
+
+def _next_standalone_step(action: ReaderAction) -> ReaderAction | None:
+    """The standalone loop (inside the finishing transaction): after an amount, the payment; after a
+    successful payment, the receipt; otherwise, the next amount."""
+    reader = Reader.objects.select_for_update().get(pk=action.reader_id)
+    if reader.mode != Reader.Mode.STANDALONE or reader.removed_at is not None:
+        return None
+    if action.kind == ReaderAction.Kind.PAYMENT and action.status == ReaderAction.Status.SUCCEEDED:
+        return queue_action(reader, ReaderAction.Kind.RECEIPT, payment=action.payment)
+    if action.kind == ReaderAction.Kind.AMOUNT and action.status == ReaderAction.Status.SUCCEEDED:
+        payment = payment_create(
+            actor=action.created_by, account=reader.account, amount=action.amount, currency=reader.account.currency,
+            method=Payment.Method.CARD_PRESENT, mode=Payment.Mode.STANDALONE, outlet_id=reader.outlet_id,
+            register_id=reader.register_id,
+            description=_("Standalone payment on %(reader)s") % {"reader": reader.label})
+        return queue_action(reader, ReaderAction.Kind.PAYMENT, payment=payment)
+    if action.status == ReaderAction.Status.CANCELED and action.kind != ReaderAction.Kind.PAYMENT:
+        return None  # someone stopped the loop (a mode change, the reader removed)
+    return queue_action(reader, ReaderAction.Kind.AMOUNT)
+
+
+def _read_amount(value: str, currency: str) -> int | None:
+    try:
+        amount = parse_money(value, currency)
+    except DomainError:
+        return None
+    return amount if 0 < amount <= READER_LIMIT else None
+
+
+def _settle_from_reader(action_id: int, current: TerminalReader, now) -> ReaderAction:
+    """What the processor says the reader did, for our open action."""
+    action = ReaderAction.objects.select_related("reader", "payment", "account").get(pk=action_id)
+    if action.status not in ReaderAction.OPEN:
+        return action
+    reader_action = current.action
+    if action.kind == ReaderAction.Kind.PAYMENT:
+        payment = action.payment
+        result = get_gateway(payment.payee).retrieve_payment(payment.processor_payment_id) \
+            if payment.processor_payment_id else None
+        if result is not None:
+            payment = payment_settle(payment_id=payment.pk, result=result, source="terminal")
+        if payment.status == Payment.Status.SUCCEEDED:
+            return finish(action_id, status=ReaderAction.Status.SUCCEEDED)
+        if payment.status == Payment.Status.FAILED:
+            return finish(action_id, failure_code=payment.failure_code)
+        mine = reader_action is not None and reader_action.payment_id == payment.processor_payment_id
+        if action.status == ReaderAction.Status.IN_PROGRESS and not mine:
+            return finish(action_id, failure_code="canceled", cancel_payment=True)  # stopped on the reader
+        if mine and reader_action.status == ReaderActionStatus.FAILED:
+            return finish(action_id, failure_code=reader_action.failure_code or "canceled", cancel_payment=True)
+        return _timeouts(action, current, now)
+    collecting = reader_action is not None and reader_action.type == "collect_inputs"
+    if action.status == ReaderAction.Status.IN_PROGRESS and not collecting:
+        return finish(action_id, failure_code="canceled")
+    if not collecting or reader_action.status == ReaderActionStatus.IN_PROGRESS:
+        return _timeouts(action, current, now)
+    if reader_action.status == ReaderActionStatus.FAILED:
+        return finish(action_id, failure_code=reader_action.failure_code or "canceled")
+    answer = reader_action.inputs[0] if reader_action.inputs else None
+    if action.kind == ReaderAction.Kind.REFUND:
+        return _refund_after_check(action, answer)
+    if action.kind == ReaderAction.Kind.AMOUNT:
+        amount = _read_amount(answer.value, action.account.currency) if answer and not answer.skipped else None
+        if amount is None:  # nothing, zero or above the reader's limit: ask again
+            return finish(action_id, failure_code="invalid_amount")
+        ReaderAction.objects.filter(pk=action_id, status__in=ReaderAction.OPEN).update(amount=amount)
+    elif answer is not None and not answer.skipped and answer.value:
+        with transaction.atomic():
+            locked = ReaderAction.objects.select_for_update().get(pk=action_id)
+            if locked.status not in ReaderAction.OPEN:
+                return locked
+            _send_receipt(locked, answer.value)
+    return finish(action_id, status=ReaderAction.Status.SUCCEEDED)
+
+
+def _refund_after_check(action: ReaderAction, answer) -> ReaderAction:
+    """The merchant confirmed the original card on the reader: refund through the Refunds API (never more
+    than what is left: refund_create checks); otherwise nothing is refunded."""
+    if answer is None or answer.skipped or answer.value != "present":
+        return finish(action.pk, failure_code="card_not_present")
+    try:
+        refund = payment_refund(actor=action.created_by, account=action.account, payment_id=action.payment_id,
+                                amount=action.amount, comment=action.note)
+    except DomainError:
+        return finish(action.pk, failure_code="refund_refused")
+    if refund.status == "failed":
+        return finish(action.pk, failure_code=refund.failure_code or "refund_refused")
+    return finish(action.pk, status=ReaderAction.Status.SUCCEEDED)
+
+
+def _send_receipt(action: ReaderAction, address: str) -> None:
+    from retail.services.customers import clean_single_email
+
+    try:
+        address = clean_single_email(address)
+    except DomainError:
+        return
+    payment = Payment.objects.select_for_update().get(pk=action.payment_id)
+    payment.receipt_email = address
+    payment.save(update_fields=["receipt_email"])
+    action.receipt_email = address
+    action.save(update_fields=["receipt_email"])
+    amount = format_money(payment.amount, payment.currency)
+    email_queue(to=[address], account=payment.account, subject=_("Your receipt from %(shop)s") % {
+        "shop": payment.account.name}, text=_("Card payment of %(amount)s to %(shop)s, %(card)s. Thank you!") % {
+        "amount": amount, "shop": payment.account.name, "card": payment.card_label})
+
+
+def _timeouts(action: ReaderAction, current: TerminalReader, now) -> ReaderAction:
+    """Still in progress at the processor: give up a payment the reader stopped answering about."""
+    ReaderAction.objects.filter(pk=action.pk).update(checked_at=now)
+    Reader.objects.filter(pk=action.reader_id).update(online=current.status == "online",
+                                                      last_seen_at=current.last_seen_at)
+    if action.kind != ReaderAction.Kind.PAYMENT or action.status != ReaderAction.Status.IN_PROGRESS:
+        return ReaderAction.objects.get(pk=action.pk)
+    offline = current.last_seen_at is None or now - current.last_seen_at >= OFFLINE_AFTER
+    if offline or now - (action.sent_at or action.created_at) >= PAYMENT_TIMEOUT:
+        try:
+            reader_gateway().cancel_reader_action(current.id)
+        except GatewayError:
+            pass
+        code = "terminal_reader_offline" if offline else "terminal_reader_timeout"
+        return finish(action.pk, failure_code=code, cancel_payment=True)
+    return ReaderAction.objects.get(pk=action.pk)
+
+
+def action_check(*, action_id: int) -> ReaderAction:
+    """Ask the processor how the reader is doing with this action (polling, the scheduled check, a
+    webhook) and settle what ended. Under the action's lease; a holder elsewhere wins."""
+    action = ReaderAction.objects.select_related("reader").get(pk=action_id)
+    if action.status == ReaderAction.Status.QUEUED:
+        return action_send(action_id=action_id, inline=False)  # sending failed earlier: same keys again
+    if action.status not in ReaderAction.OPEN:
+        return action
+    claim = jobs.claim(ReaderAction, action_id, seconds=ACTION_LEASE_SECONDS,
+                       due=Q(status=ReaderAction.Status.IN_PROGRESS))
+    if claim is None:
+        return action
+    try:
+        now = timezone.now()
+        try:
+            current = reader_gateway().retrieve_reader(action.reader.processor_reader_id)
+        except ProcessorUnavailable:
+            return action
+        return _settle_from_reader(action_id, current, now)
+    finally:
+        claim.release()
+
+
+def action_check_if_due(*, account, action_id: int) -> ReaderAction:
+    """The sell screen's polling: our row, and the processor asked at most every CHECK_EVERY."""
+    action = scoped(ReaderAction, account).get(pk=action_id)
+    now = timezone.now()
+    if action.status in ReaderAction.OPEN and (action.checked_at is None or now - action.checked_at >= CHECK_EVERY):
+        ReaderAction.objects.filter(pk=action_id).update(checked_at=now)
+        return action_check(action_id=action_id)
+    return action
+
+
+def reader_event(obj: dict, *, processor: str, payee: str) -> tuple[str, int | None]:
+    """terminal.reader.action_succeeded / action_failed (payments.event_handlers): a hint to check the
+    reader's open action now."""
+    reader = Reader.objects.filter(processor=processor, processor_reader_id=obj["id"]).first()
+    if reader is None:
+        return "unknown reader", None
+    action = ReaderAction.objects.filter(reader=reader, status__in=ReaderAction.OPEN).first()
+    if action is None:
+        return "no open action", None
+    settled = action_check(action_id=action.pk)
+    return f"reader action {settled.status}", settled.payment_id
+
+
+def actions_due(now=None) -> list[int]:
+    """Open actions nobody has asked the processor about lately (the scheduled check's outbox)."""
+    now = now or timezone.now()
+    quiet = now - datetime.timedelta(seconds=20)
+    return list(ReaderAction.objects.filter(jobs.unclaimed(now), status__in=ReaderAction.OPEN,
+                                            created_at__lt=quiet)
+                .filter(Q(checked_at__isnull=True) | Q(checked_at__lt=quiet))
+                .order_by("created_at").values_list("pk", flat=True)[:jobs.SWEEP_LIMIT])
+
+
+def reader_refresh(*, account, reader_id: int) -> Reader:
+    """Online/offline and last seen, as the processor says now (the list's figures)."""
+    reader = scoped(Reader, account).get(pk=reader_id)
+    try:
+        current = reader_gateway().retrieve_reader(reader.processor_reader_id)
+    except GatewayError:
+        return reader
+    Reader.objects.filter(pk=reader.pk).update(online=current.status == "online", last_seen_at=current.last_seen_at)
+    reader.online, reader.last_seen_at = current.status == "online", current.last_seen_at
+    return reader
+
+
+def open_action_of(reader: Reader) -> ReaderAction | None:
+    """The reader's open action, without locking (pages)."""
+    return ReaderAction.objects.filter(reader=reader, status__in=ReaderAction.OPEN).select_related("payment").first()
+
+
+def reader_follow(*, account, reader_id: int) -> ReaderAction | None:
+    """Check the reader's open action now (the simulated reader's screen after the person did something):
+    settle what ended and send the next step, as the webhook's task would."""
+    reader = scoped(Reader, account).get(pk=reader_id)
+    action = open_action_of(reader)
+    if action is None:
+        return None
+    checked = action_check(action_id=action.pk)
+    return open_action_of(reader) or checked  # the loop's next step, if it started
