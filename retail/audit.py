@@ -17,6 +17,7 @@ ACTION_LABELS = {
     "customer_type.renamed": _("Customer type renamed"),
     "customer_type.deleted": _("Customer type deleted"),
     "register.opened": _("Register opened"),
+    "register.opened_by_online_payment": _("Register opened by an online payment (zero float)"),
     "register.closed": _("Register closed"),
     "sale.started": _("Sale started"),
     "sale.line_added": _("Item added to a sale"),
