@@ -5,8 +5,8 @@ import json
 
 import pytest
 import time_machine
-from django.utils import timezone
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.models import AuditEvent, Notification, OutgoingEmail
 from paylinks.models import PayLink, PayLinkEmail
