@@ -61,9 +61,9 @@ def main():
     from django.test.utils import CaptureQueriesContext
     from django.urls import reverse
 
+    from paylinks.availability import email_row
     from paylinks.links import link_token
     from paylinks.mailing import invoice_pdf, pay_link_email_run
-    from paylinks.availability import email_row
 
     call_command("migrate", verbosity=0)
     shop, link = _shop()
