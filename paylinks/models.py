@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from accounts.models import TenantModel, User
 from posbackoffice.jobs import Leased
@@ -34,9 +35,10 @@ class PayLinkSettings(TenantModel):
 
 class PayLink(TenantModel):
     class Status(models.TextChoices):
-        ACTIVE = "active", _("Active")
-        COMPLETED = "completed", _("Completed")
-        DEACTIVATED = "deactivated", _("Deactivated")
+        # A link ("lien", masculine in French): its own words, apart from a sale's "Completed" ("Terminée").
+        ACTIVE = "active", pgettext_lazy("pay link", "Active")
+        COMPLETED = "completed", pgettext_lazy("pay link", "Completed")
+        DEACTIVATED = "deactivated", pgettext_lazy("pay link", "Deactivated")
 
     class Ending(models.TextChoices):
         """Why a link stopped working without being paid."""

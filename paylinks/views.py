@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.tenancy import get_scoped_or_404, has_permission, staff_view
@@ -57,8 +58,8 @@ def link_list(request):
     tab = request.GET.get("status", "")
     tab = tab if tab in selectors.TABS else ""
     page = selectors.links_page(request.account, tab or None, **cursor_arguments(request.GET))
-    context = {"page": page, "tab": tab, "query": f"status={tab}" if tab else "",
-               "tabs": [("", _("All"))] + [(status, PayLink.Status(status).label) for status in selectors.TABS]}
+    tabs = [("", pgettext("pay links", "All"))] + [(status, PayLink.Status(status).label) for status in selectors.TABS]
+    context = {"page": page, "tab": tab, "query": f"status={tab}" if tab else "", "tabs": tabs}
     return render_page(request, "paylinks/list.html", context, status=400 if page.refused else 200)
 
 
