@@ -3,6 +3,7 @@ Sales history, the amount's bounds, bad addresses, sending again, and what a ref
 
 import pytest
 from django.urls import reverse
+from django.utils import translation
 
 from accounts import permissions as perms
 from paylinks.models import PayLink, PayLinkEmail, PayLinkSettings
@@ -69,7 +70,7 @@ def test_amounts_out_of_bounds_send_nothing(account, price, message):
     shop = online_shop(account)
     sale = on_account_sale(shop, price=price)
     before = state(account)
-    with pytest.raises(DomainError) as refused:
+    with pytest.raises(DomainError) as refused, translation.override("fr"):
         sent_link(shop, sale)
     assert message in str(refused.value.message).replace("\u202f", " ").replace("\xa0", " ")
     assert state(account) == before
@@ -84,7 +85,7 @@ def test_bad_addresses_send_nothing(account, email, message):
     shop = online_shop(account)
     sale = on_account_sale(shop)
     before = state(account)
-    with pytest.raises(DomainError) as refused:
+    with pytest.raises(DomainError) as refused, translation.override("fr"):
         pay_link_send(actor=shop.actor, account=account, sale_id=sale.pk, email=email)
     assert message in str(refused.value.message)
     assert state(account) == before
