@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.utils.functional import SimpleLazyObject
 
+from accounts import selectors
 from accounts.models import Membership
 from posbackoffice.navigation import menu_for
 
@@ -21,4 +22,5 @@ def shell(request):
         "current_account": request.account,
         "other_memberships": SimpleLazyObject(lambda: list(others)),
         "debug_mail": settings.DEBUG,
+        "bell": SimpleLazyObject(lambda: selectors.bell(request.user, request.account)),
     }

@@ -275,3 +275,24 @@ class OutgoingEmailAttachment(models.Model):
 
     def __str__(self):
         return self.filename
+
+
+class Notification(TenantModel):
+    """A note for one staff member of an account (the header bell): written by a service when something
+    happened that they should know of (a customer paid their pay link), rendered then in the reader's
+    language, shown until they mark it read."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications")
+    text = models.CharField(max_length=300)
+    url = models.CharField(max_length=300, blank=True)  # a path on our site: where the note leads
+    created_at = models.DateTimeField(default=dj_timezone.now)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "account", "-created_at"], name="notification_user_recent")]
+
+    def __str__(self):
+        return self.text

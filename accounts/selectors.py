@@ -1,11 +1,11 @@
 import datetime
 import json
 
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from accounts.audit import action_label, object_type_label
-from accounts.models import AuditEvent, Membership, OutgoingEmail, Outlet, Register, StaffRole, User
+from accounts.models import AuditEvent, Membership, Notification, OutgoingEmail, Outlet, Register, StaffRole, User
 from accounts.tenancy import scoped
 from posbackoffice import jobs
 
@@ -66,3 +66,15 @@ def emails_due(now) -> list[int]:
     return list(OutgoingEmail.objects.filter(jobs.unclaimed(now), status=OutgoingEmail.Status.QUEUED,
                                              created_at__lt=now - EMAIL_SWEEP_GRACE)
                 .order_by("created_at").values_list("pk", flat=True)[:jobs.SWEEP_LIMIT])
+
+
+BELL_SIZE = 10  # the newest notifications the bell lists
+
+
+def bell(user, account) -> dict:
+    """The header bell: how many notifications are unread, and the newest ones (unread first)."""
+    mine = scoped(Notification, account).filter(user=user)
+    unread = mine.filter(read_at__isnull=True)
+    return {"bell_unread": unread.count(),
+            "bell_notifications": list(mine.order_by(F("read_at").desc(nulls_first=True), "-created_at", "-id")
+                                       [:BELL_SIZE])}

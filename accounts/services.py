@@ -18,6 +18,7 @@ from accounts.models import (
     Account,
     AuditEvent,
     Membership,
+    Notification,
     OutgoingEmail,
     OutgoingEmailAttachment,
     Outlet,
@@ -301,3 +302,29 @@ def email_queue(*, to: list[str], subject: str, text: str, html: str = "", accou
         for name, content, mimetype in attachments])
     jobs.enqueue(deliver_email, email.pk)
     return email
+
+
+# ---- notifications (the header bell) --------------------------------------------------------------
+
+def reader_language(user: User, account: Account) -> str:
+    """The language a staff member reads in: their own, else their account's."""
+    return user.language or account.language
+
+
+@transaction.atomic
+def notification_create(*, account: Account, user: User, text: str, url: str = "", at=None) -> Notification:
+    """A note for one staff member (already rendered in their language: `reader_language`), shown by the
+    header bell until they mark it read. Written in the caller's transaction: it exists exactly when what
+    it reports does."""
+    return Notification.objects.create(account=account, user=user, text=text[:300], url=url[:300],
+                                       created_at=at or dj_timezone.now())
+
+
+@transaction.atomic
+def notification_mark_read(*, user: User, account: Account, notification_id: int | None = None) -> int:
+    """Mark one of the user's notifications read (or all of them, without an id); how many changed.
+    Another user's or another account's notification is simply not found (nothing changes)."""
+    unread = scoped(Notification, account).filter(user=user, read_at__isnull=True)
+    if notification_id is not None:
+        unread = unread.filter(pk=notification_id)
+    return unread.update(read_at=dj_timezone.now())

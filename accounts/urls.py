@@ -12,6 +12,8 @@ auth_patterns = [
     path("me/language/", views.language_switch, name="language_switch"),
     path("me/account/", views.account_switch, name="account_switch"),
     path("me/account/inactive/", views.account_inactive, name="account_inactive"),
+    path("me/notifications/", views.notifications, name="notifications"),
+    path("me/notifications/read/", views.notifications_read, name="notifications_read"),
     path("", views.home, name="home"),
 ]
 

@@ -260,3 +260,33 @@ def activity(request):
                "refused": refused}
     return render_page(request, "accounts/activity.html", context, status=400 if refused else 200)
 
+
+
+# ---- the header bell ------------------------------------------------------------------------------
+
+def _bell(request, status: int = 200):
+    """The bell's inside (its button with the unread count, and the panel): polled by htmx every few
+    seconds from every staff page, so a new notification appears without reloading; a full page for a
+    visitor without htmx."""
+    template = "shell/notifications.html" if request.htmx else "accounts/notifications.html"
+    return render(request, template, selectors.bell(request.user, request.account), status=status)
+
+
+@require_GET
+@staff_view()
+def notifications(request):
+    return _bell(request)
+
+
+@require_POST
+@staff_view()
+def notifications_read(request):
+    """Mark one notification read (`notification`, its id) or, without one, all of them."""
+    raw = request.POST.get("notification")
+    notification_id = parse_id(raw) if raw else None
+    if raw and notification_id is None:
+        return _bell(request, status=400)
+    services.notification_mark_read(user=request.user, account=request.account, notification_id=notification_id)
+    if not request.htmx:
+        return redirect("notifications")
+    return _bell(request)

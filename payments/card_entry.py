@@ -56,3 +56,14 @@ def card_entry_page(view):
         return response
 
     return wrapped
+
+
+def pending_confirmation(payment) -> str:
+    """The client secret the browser confirms a payment with (3-D Secure), while the processor still waits
+    for the cardholder; "" otherwise. Pages that take a card answer their script with it."""
+    from payments.gateway.base import PaymentStatus
+
+    if not payment.requires_action:
+        return ""
+    current = get_gateway(payment.payee).retrieve_payment(payment.processor_payment_id)
+    return current.client_secret if current.status == PaymentStatus.REQUIRES_ACTION else ""

@@ -11,9 +11,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.tenancy import scoped, staff_view
 from payments import card_saving
-from payments.card_entry import card_entry_context, card_entry_page
-from payments.gateway import get_gateway
-from payments.gateway.base import PaymentStatus
+from payments.card_entry import card_entry_context, card_entry_page, pending_confirmation
 from payments.messages import failure_message
 from payments.models import Payment
 from payments.selectors import shop_payment_or_404
@@ -59,14 +57,12 @@ def _answer(request, payment: Payment) -> JsonResponse:
         return JsonResponse({"status": "succeeded", "redirect": reverse("retail:sell")})
     if payment.status == Payment.Status.FAILED:
         return JsonResponse({"status": "failed", "message": failure_message(payment.failure_code)})
-    if payment.requires_action:
-        current = get_gateway(payment.payee).retrieve_payment(payment.processor_payment_id)
-        if current.status == PaymentStatus.REQUIRES_ACTION:
-            return JsonResponse({
-                "status": "requires_action", "client_secret": current.client_secret,
-                "finish_url": reverse("payments_sell:card_finish", kwargs={"payment_id": payment.pk}),
-                "message": _("The cardholder must confirm the payment with their bank."),
-            })
+    if client_secret := pending_confirmation(payment):
+        return JsonResponse({
+            "status": "requires_action", "client_secret": client_secret,
+            "finish_url": reverse("payments_sell:card_finish", kwargs={"payment_id": payment.pk}),
+            "message": _("The cardholder must confirm the payment with their bank."),
+        })
     return JsonResponse({"status": "pending", "message": failure_message("processor_unavailable")})
 
 

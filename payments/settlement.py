@@ -54,9 +54,11 @@ def pay_sale(payment) -> None:
     card_type = scoped(PaymentType, account).filter(kind=PaymentType.Kind.CARD).order_by("pk").first()
     sale = Sale.objects.get(pk=payment.sale_id)
     if sale.status == Sale.Status.ON_ACCOUNT:
+        # Paid online (a pay link): recorded on the sale's register, opened by the payment if closed.
         sale_services.sale_take_payment(actor=payment.created_by, account=account, sale_id=sale.pk,
                                         payment_type_id=card_type.pk, amount=payment.amount,
-                                        processor_payment_id=payment.pk)
+                                        processor_payment_id=payment.pk,
+                                        online=payment.mode == payment.Mode.ONLINE)
         return
     sale_services.sale_add_payment(actor=payment.created_by, account=account, sale_id=sale.pk,
                                    payment_type_id=card_type.pk, amount=payment.amount, processor_payment_id=payment.pk)

@@ -35,6 +35,14 @@ app.conf.beat_schedule = {
         "task": "saved_cards.tasks.sweep_card_detachments",
         "schedule": 300.0,
     },
+    "sweep-pay-link-emails": {
+        "task": "paylinks.tasks.sweep_pay_link_emails",
+        "schedule": 60.0,
+    },
+    "remind-pay-links": {
+        "task": "paylinks.tasks.remind_pay_links",
+        "schedule": crontab(minute=23),  # hourly: a reminder is due days after the link was sent
+    },
     "sweep-processor-customers": {
         "task": "saved_cards.tasks.sweep_processor_customers",
         "schedule": 300.0,

@@ -19,6 +19,7 @@ ACTION_LABELS = {
     "customer.type_changed": _("Customer type of a customer changed"),
     "customer_type.deleted": _("Customer type deleted"),
     "register.opened": _("Register opened"),
+    "register.opened_by_online_payment": _("Register opened by an online payment (zero float)"),
     "register.closed": _("Register closed"),
     "sale.started": _("Sale started"),
     "sale.line_added": _("Item added to a sale"),

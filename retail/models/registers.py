@@ -50,7 +50,8 @@ class RegisterSession(TenantModel):
     register = models.ForeignKey(Register, on_delete=models.PROTECT, related_name="sessions")
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.OPEN)
     opening_float = models.BigIntegerField(_("opening float"), default=0)
-    opened_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    # None: opened by an online payment (a pay link paid while the register was closed), with a zero float.
+    opened_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     opened_at = models.DateTimeField(default=timezone.now)
     closed_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     closed_at = models.DateTimeField(null=True, blank=True)
@@ -67,6 +68,11 @@ class RegisterSession(TenantModel):
 
     def __str__(self):
         return f"{self.register} {self.opened_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def opener(self) -> str:
+        """Who opened the session, as the pages say it."""
+        return str(self.opened_by) if self.opened_by_id else str(_("an online payment"))
 
 
 class RegisterClosureLine(TenantModel):

@@ -143,7 +143,8 @@ class SalePayment(TenantModel):
                                 related_name="payments")
     amount = models.BigIntegerField()
     tendered = models.BigIntegerField(null=True, blank=True)  # cash handed over, when more than due
-    created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    # None: paid online by the customer (a pay link), not taken by a staff member.
+    created_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
     # Set by the payments app when a processor payment backs this row.
     processor_payment_id = models.BigIntegerField(null=True, blank=True)

@@ -33,6 +33,23 @@ def register_open(*, actor, account, register_id: int, opening_float: int, now=N
     return session
 
 
+@transaction.atomic
+def register_open_for_online_payment(*, account, register_id: int, now=None) -> RegisterSession:
+    """A customer paid online (a pay link) while the sale's register was closed: the payment opens it, with
+    a zero float and no staff member (shown so in the Activity log); staff close it as usual. The register
+    row is locked, so two payments at once open it once."""
+    now = now or timezone.now()
+    register = scoped(Register, account).select_for_update().get(pk=register_id)
+    session = open_session_of(register)
+    if session is not None:
+        return session
+    session = RegisterSession.objects.create(account=account, register=register, opening_float=0,
+                                             opened_by=None, opened_at=now)
+    audit_record(account=account, actor=None, action="register.opened_by_online_payment", target=session,
+                 after=snapshot(session, SESSION_FIELDS), at=now)
+    return session
+
+
 def expected_amounts(session: RegisterSession) -> dict[int, int]:
     """payment type id → what the drawer or the processor should show for this session."""
     totals = dict(

@@ -14,6 +14,7 @@ from accounts.services import audit_record
 from accounts.tenancy import scoped
 from posbackoffice.errors import DomainError
 from posbackoffice.money import format_money
+from retail import sale_extensions
 from retail.models import (
     Customer,
     PaymentType,
@@ -287,9 +288,11 @@ def _next_receipt_number(account, outlet_id: int) -> int:
 
 @transaction.atomic
 def sale_complete(*, actor, account, sale_id: int, on_account: bool = False, receipt_email: str = "",
-                  now=None) -> Sale:
+                  options: dict[str, dict[str, str]] | None = None, now=None) -> Sale:
     """Finish the sale in one transaction: receipt number, stock moves, and — with on_account — the
-    unpaid remainder added to the customer's balance."""
+    unpaid remainder added to the customer's balance. `options`: the values of the on-account completion
+    options apps above retail registered (retail.sale_extensions), told of the completed sale in this
+    transaction (a pay link e-mailed with the receipt); what they refuse completes nothing."""
     sale = _lock_sale(account, sale_id, Sale.Status.OPEN)
     lines = list(sale.lines.values_list("product_id", "quantity"))
     if not lines:
@@ -323,6 +326,8 @@ def sale_complete(*, actor, account, sale_id: int, on_account: bool = False, rec
         from retail.services.receipts import queue_receipt_email
 
         queue_receipt_email(sale=sale, to=receipt_email)
+    if options:
+        sale_extensions.sale_completed(actor=actor, account=account, sale=sale, options=options)
     return sale
 
 
@@ -454,6 +459,7 @@ def sale_void(*, actor, account, sale_id: int, reason: str = "", now=None) -> Sa
     sale.save(update_fields=["paid_total", "status", "voided_at", "note"])
     audit_record(account=account, actor=actor, action="sale.voided", target=sale, before=before,
                  after={**_sale_after(sale), "reason": reason.strip()}, at=now)
+    sale_extensions.sale_changed(account=account, sale=sale, event="voided", actor=actor, at=now)
     return sale
 
 
@@ -524,13 +530,16 @@ def sale_return(*, actor, account, sale_id: int, quantities: dict[int, int], ref
     audit_record(account=account, actor=actor, action="sale.returned", target=sale, before=before,
                  after={**_sale_after(sale), "amount": amount, "refund": refund_amount,
                         "lines": {str(line.pk): qty for line, qty, _amount in returned_lines}}, at=now)
+    sale_extensions.sale_changed(account=account, sale=sale, event="returned", actor=actor, at=now)
     return sale_return
 
 
 @transaction.atomic
 def sale_take_payment(*, actor, account, sale_id: int, payment_type_id: int, amount: int,
-                      processor_payment_id: int | None = None, now=None) -> SalePayment:
-    """A later payment on an on-account sale; settles the customer's balance by the same amount."""
+                      processor_payment_id: int | None = None, online: bool = False, now=None) -> SalePayment:
+    """A later payment on an on-account sale; settles the customer's balance by the same amount. An
+    `online` payment (a customer paying their pay link) is recorded on the sale's register, which it opens
+    with a zero float when it is closed (registers.register_open_for_online_payment)."""
     now = now or timezone.now()
     sale = _lock_sale(account, sale_id, Sale.Status.ON_ACCOUNT)
     try:
@@ -549,6 +558,10 @@ def sale_take_payment(*, actor, account, sale_id: int, payment_type_id: int, amo
     session = _open_session(sale.register)
     if payment_type.is_cash and session is None:
         raise DomainError(_("Open the register to take cash."))
+    if online and session is None:
+        from retail.services.registers import register_open_for_online_payment
+
+        session = register_open_for_online_payment(account=account, register_id=sale.register_id, now=now)
     before = _sale_after(sale)
     payment = SalePayment.objects.create(account=account, sale=sale, payment_type=payment_type, session=session,
                                          amount=amount, created_by=actor, processor_payment_id=processor_payment_id,
@@ -562,4 +575,6 @@ def sale_take_payment(*, actor, account, sale_id: int, payment_type_id: int, amo
     sale.save(update_fields=["paid_total", "status"])
     audit_record(account=account, actor=actor, action="sale.payment_taken", target=sale, before=before,
                  after={**_sale_after(sale), "payment_type": payment_type.pk, "amount": amount}, at=now)
+    sale_extensions.sale_changed(account=account, sale=sale, event="payment_taken", actor=actor,
+                                 processor_payment_id=processor_payment_id, at=now)
     return payment

@@ -14,6 +14,7 @@ from posbackoffice.export_requests import export_or_queue
 from posbackoffice.keyset import cursor_arguments, query_without_cursor
 from posbackoffice.money import format_input
 from posbackoffice.pages import render_page
+from retail import sale_extensions
 from retail.forms.history import HistoryFilterForm, ReturnForm, TakePaymentForm, VoidForm
 from retail.models import PaymentType, Sale
 from retail.selectors import history as selectors
@@ -91,6 +92,7 @@ def _detail(request, sale_id, *, forms=None, error=None, status=200):
         "can_take_payment": sale.status == Sale.Status.ON_ACCOUNT and sale.balance_due > 0,
         "can_ship": has_permission(request, "manage_fulfilments") and sale.customer_id is not None
         and sale.status in (Sale.Status.COMPLETED, Sale.Status.ON_ACCOUNT),
+        "sections": sale_extensions.DETAIL.shown(request, sale),
     }
     return render(request, "retail/history/detail.html", context, status=status)
 

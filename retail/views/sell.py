@@ -16,7 +16,7 @@ from accounts.tenancy import get_scoped_or_404, has_permission, scoped, staff_vi
 from posbackoffice.errors import DomainError
 from posbackoffice.pages import refusals
 from posbackoffice.params import clean_text, id_or_404, parse_id
-from retail import sell_actions
+from retail import sale_extensions, sell_actions
 from retail.forms.sales import (
     AddProductForm,
     CloseRegisterForm,
@@ -68,6 +68,7 @@ def _screen_context(request, register, sale, *, last_sale=None):
         can_put_on_account=True,
         other_payments=sell_actions.grouped(request, sale),
         cart_notices=sell_actions.notices(request, sale),
+        completion_options=sale_extensions.completion_options(request, sale) if context["lines"] else [],
         can_create_customer=has_permission(request, "manage_customers"),
     )
     return context
@@ -319,7 +320,9 @@ def complete(request, register, sale):
     on_account = request.POST.get("on_account") == "1"
     completed = sale_services.sale_complete(actor=request.user, account=request.account, sale_id=sale.pk,
                                             on_account=on_account,
-                                            receipt_email=request.POST.get("receipt_email", ""))
+                                            receipt_email=request.POST.get("receipt_email", ""),
+                                            options=sale_extensions.completion_values(request.POST) if on_account
+                                            else None)
     request.session[SESSION_LAST_SALE] = completed.pk
     return _cart_response(request, register, selectors.empty_cart(request.account, register), last_sale=completed)
 

@@ -11,6 +11,17 @@
     }
   });
 
+  // <input type="checkbox" data-blocks-submit>: while it is ticked its form cannot be submitted (the server
+  // renders the button disabled to start with and refuses the submission anyway).
+  document.addEventListener("change", function (event) {
+    var target = event.target;
+    if (target.matches && target.matches("input[data-blocks-submit]") && target.form) {
+      target.form.querySelectorAll("button[type=submit]").forEach(function (button) {
+        button.disabled = target.checked;
+      });
+    }
+  });
+
   // <form data-confirm="Are you sure?">: ask before submitting.
   document.addEventListener("submit", function (event) {
     var form = event.target;

@@ -24,17 +24,21 @@ def test_the_demo_shop_has_card_payments_to_show_in_finance(client):
     call_command("demo_data", "--small", stdout=io.StringIO())
     shop = Account.objects.get(name="Boutique Léa")
 
-    payments = list(Payment.objects.filter(account=shop).select_related("sale").order_by("pk"))
+    # The demo's phone payments (a pay link paid online is the pay links' demo: tests/paylinks/test_demo.py).
+    payments = list(Payment.objects.filter(account=shop, mode=Payment.Mode.INTEGRATED).select_related("sale")
+                    .order_by("pk"))
     assert Counter(payment.status for payment in payments) == {
         Payment.Status.SUCCEEDED: 2, Payment.Status.REFUNDED: 2, Payment.Status.PARTIALLY_REFUNDED: 1,
         Payment.Status.FAILED: 1}
-    assert {(p.processor, p.method, p.sale.status) for p in payments} == {
-        ("sandbox", Payment.Method.CARD_NOT_PRESENT, Sale.Status.ON_ACCOUNT)}
+    paid_by_link = set(Payment.objects.filter(account=shop, mode=Payment.Mode.ONLINE).values_list("sale", flat=True))
+    assert {(p.processor, p.method, p.sale.status if p.sale_id not in paid_by_link else Sale.Status.ON_ACCOUNT)
+            for p in payments} == {("sandbox", Payment.Method.CARD_NOT_PRESENT, Sale.Status.ON_ACCOUNT)}
     taken = [p for p in payments if p.status != Payment.Status.FAILED]
     assert all(p.card_last4 in ("4242", "4444") for p in taken)
-    assert SandboxPaymentIntent.objects.count() == len(payments)  # each through the processor, once
+    online = Payment.objects.filter(account=shop, mode=Payment.Mode.ONLINE).count()
+    assert SandboxPaymentIntent.objects.count() == len(payments) + online  # each through the processor, once
     # What was taken is recorded on the sales it paid, and the customers owe what the sales still say.
-    assert sorted(SalePayment.objects.filter(account=shop, processor_payment_id__isnull=False)
+    assert sorted(SalePayment.objects.filter(account=shop, processor_payment_id__in=[p.pk for p in payments])
                   .values_list("processor_payment_id", "amount")) == [(p.pk, p.amount) for p in taken]
     owed = Sale.objects.filter(account=shop, status=Sale.Status.ON_ACCOUNT)
     assert sum(sale.balance_due for sale in owed) == Customer.objects.filter(account=shop).aggregate(
@@ -48,9 +52,9 @@ def test_the_demo_shop_has_card_payments_to_show_in_finance(client):
     client.force_login(in_english(owner_of(shop)))
     listing = page_text(client.get(reverse("payments:list")))
     rows = listing[listing.index('id="payments-table"'):]
-    assert rows.count("<tr>") == 1 + len(payments)  # the header and one row per payment
+    assert rows.count("<tr>") == 1 + len(payments) + online  # the header and one row per payment
     for shown in ("Refunded", "Partially refunded", "Failed", "Succeeded", "Visa •••• 4242", "Mastercard •••• 4444"):
         assert shown in rows, shown
 
     call_command("demo_data", "--small", stdout=io.StringIO())
-    assert Payment.objects.count() == len(payments) and Refund.objects.count() == 3
+    assert Payment.objects.count() == len(payments) + online and Refund.objects.count() == 3

@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 import accounts.demo
+import paylinks.demo
 import payments.demo
 import retail.demo
 import saved_cards.demo
@@ -27,6 +28,7 @@ class Command(BaseCommand):
         payments.demo.load(shop)
         saved_cards.demo.load(shop)
         terminal.demo.load(shop)
+        paylinks.demo.load(shop)
         logins = ", ".join(email for email, _name, _role in accounts.demo.STAFF)
         self.stdout.write(self.style.SUCCESS(
             f"Demo shop ready. Logins: {logins}; other shop: {accounts.demo.OTHER_OWNER[0]} — "
