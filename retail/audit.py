@@ -16,6 +16,7 @@ ACTION_LABELS = {
     "customer_type.created": _("Customer type created"),
     "customer_type.renamed": _("Customer type renamed"),
     "customer_type.deleted": _("Customer type deleted"),
+    "customer.type_changed": _("Customer type of a customer changed"),
     "register.opened": _("Register opened"),
     "register.closed": _("Register closed"),
     "sale.started": _("Sale started"),
