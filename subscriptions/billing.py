@@ -188,9 +188,9 @@ def cycle_failed(payment: Payment) -> None:
 
 
 def _record_failure(sub: Subscription, cycle: SubscriptionCycle, *, code: str, now) -> None:
-    today = periods.shop_today(sub.account, now)
+    # The first failure is the cycle's first try, made when the cycle was (the retries count from it).
+    cycle.first_failed_on = cycle.first_failed_on or periods.shop_today(sub.account, min(cycle.created_at, now))
     cycle.failures += 1
-    cycle.first_failed_on = cycle.first_failed_on or today
     cycle.status = SubscriptionCycle.Status.FAILED
     hard = code in HARD_DECLINES
     if hard:

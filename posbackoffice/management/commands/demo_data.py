@@ -8,6 +8,7 @@ import accounts.demo
 import payments.demo
 import retail.demo
 import saved_cards.demo
+import subscriptions.demo
 
 
 class Command(BaseCommand):
@@ -25,6 +26,7 @@ class Command(BaseCommand):
         retail.demo.load(other, small=True)
         payments.demo.load(shop)
         saved_cards.demo.load(shop)
+        subscriptions.demo.load(shop)
         logins = ", ".join(email for email, _name, _role in accounts.demo.STAFF)
         self.stdout.write(self.style.SUCCESS(
             f"Demo shop ready. Logins: {logins}; other shop: {accounts.demo.OTHER_OWNER[0]} — "
