@@ -36,6 +36,7 @@ MENU = [
         NavItem(_("Manage plans"), "subscriptions:plans", "manage_subscriptions", addon="subscriptions"),
         NavItem(_("Subscribe a customer"), "subscriptions:subscribe", "manage_subscriptions", addon="subscriptions"),
         NavItem(_("Manage subscriptions"), "subscriptions:list", "manage_subscriptions", addon="subscriptions"),
+        NavItem(_("Dashboard"), "subscriptions:dashboard", "manage_subscriptions", addon="subscriptions"),
         NavItem(_("Settings"), "subscriptions:settings", "manage_subscriptions", addon="subscriptions"),
     ]),
     NavSection(_("Finance"), [

@@ -29,6 +29,7 @@ from posbackoffice.errors import DomainError
 from retail.models import Product
 from retail.services.fulfilments import fulfilment_create
 from retail.services.recurring import sale_record_paid
+from saved_cards.models import SavedCard
 from subscriptions import lifecycle, periods
 from subscriptions.models import Subscription, SubscriptionCycle
 
@@ -69,9 +70,48 @@ def bill(subscription_id: int, *, now=None) -> Payment | None:
         payment_id = cycle_prepare(subscription_id=subscription_id, now=now)
         if payment_id is None:
             return None
-        return payment_charge(payment_id=payment_id)
+        return _with_backup(payment_charge(payment_id=payment_id), now)
     finally:
         claim.release()
+
+
+def _with_backup(result: Payment, now) -> Payment:
+    """Beyond the seed: when the merchant allows it, a retry declined on the subscription's card is tried
+    at once on the customer's other valid saved card (the history shows both payments and their cards)."""
+    if result.status != Payment.Status.FAILED:
+        return result
+    backup_id = backup_prepare(failed_payment_id=result.pk, now=now)
+    return payment_charge(payment_id=backup_id) if backup_id is not None else result
+
+
+@transaction.atomic
+def backup_prepare(*, failed_payment_id: int, now) -> int | None:
+    failed = Payment.objects.get(pk=failed_payment_id)
+    cycle = SubscriptionCycle.objects.select_related("subscription__card").get(pk=failed.purpose_ref)
+    sub = Subscription.objects.select_for_update().select_related("account", "plan").get(pk=cycle.subscription_id)
+    cycle = SubscriptionCycle.objects.select_for_update().get(pk=cycle.pk)
+    primary = sub.card
+    if (not lifecycle.settings_of(sub.account).use_backup_card or cycle.failures < 2 or cycle.payment_id != failed.pk
+            or cycle.status != SubscriptionCycle.Status.FAILED or primary is None
+            or failed.payment_method_id != primary.payment_method_id):
+        return None  # only a retry (not the first try) declined on the subscription's own card
+    today = periods.shop_today(sub.account, now)
+    backup = next((card for card in scoped(SavedCard, sub.account).filter(customer_id=sub.customer_id)
+                   .exclude(pk=primary.pk).order_by("-is_default", "-created_at")
+                   if not card.expired_on(today) and card.processor == primary.processor), None)
+    if backup is None:
+        return None
+    payment = payment_create(
+        actor=None, account=sub.account, amount=cycle.amount, currency=cycle.currency,
+        method=Payment.Method.SAVED_CARD, mode=Payment.Mode.RECURRING, purpose=Payment.Purpose.SUBSCRIPTION_CYCLE,
+        purpose_ref=cycle.pk, payment_method_id=backup.payment_method_id,
+        processor_customer_id=backup.processor_customer_id, customer_id=sub.customer_id, outlet_id=sub.outlet_id,
+        register_id=sub.register_id, description=_("Subscription: %(plan)s (backup card)") % {"plan": sub.plan.name})
+    cycle.payment, cycle.tries, cycle.status = payment, cycle.tries + 1, SubscriptionCycle.Status.PENDING
+    cycle.dunning_note = _("The retry was declined on %(card)s; trying the backup card %(backup)s.") % {
+        "card": primary, "backup": backup}
+    cycle.save(update_fields=["payment", "tries", "status", "dunning_note"])
+    return payment.pk
 
 
 def _cycle_lines(sub: Subscription) -> list[list[int]]:
@@ -151,7 +191,7 @@ def _advance(sub: Subscription, cycle: SubscriptionCycle, now) -> None:
 
 def _lock_cycle(payment: Payment) -> tuple[Subscription, SubscriptionCycle]:
     sub_id = SubscriptionCycle.objects.values_list("subscription_id", flat=True).get(pk=payment.purpose_ref)
-    sub = Subscription.objects.select_for_update().select_related("plan", "account").get(pk=sub_id)
+    sub = Subscription.objects.select_for_update(of=("self",)).select_related("plan", "account", "card").get(pk=sub_id)
     return sub, SubscriptionCycle.objects.select_for_update().get(pk=payment.purpose_ref)
 
 
@@ -184,6 +224,13 @@ def cycle_failed(payment: Payment) -> None:
     (soft declines), none after a hard decline (the customer gets the card-update link)."""
     now = payment.settled_at or timezone.now()
     sub, cycle = _lock_cycle(payment)
+    if sub.card is not None and payment.payment_method_id != sub.card.payment_method_id:
+        # The backup card declined too: the retry that failed before it already counted and set the schedule.
+        cycle.status = SubscriptionCycle.Status.FAILED
+        cycle.dunning_note = _("The backup card was declined too (%(code)s); next automatic retry: %(date)s.") % {
+            "code": payment.failure_code, "date": cycle.next_retry_on.isoformat() if cycle.next_retry_on else "—"}
+        cycle.save(update_fields=["status", "dunning_note"])
+        return
     _record_failure(sub, cycle, code=payment.failure_code, now=now)
 
 

@@ -12,7 +12,7 @@ from payments.gateway import MERCHANT, get_gateway
 from posbackoffice.errors import DomainError
 from retail.services.recurring import customer_set_type
 from saved_cards.models import SavedCard
-from subscriptions.models import Subscription, SubscriptionCycle
+from subscriptions.models import Subscription, SubscriptionCycle, SubscriptionSettings
 
 
 class CardUnusable(DomainError):
@@ -68,3 +68,8 @@ def end(sub: Subscription, status: str, *, actor, now, action: str) -> None:
     sub.save(update_fields=["status", "ended_at", "due_at", "next_billing_date", "cancel_at_period_end"])
     take_back_type(sub, actor=actor, now=now)
     audit(sub, action, actor, before, now)
+
+
+def settings_of(account) -> SubscriptionSettings:
+    """The account's settings (defaults until first saved; nothing written)."""
+    return scoped(SubscriptionSettings, account).first() or SubscriptionSettings(account=account)

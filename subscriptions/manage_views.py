@@ -155,6 +155,7 @@ def payment(request, subscription_id, payment_id):
 
 def _payment_page(request, sub, paid, form, status=200):
     failed = selectors.failed_cycle(sub)
+    paid.card_text = paid.card_label or selectors.card_labels(request.account, sub).get(paid.payment_method_id, "")
     retry = (sub.status == Subscription.Status.OVERDUE and failed is not None and failed.payment_id == paid.pk)
     return render(request, "subscriptions/payment.html", {
         "sub": sub, "payment": paid, "form": form, "retry": retry, "currency": request.account.currency,

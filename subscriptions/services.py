@@ -28,9 +28,7 @@ PLAN_FIELDS = ("name", "interval", "ships", "customer_type_id", "duration_interv
 
 # ---- settings -------------------------------------------------------------------------------------
 
-def settings_of(account) -> SubscriptionSettings:
-    """The account's settings (defaults until first saved; nothing written)."""
-    return scoped(SubscriptionSettings, account).first() or SubscriptionSettings(account=account)
+settings_of = lifecycle.settings_of
 
 
 @transaction.atomic

@@ -25,6 +25,7 @@ urlpatterns = [
     path(f"manage/{sub}/payments/<int:payment_id>/", manage_views.payment, name="payment"),
     path(f"manage/{sub}/payments/<int:payment_id>/retry/", manage_views.retry, name="retry"),
     path(f"manage/{sub}/payments/<int:payment_id>/refund/", manage_views.refund, name="refund"),
+    path("dashboard/", views.dashboard, name="dashboard"),
     # Settings
     path("settings/", views.settings, name="settings"),
 ]

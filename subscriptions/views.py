@@ -203,6 +203,18 @@ def _subscribe_from(request, form, available_plans):
     return redirect("subscriptions:detail", subscription_id=sub.pk)
 
 
+# ---- Dashboard (beyond the seed) ---------------------------------------------------------------------
+
+@require_GET
+@manage
+def dashboard(request):
+    from retail.selectors.reports import net_sales_chart
+
+    figures = selectors.dashboard(request.account, timezone.now())
+    return render(request, "subscriptions/dashboard.html", {
+        "figures": figures, "chart": net_sales_chart(figures.months), "currency": request.account.currency})
+
+
 # ---- Settings ---------------------------------------------------------------------------------------
 
 @require_http_methods(["GET", "POST"])

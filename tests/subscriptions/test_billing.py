@@ -219,3 +219,21 @@ def test_a_charge_left_pending_is_sent_again_with_its_own_key(shop):
     assert [p.pk for p in payments_of(sub)] == [payment_id]
     assert Payment.objects.get(pk=payment_id).status == Payment.Status.SUCCEEDED
     assert Sale.objects.filter(account=shop.account).count() == 1
+
+
+def test_a_declined_retry_tries_the_backup_card_when_the_merchant_allows_it(shop):
+    services.settings_update(actor=shop.actor, account=shop.account, send_confirmation=True, use_backup_card=True)
+    customer = subscriber(shop, number=DECLINES_WHEN_CHARGED)
+    with travel(paris(2028, 3, 1)):
+        sub = subscribe(shop, customer, monthly_box(shop))
+        backup = save_card(customer, number="5555555555554444")
+        run_due()  # the first try: no backup (only a retry falls back)
+    primary = customer.card.payment_method_id
+    assert [p.payment_method_id for p in payments_of(sub)] == [primary]
+    with travel(paris(2028, 3, 4, 2)):
+        run_due()  # the retry declines on the subscription's card, the backup card pays
+    assert [p.payment_method_id for p in payments_of(sub)] == [primary, primary, backup.payment_method_id]
+    assert payments_of(sub)[-1].card_last4 == "4444"
+    sub = refreshed(sub)
+    assert sub.status == Subscription.Status.ACTIVE
+    assert Sale.objects.filter(account=shop.account).count() == 1

@@ -217,3 +217,13 @@ def test_scheduled_subscription_from_the_page(staff, shop):
     sub = Subscription.objects.get(account=shop.account)
     assert sub.status == Subscription.Status.SCHEDULED and sub.start_date == datetime.date(2028, 2, 1)
     assert not payments_of(sub)
+
+
+def test_the_dashboard(staff, shop):
+    customer = subscriber(shop)
+    subscribe(shop, customer, monthly_box(shop))
+    run_due()
+    page = staff.get(reverse("subscriptions:dashboard"))
+    html = page.content.decode()
+    assert page.status_code == 200 and "<svg" in html and html.count('class="chart-bar"') == 12
+    assert "30,00" in page_text(page)  # the monthly recurring revenue, and this month's bar
