@@ -55,6 +55,14 @@ app.conf.beat_schedule = {
         "task": "terminal.tasks.check_reader_actions",
         "schedule": 30.0,
     },
+    "bill-due-subscriptions": {
+        "task": "subscriptions.tasks.sweep_due_subscriptions",
+        "schedule": 60.0,
+    },
+    "send-subscription-renewal-reminders": {
+        "task": "subscriptions.tasks.send_renewal_reminders",
+        "schedule": crontab(hour=7, minute=13),
+    },
     "mark-expired-saved-cards": {
         "task": "saved_cards.tasks.mark_expired_cards",
         "schedule": crontab(hour=2, minute=41),  # UTC: after midnight in the shops' time zones (Europe)

@@ -33,7 +33,11 @@ MENU = [
     NavSection(_("Inventory"), [NavItem(_("Fulfilments"), "retail:fulfilments", "manage_fulfilments")]),
     NavSection(_("Reports"), [NavItem(_("Reports"), "retail:reports", "view_reports")]),
     NavSection(_("Subscriptions"), [
-        NavItem(_("Subscriptions"), "subscriptions:index", "manage_subscriptions", addon="subscriptions"),
+        NavItem(_("Manage plans"), "subscriptions:plans", "manage_subscriptions", addon="subscriptions"),
+        NavItem(_("Subscribe a customer"), "subscriptions:subscribe", "manage_subscriptions", addon="subscriptions"),
+        NavItem(_("Manage subscriptions"), "subscriptions:list", "manage_subscriptions", addon="subscriptions"),
+        NavItem(_("Dashboard"), "subscriptions:dashboard", "manage_subscriptions", addon="subscriptions"),
+        NavItem(_("Settings"), "subscriptions:settings", "manage_subscriptions", addon="subscriptions"),
     ]),
     NavSection(_("Finance"), [
         NavItem(_("Payments"), "payments:list", "view_payments"),

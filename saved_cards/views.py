@@ -14,6 +14,7 @@ from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -119,6 +120,19 @@ def profile_section(request, customer) -> dict | None:
             "can_edit": has_permission(request, "edit_saved_payment_method")}
 
 
+def _next_url(request) -> str:
+    """Where to go once the card is added when another page sent the staff here (subscribing a
+    customer): a path on this site only; empty otherwise (the profile)."""
+    url = (request.POST.get("next") or request.GET.get("next") or "")[:2000]
+    if url.startswith("/") and not url.startswith("//") and url_has_allowed_host_and_scheme(url, allowed_hosts=None):
+        return url
+    return ""
+
+
+def _with_next(url: str, next_url: str) -> str:
+    return f"{url}?{urlencode({'next': next_url})}" if next_url else url
+
+
 def _customer(request, customer_id) -> Customer:
     return get_scoped_or_404(Customer, request.account, pk=customer_id)
 
@@ -148,9 +162,10 @@ def card_add(request, customer_id):
         return _refused_page(request, customer, services.FeatureOff().message)
     if selectors.card_count(request.account, customer) >= MAX_CARDS_PER_CUSTOMER:
         return _refused_page(request, customer, services.limit_message())
+    next_url = _next_url(request)
     return render(request, "saved_cards/add.html", {
-        "customer": customer,
-        "start_url": reverse("saved_cards:setup_start", kwargs={"customer_id": customer.pk}),
+        "customer": customer, "next": next_url,
+        "start_url": _with_next(reverse("saved_cards:setup_start", kwargs={"customer_id": customer.pk}), next_url),
         **card_entry_context(),
     })
 
@@ -170,8 +185,8 @@ def setup_start(request, customer_id):
                                             source=SavedCard.Source.PROFILE)
     except DomainError as refused:
         return _json_refused(refused.message)
-    return setup_answer(started, reverse("saved_cards:setup_finish",
-                                         kwargs={"customer_id": customer.pk, "setup_id": started.setup.pk}))
+    return setup_answer(started, _with_next(reverse("saved_cards:setup_finish", kwargs={
+        "customer_id": customer.pk, "setup_id": started.setup.pk}), _next_url(request)))
 
 
 @require_POST
@@ -184,8 +199,8 @@ def setup_finish(request, customer_id, setup_id):
     except DomainError as refused:
         return _json_refused(refused.message)
     messages.success(request, _("%(card)s saved for %(customer)s.") % {"card": card, "customer": customer})
-    return JsonResponse({"status": "saved", "redirect": reverse("retail:customer_detail",
-                                                                kwargs={"customer_id": customer.pk})})
+    back = _next_url(request) or reverse("retail:customer_detail", kwargs={"customer_id": customer.pk})
+    return JsonResponse({"status": "saved", "redirect": back})
 
 
 @require_POST
@@ -229,7 +244,8 @@ def invite_create(request, customer_id):
                                             kind=CardInvite.Kind.QR)
     except DomainError as refused:
         return _refused_page(request, customer, refused.message)
-    return redirect("saved_cards:invite", customer_id=customer.pk, invite_id=invite.pk)
+    return redirect(_with_next(reverse("saved_cards:invite", kwargs={"customer_id": customer.pk,
+                                                                     "invite_id": invite.pk}), _next_url(request)))
 
 
 def _invite_state(invite: CardInvite, now) -> str:
@@ -261,7 +277,7 @@ def invite(request, customer_id, invite_id):
     if request.htmx and request.GET.get("since") == state:
         return HttpResponse(status=204)
     url = invites.invite_url(invitation)
-    context = {"customer": customer, "invite": invitation, "state": state, "url": url,
+    context = {"customer": customer, "invite": invitation, "state": state, "url": url, "next": _next_url(request),
                "card": invitation.saved_card,
                "qr": mark_safe(qr_svg(url)) if state == "waiting" else ""}  # our own SVG, no user markup
     return render_page(request, "saved_cards/invite.html", context, partial="status")

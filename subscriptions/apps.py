@@ -1,5 +1,17 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class SubscriptionsConfig(AppConfig):
     name = "subscriptions"
+    verbose_name = _("Subscriptions")
+
+    def ready(self):
+        # What this app adds to the apps below it, through their registries.
+        from payments import settlement
+        from saved_cards import protection
+        from subscriptions import billing, services
+
+        settlement.HANDLERS.register("subscription_cycle", settlement.SettlementHandler(
+            succeeded=billing.cycle_paid, failed=billing.cycle_failed))
+        protection.PROTECTORS.register("subscriptions", services.live_subscription_of_card)

@@ -105,8 +105,8 @@ PROJECT_REGISTRIES = {
     "customer list filters": (lambda: customer_extensions.FILTERS, ["card_expiring"]),
     "Setup › General sections": (lambda: settings_sections.GENERAL, ["saved_cards"]),
     "card savers": (lambda: card_saving.SAVERS, ["saved_cards"]),
-    "saved card protectors": (lambda: protection.PROTECTORS, ["owed_on_account"]),
-    "settlement handlers": (lambda: settlement.HANDLERS, ["none", "sale"]),
+    "saved card protectors": (lambda: protection.PROTECTORS, ["owed_on_account", "subscriptions"]),
+    "settlement handlers": (lambda: settlement.HANDLERS, ["none", "sale", "subscription_cycle"]),
     "sandbox event receivers": (lambda: sandbox_events.RECEIVERS, ["payments"]),
 }
 

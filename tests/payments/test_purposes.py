@@ -148,8 +148,9 @@ def test_a_purpose_without_a_handler_raises_and_settles_nothing(shop, handled, m
     assert _rows(payment) == before and handled == []
 
 
-def test_a_payment_cannot_be_created_for_a_purpose_nobody_settles(shop):
-    """Subscriptions has not registered its handler yet: no payment for a cycle can be taken."""
+def test_a_payment_cannot_be_created_for_a_purpose_nobody_settles(shop, monkeypatch):
+    """Without its app's handler (subscriptions registers it), no payment for a cycle can be taken."""
+    monkeypatch.setattr(settlement, "HANDLERS", Registry("settlement handlers"))
     with pytest.raises(NotRegistered):
         create(shop, Payment.Purpose.SUBSCRIPTION_CYCLE)
 

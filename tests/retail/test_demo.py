@@ -102,7 +102,9 @@ TODAY = paris(2026, 4, 8, 8)
 
 
 @pytest.fixture
-def loaded():
+def loaded(monkeypatch):
+    # The subscriptions' part of the demo has its own test (tests/subscriptions/test_demo.py).
+    monkeypatch.setattr("subscriptions.demo.load", lambda account: None)
     with travel(TODAY):
         call_command("demo_data", stdout=io.StringIO())
     return Account.objects.get(name="Boutique Léa"), Account.objects.get(name="Autre Boutique")

@@ -18,7 +18,8 @@ from tests.saved_cards.builders import sandbox_cards
 pytestmark = pytest.mark.django_db
 
 
-def test_the_demo_shop_has_saved_cards():
+def test_the_demo_shop_has_saved_cards(monkeypatch):
+    monkeypatch.setattr("subscriptions.demo.load", lambda account: None)  # tests/subscriptions/test_demo.py
     call_command("demo_data", "--small", stdout=io.StringIO())
     shop = Account.objects.get(name="Boutique Léa")
 

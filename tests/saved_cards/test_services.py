@@ -346,7 +346,7 @@ def test_once_the_balance_is_settled_the_default_card_can_be_deleted(shop, custo
 def test_another_app_can_declare_a_card_it_relies_on(shop, customer, owner, monkeypatch):
     card = save_card(customer)
     monkeypatch.setattr(protection, "PROTECTORS", protection.PROTECTORS.copy())
-    protection.PROTECTORS.register("subscriptions", lambda saved: "An active subscription is paid with this card."
+    protection.PROTECTORS.register("another_app", lambda saved: "An active subscription is paid with this card."
                                    if saved.pk == card.pk else None)
 
     with pytest.raises(DomainError, match="An active subscription is paid with this card."):

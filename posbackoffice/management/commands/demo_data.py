@@ -9,6 +9,7 @@ import paylinks.demo
 import payments.demo
 import retail.demo
 import saved_cards.demo
+import subscriptions.demo
 import terminal.demo
 
 
@@ -29,6 +30,7 @@ class Command(BaseCommand):
         saved_cards.demo.load(shop)
         terminal.demo.load(shop)
         paylinks.demo.load(shop)
+        subscriptions.demo.load(shop)
         logins = ", ".join(email for email, _name, _role in accounts.demo.STAFF)
         self.stdout.write(self.style.SUCCESS(
             f"Demo shop ready. Logins: {logins}; other shop: {accounts.demo.OTHER_OWNER[0]} — "
