@@ -18,7 +18,6 @@ ACTION_LABELS = {
     "customer_type.changed": _("Customer type changed"),
     "customer.type_changed": _("Customer type of a customer changed"),
     "customer_type.deleted": _("Customer type deleted"),
-    "customer.type_changed": _("Customer type of a customer changed"),
     "register.opened": _("Register opened"),
     "register.opened_by_online_payment": _("Register opened by an online payment (zero float)"),
     "register.closed": _("Register closed"),

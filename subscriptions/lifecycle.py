@@ -10,7 +10,7 @@ from accounts.services import audit_record
 from accounts.tenancy import scoped
 from payments.gateway import MERCHANT, get_gateway
 from posbackoffice.errors import DomainError
-from retail.services.recurring import customer_set_type
+from retail.services.customers import customer_type_assign
 from saved_cards.models import SavedCard
 from subscriptions.models import Subscription, SubscriptionCycle, SubscriptionSettings
 
@@ -49,8 +49,8 @@ def take_back_type(sub: Subscription, *, actor, now) -> None:
                                                        customer_type_id=sub.customer_type_id)
               .exclude(pk=sub.pk).exists())
     if not others:
-        customer_set_type(actor=actor, account=sub.account, customer_id=sub.customer_id, customer_type_id=None,
-                          only_if_type_id=sub.customer_type_id, reason=f"subscription {sub.pk} ended", now=now)
+        customer_type_assign(actor=actor, account=sub.account, customer_id=sub.customer_id, customer_type_id=None,
+                             only_if_type_id=sub.customer_type_id, reason=f"subscription {sub.pk} ended", now=now)
 
 
 def abandon_open_cycle(sub: Subscription) -> None:

@@ -16,7 +16,7 @@ from payments.models import Payment
 from payments.services import payment_refund
 from posbackoffice.errors import DomainError
 from retail.models import Customer, Product
-from retail.services.recurring import customer_set_type, customer_type_named
+from retail.services.customers import customer_type_assign, customer_type_ensure
 from subscriptions import lifecycle, periods
 from subscriptions.models import Plan, PlanLine, Subscription, SubscriptionCycle, SubscriptionSettings
 
@@ -99,7 +99,7 @@ def _plan_type(actor, account, customer_type_name: str | None, now):
         return None
     if not customer_type_name.strip():
         raise DomainError(_("Name the customer type subscribers get, or turn the customer type off."))
-    return customer_type_named(actor=actor, account=account, name=customer_type_name[:80], now=now).pk
+    return customer_type_ensure(actor=actor, account=account, name=customer_type_name[:80], now=now).pk
 
 
 @transaction.atomic
@@ -220,8 +220,8 @@ def subscription_create(*, actor, account, customer_id: int, plan_id: int, card_
         due_at=now if starts_now else periods.day_start(account, start_date), created_by=actor, created_at=now,
         customer_type_id=plan.customer_type_id)
     if plan.customer_type_id:
-        customer_set_type(actor=actor, account=account, customer_id=customer.pk,
-                          customer_type_id=plan.customer_type_id, reason=f"subscription {sub.pk}", now=now)
+        customer_type_assign(actor=actor, account=account, customer_id=customer.pk,
+                             customer_type_id=plan.customer_type_id, reason=f"subscription {sub.pk}", now=now)
     lifecycle.audit(sub, "subscription.created", actor, None, now, plan=plan.pk, customer=customer.pk)
     if settings_of(account).send_confirmation and customer.email:
         from subscriptions.emails import queue_confirmation

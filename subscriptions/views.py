@@ -208,7 +208,7 @@ def _subscribe_from(request, form, available_plans):
 @require_GET
 @manage
 def dashboard(request):
-    from retail.selectors.reports import net_sales_chart
+    from retail.selectors.report_chart import net_sales_chart
 
     figures = selectors.dashboard(request.account, timezone.now())
     return render(request, "subscriptions/dashboard.html", {

@@ -75,16 +75,21 @@ def customer_update(*, actor, account, customer_id: int, **data) -> Customer:
 
 
 @transaction.atomic
-def customer_type_assign(*, actor, account, customer_id: int, customer_type_id: int | None, now=None) -> Customer:
+def customer_type_assign(*, actor, account, customer_id: int, customer_type_id: int | None,
+                         only_if_type_id: int | None = None, reason: str = "", now=None) -> Customer:
     """Give the customer this type (None: no type), e.g. when they subscribe to a plan that names one, or take
-    it off when the subscription ends. Audited (`customer.type_changed`, type before and after); nothing is
-    written when the customer already has it. Their open and parked sales follow the new type's discount
+    it off when the subscription ends. Audited (`customer.type_changed`, type before and after, and `reason`);
+    nothing is written when the customer already has it. `only_if_type_id`: change it only while the
+    customer still has that type (a subscription taking back the type it gave leaves alone one set by hand
+    since). Their open and parked sales follow the new type's discount
     (except a sale with payments taken, which keeps the discount it was paid with)."""
     now = now or timezone.now()
     carts = lock_carts(account, customer_id=customer_id)
     customer = (scoped(Customer, account).select_for_update(of=("self",)).select_related("customer_type")
                 .get(pk=customer_id))
     customer_type = scoped(CustomerType, account).get(pk=customer_type_id) if customer_type_id else None
+    if only_if_type_id is not None and customer.customer_type_id != only_if_type_id:
+        return customer
     if customer.customer_type_id == customer_type_id:
         return customer
     before = {"customer_type": customer.customer_type_id,
@@ -93,7 +98,7 @@ def customer_type_assign(*, actor, account, customer_id: int, customer_type_id: 
     customer.save(update_fields=["customer_type"])
     audit_record(account=account, actor=actor, action="customer.type_changed", target=customer, before=before,
                  after={"customer_type": customer_type_id, "customer_type_name": customer_type.name if customer_type
-                        else ""}, at=now)
+                        else ""} | ({"reason": reason} if reason else {}), at=now)
     customer_extensions.customer_changed(account=account, customer=customer, changed=frozenset({"customer_type"}))
     carts_follow_customers(actor=actor, account=account, carts=carts, now=now)
     return customer

@@ -1,6 +1,7 @@
 """What features above retail need for recurring sales (subscriptions): a sale recorded whole, already
 paid by card (no register's cart, no open session: the money came from a charge of a saved card), and
-the customer type a subscription gives its customer or takes back."""
+the customer type a subscription gives its customer or takes back (`customers.customer_type_ensure` and
+`customer_type_assign`)."""
 
 from django.db import transaction
 from django.utils import timezone
@@ -12,7 +13,6 @@ from accounts.tenancy import scoped
 from posbackoffice.errors import DomainError
 from retail.models import (
     Customer,
-    CustomerType,
     PaymentType,
     Product,
     Sale,
@@ -23,7 +23,6 @@ from retail.models import (
 )
 from retail.pricing import line_amounts
 from retail.services.catalogue import apply_stock_moves
-from retail.services.customers import _type_name, customer_type_create
 from retail.services.sales import _next_receipt_number, _sale_after
 
 
@@ -35,7 +34,7 @@ def sale_record_paid(*, actor, account, register_id: int, customer_id: int, line
     payments.Payment row) of `amount`. Refused when the lines do not add up to what was charged."""
     now = now or timezone.now()
     register = scoped(Register, account).get(pk=register_id)
-    customer = scoped(Customer, account).get(pk=customer_id)
+    customer = scoped(Customer, account).select_related("customer_type").get(pk=customer_id)
     if not lines:
         raise DomainError(_("The sale is empty."))
     card_type = scoped(PaymentType, account).filter(kind=PaymentType.Kind.CARD).order_by("pk").first()
@@ -44,7 +43,11 @@ def sale_record_paid(*, actor, account, register_id: int, customer_id: int, line
     include_tax = scoped(ShopSettings, account).values_list("prices_include_tax", flat=True).get()
     products = {p.pk: p for p in scoped(Product, account).select_related("tax_rate")
                 .filter(pk__in=[product_id for product_id, _q, _p in lines])}
+    # The sale records the customer's type, so the sales report groups it there; its discount is not taken:
+    # the plan's recurring prices are what was charged.
     sale = Sale(account=account, outlet_id=register.outlet_id, register=register, customer=customer,
+                customer_type_id=customer.customer_type_id,
+                customer_type_name=customer.customer_type.name if customer.customer_type_id else "",
                 currency=account.currency, prices_include_tax=include_tax, created_by=actor, created_at=now,
                 note=source[:500])
     sale.save(force_insert=True)
@@ -76,32 +79,3 @@ def sale_record_paid(*, actor, account, register_id: int, customer_id: int, line
                  after=_sale_after(sale) | {"source": source}, at=now)
     return sale
 
-
-def customer_type_named(*, actor, account, name: str, now=None) -> CustomerType:
-    """The account's customer type of that name (any case), created when there is none."""
-    name = name.strip()
-    found = scoped(CustomerType, account).filter(name__iexact=name).first() if name else None
-    if found is not None:
-        return found
-    _type_name(account, name)  # a clear refusal for an empty name
-    return customer_type_create(actor=actor, account=account, name=name, now=now)
-
-
-@transaction.atomic
-def customer_set_type(*, actor, account, customer_id: int, customer_type_id: int | None, only_if_type_id=None,
-                      reason: str = "", now=None) -> Customer:
-    """Give the customer a type (or none). `only_if_type_id`: change it only while the customer still
-    has that type (a subscription taking back the type it gave leaves one set since by hand alone)."""
-    customer = scoped(Customer, account).select_for_update().get(pk=customer_id)
-    if only_if_type_id is not None and customer.customer_type_id != only_if_type_id:
-        return customer
-    if customer_type_id is not None:
-        scoped(CustomerType, account).get(pk=customer_type_id)
-    before = {"customer_type": customer.customer_type_id}
-    if before["customer_type"] == customer_type_id:
-        return customer
-    customer.customer_type_id = customer_type_id
-    customer.save(update_fields=["customer_type"])
-    audit_record(account=account, actor=actor, action="customer.type_changed", target=customer, before=before,
-                 after={"customer_type": customer_type_id, "reason": reason}, at=now)
-    return customer
