@@ -93,3 +93,16 @@ def _isolated_cache():
 
 
 pytest_plugins = ["tests.fixtures"]
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Every test starts in the default language. A request through the test client leaves its user's
+    language active in the test's thread (the tenancy middleware activates it, as LocaleMiddleware does,
+    for the next request to replace), so without this a test's outcome would depend on the one before."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
