@@ -177,6 +177,10 @@ def finish(action_id: int, *, failure_code: str = "", cancel_payment: bool = Fal
             payment_settle(payment_id=payment_id, error=GatewayError(code=failure_code or "canceled"),
                            source="terminal")
     with transaction.atomic():
+        # Lock order (docs/architecture.md): the reader, then its action — as the services that change a
+        # reader (mode, removal, a new payment or refund) take them.
+        reader_id = ReaderAction.objects.values_list("reader_id", flat=True).get(pk=action_id)
+        reader = Reader.objects.select_for_update().get(pk=reader_id)
         action = ReaderAction.objects.select_for_update(of=("self",)).select_related("reader", "payment") \
             .get(pk=action_id)
         if action.status not in ReaderAction.OPEN:
@@ -189,7 +193,7 @@ def finish(action_id: int, *, failure_code: str = "", cancel_payment: bool = Fal
             action.failure_code = (failure_code or taken)[:60]
         action.finished_at = timezone.now()
         action.save(update_fields=["status", "failure_code", "finished_at"])
-        follow = _next_standalone_step(action)
+        follow = _next_standalone_step(action, reader)
     if follow is not None:
         # The loop's next step goes to the reader now, in whatever settled this one (a webhook's task,
         # the polling request, the scheduled check); if that fails, the scheduled check sends it.
@@ -197,10 +201,9 @@ def finish(action_id: int, *, failure_code: str = "", cancel_payment: bool = Fal
     return action
 
 
-def _next_standalone_step(action: ReaderAction) -> ReaderAction | None:
-    """The standalone loop (inside the finishing transaction): after an amount, the payment; after a
-    successful payment, the receipt; otherwise, the next amount."""
-    reader = Reader.objects.select_for_update().get(pk=action.reader_id)
+def _next_standalone_step(action: ReaderAction, reader: Reader) -> ReaderAction | None:
+    """The standalone loop (inside the finishing transaction, the reader locked): after an amount, the
+    payment; after a successful payment, the receipt; otherwise, the next amount."""
     if reader.mode != Reader.Mode.STANDALONE or reader.removed_at is not None:
         return None
     if action.kind == ReaderAction.Kind.PAYMENT and action.status == ReaderAction.Status.SUCCEEDED:
