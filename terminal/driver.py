@@ -24,7 +24,7 @@ import time
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from accounts.services import email_queue
@@ -80,10 +80,11 @@ def _amount_inputs() -> list[dict]:
         "submit_button": _("Continue")[:30]}}]
 
 
-def _receipt_inputs() -> list[dict]:
+def _receipt_inputs(*, refund: bool = False) -> list[dict]:
+    description = (_("Type the customer's e-mail address to send them the refund's receipt.") if refund
+                   else _("Type the customer's e-mail address to send them a receipt."))
     return [{"type": "email", "required": False, "custom_text": {
-        "title": _("E-mail receipt")[:40],
-        "description": _("Type the customer's e-mail address to send them a receipt.")[:500],
+        "title": _("E-mail receipt")[:40], "description": description[:500],
         "submit_button": _("Send receipt")[:30], "skip_button": _("Skip")[:SKIP_LABEL_MAX]}}]
 
 
@@ -133,7 +134,8 @@ def action_send(*, action_id: int, inline: bool = True) -> ReaderAction:
                 reader_id=reader_id, payment_id=payment.processor_payment_id,
                 idempotency_key=action.idempotency_key("process"))
         else:
-            inputs = {ReaderAction.Kind.AMOUNT: _amount_inputs, ReaderAction.Kind.RECEIPT: _receipt_inputs}.get(
+            inputs = {ReaderAction.Kind.AMOUNT: _amount_inputs, ReaderAction.Kind.RECEIPT: _receipt_inputs,
+                      ReaderAction.Kind.REFUND_RECEIPT: lambda: _receipt_inputs(refund=True)}.get(
                 action.kind, lambda: _refund_inputs(action))()
             call = lambda: gateway.collect_inputs_on_reader(  # noqa: E731
                 reader_id=reader_id, inputs=inputs, idempotency_key=action.idempotency_key("collect"),
@@ -202,9 +204,14 @@ def finish(action_id: int, *, failure_code: str = "", cancel_payment: bool = Fal
 
 
 def _next_standalone_step(action: ReaderAction, reader: Reader) -> ReaderAction | None:
-    """The standalone loop (inside the finishing transaction, the reader locked): after an amount, the
-    payment; after a successful payment, the receipt; otherwise, the next amount."""
-    if reader.mode != Reader.Mode.STANDALONE or reader.removed_at is not None:
+    """The reader's next step (inside the finishing transaction, the reader locked). After a refund done
+    on the reader, in either mode: its receipt (e-mail or skip). The standalone loop: after an amount,
+    the payment; after a successful payment, the receipt; otherwise, the next amount."""
+    if reader.removed_at is not None:
+        return None
+    if action.kind == ReaderAction.Kind.REFUND and action.status == ReaderAction.Status.SUCCEEDED:
+        return queue_action(reader, ReaderAction.Kind.REFUND_RECEIPT, payment=action.payment, amount=action.amount)
+    if reader.mode != Reader.Mode.STANDALONE:
         return None
     if action.kind == ReaderAction.Kind.PAYMENT and action.status == ReaderAction.Status.SUCCEEDED:
         return queue_action(reader, ReaderAction.Kind.RECEIPT, payment=action.payment)
@@ -296,11 +303,20 @@ def _send_receipt(action: ReaderAction, address: str) -> None:
         address = clean_single_email(address)
     except DomainError:
         return
+    action.receipt_email = address
+    action.save(update_fields=["receipt_email"])
+    if action.kind == ReaderAction.Kind.REFUND_RECEIPT:  # the payment keeps its own receipt's address
+        payment = Payment.objects.select_related("account").get(pk=action.payment_id)
+        email_queue(to=[address], account=payment.account, subject=_("Your refund receipt from %(shop)s") % {
+            "shop": payment.account.name}, text=_("Refund of %(amount)s by %(shop)s to your card %(card)s, "
+                                                  "for your payment of %(paid)s on %(date)s.") % {
+            "amount": format_money(action.amount, payment.currency), "shop": payment.account.name,
+            "card": payment.card_label, "paid": format_money(payment.amount, payment.currency),
+            "date": formats.date_format(timezone.localtime(payment.created_at), "SHORT_DATE_FORMAT")})
+        return
     payment = Payment.objects.select_for_update().get(pk=action.payment_id)
     payment.receipt_email = address
     payment.save(update_fields=["receipt_email"])
-    action.receipt_email = address
-    action.save(update_fields=["receipt_email"])
     amount = format_money(payment.amount, payment.currency)
     email_queue(to=[address], account=payment.account, subject=_("Your receipt from %(shop)s") % {
         "shop": payment.account.name}, text=_("Card payment of %(amount)s to %(shop)s, %(card)s. Thank you!") % {
