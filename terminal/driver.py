@@ -243,8 +243,10 @@ def _settle_from_reader(action_id: int, current: TerminalReader, now) -> ReaderA
     reader_action = current.action
     if action.kind == ReaderAction.Kind.PAYMENT:
         payment = action.payment
+        # Already settled (its payment_intent.succeeded / payment_failed came first): no second processor
+        # read, no second settlement — a settled payment never moves again.
         result = get_gateway(payment.payee).retrieve_payment(payment.processor_payment_id) \
-            if payment.processor_payment_id else None
+            if payment.processor_payment_id and payment.status == Payment.Status.PENDING else None
         if result is not None:
             payment = payment_settle(payment_id=payment.pk, result=result, source="terminal")
         if payment.status == Payment.Status.SUCCEEDED:
