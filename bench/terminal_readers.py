@@ -25,8 +25,11 @@ os.environ["CELERY_TASK_ALWAYS_EAGER"] = "false"
 
 from bench.common import ROOT, setup_django  # noqa: E402
 
-READERS = 50
+READERS = int(os.environ.get("BENCH_READERS", "50"))  # 1: the same path without any contention
 POLLING_SECONDS = 0.5  # the sell screen's status part (terminal/templates/terminal/sell_card_status.html)
+# The one worker's pool (BENCH_POOL=prefork BENCH_CONCURRENCY=2: one process per core, no shared GIL).
+POOL = os.environ.get("BENCH_POOL", "threads")
+CONCURRENCY = os.environ.get("BENCH_CONCURRENCY", "16")
 
 
 def ensure_database() -> None:
@@ -73,8 +76,9 @@ def main() -> None:
 
     log = open(ROOT / "var" / "bench-terminal-worker.log", "wb")
     worker = subprocess.Popen(
-        [str(Path(sys.executable).parent / "celery"), "-A", "posbackoffice", "worker", "--pool", "threads",
-         "--concurrency", "16", "--without-gossip", "--without-mingle", "--without-heartbeat", "--loglevel=WARNING"],
+        [str(Path(sys.executable).parent / "celery"), "-A", "posbackoffice", "worker", "--pool", POOL,
+         "--concurrency", CONCURRENCY, "--without-gossip", "--without-mingle", "--without-heartbeat",
+         "--loglevel=WARNING"],
         cwd=ROOT, env=os.environ, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     time.sleep(12)  # the worker starts and connects to the broker
     start = threading.Barrier(READERS)
@@ -111,7 +115,7 @@ def main() -> None:
     settled = [latency for latency in latencies if latency is not None]
     payments = Payment.objects.filter(account=account)
     keys = [f"payment-{pk}-charge" for pk in payments.values_list("pk", flat=True)]
-    print(f"readers {READERS}, settled {len(settled)}")
+    print(f"readers {READERS}, worker pool {POOL} x {CONCURRENCY}, settled {len(settled)}")
     if settled:
         p95 = statistics.quantiles(settled, n=20)[-1] if len(settled) > 1 else settled[0]
         print(f"result -> our row: median {statistics.median(settled) * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms, "

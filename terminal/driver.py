@@ -24,7 +24,7 @@ import time
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from accounts.services import email_queue
@@ -80,10 +80,11 @@ def _amount_inputs() -> list[dict]:
         "submit_button": _("Continue")[:30]}}]
 
 
-def _receipt_inputs() -> list[dict]:
+def _receipt_inputs(*, refund: bool = False) -> list[dict]:
+    description = (_("Type the customer's e-mail address to send them the refund's receipt.") if refund
+                   else _("Type the customer's e-mail address to send them a receipt."))
     return [{"type": "email", "required": False, "custom_text": {
-        "title": _("E-mail receipt")[:40],
-        "description": _("Type the customer's e-mail address to send them a receipt.")[:500],
+        "title": _("E-mail receipt")[:40], "description": description[:500],
         "submit_button": _("Send receipt")[:30], "skip_button": _("Skip")[:SKIP_LABEL_MAX]}}]
 
 
@@ -133,7 +134,8 @@ def action_send(*, action_id: int, inline: bool = True) -> ReaderAction:
                 reader_id=reader_id, payment_id=payment.processor_payment_id,
                 idempotency_key=action.idempotency_key("process"))
         else:
-            inputs = {ReaderAction.Kind.AMOUNT: _amount_inputs, ReaderAction.Kind.RECEIPT: _receipt_inputs}.get(
+            inputs = {ReaderAction.Kind.AMOUNT: _amount_inputs, ReaderAction.Kind.RECEIPT: _receipt_inputs,
+                      ReaderAction.Kind.REFUND_RECEIPT: lambda: _receipt_inputs(refund=True)}.get(
                 action.kind, lambda: _refund_inputs(action))()
             call = lambda: gateway.collect_inputs_on_reader(  # noqa: E731
                 reader_id=reader_id, inputs=inputs, idempotency_key=action.idempotency_key("collect"),
@@ -177,6 +179,10 @@ def finish(action_id: int, *, failure_code: str = "", cancel_payment: bool = Fal
             payment_settle(payment_id=payment_id, error=GatewayError(code=failure_code or "canceled"),
                            source="terminal")
     with transaction.atomic():
+        # Lock order (docs/architecture.md): the reader, then its action — as the services that change a
+        # reader (mode, removal, a new payment or refund) take them.
+        reader_id = ReaderAction.objects.values_list("reader_id", flat=True).get(pk=action_id)
+        reader = Reader.objects.select_for_update().get(pk=reader_id)
         action = ReaderAction.objects.select_for_update(of=("self",)).select_related("reader", "payment") \
             .get(pk=action_id)
         if action.status not in ReaderAction.OPEN:
@@ -189,7 +195,7 @@ def finish(action_id: int, *, failure_code: str = "", cancel_payment: bool = Fal
             action.failure_code = (failure_code or taken)[:60]
         action.finished_at = timezone.now()
         action.save(update_fields=["status", "failure_code", "finished_at"])
-        follow = _next_standalone_step(action)
+        follow = _next_standalone_step(action, reader)
     if follow is not None:
         # The loop's next step goes to the reader now, in whatever settled this one (a webhook's task,
         # the polling request, the scheduled check); if that fails, the scheduled check sends it.
@@ -197,11 +203,15 @@ def finish(action_id: int, *, failure_code: str = "", cancel_payment: bool = Fal
     return action
 
 
-def _next_standalone_step(action: ReaderAction) -> ReaderAction | None:
-    """The standalone loop (inside the finishing transaction): after an amount, the payment; after a
-    successful payment, the receipt; otherwise, the next amount."""
-    reader = Reader.objects.select_for_update().get(pk=action.reader_id)
-    if reader.mode != Reader.Mode.STANDALONE or reader.removed_at is not None:
+def _next_standalone_step(action: ReaderAction, reader: Reader) -> ReaderAction | None:
+    """The reader's next step (inside the finishing transaction, the reader locked). After a refund done
+    on the reader, in either mode: its receipt (e-mail or skip). The standalone loop: after an amount,
+    the payment; after a successful payment, the receipt; otherwise, the next amount."""
+    if reader.removed_at is not None:
+        return None
+    if action.kind == ReaderAction.Kind.REFUND and action.status == ReaderAction.Status.SUCCEEDED:
+        return queue_action(reader, ReaderAction.Kind.REFUND_RECEIPT, payment=action.payment, amount=action.amount)
+    if reader.mode != Reader.Mode.STANDALONE:
         return None
     if action.kind == ReaderAction.Kind.PAYMENT and action.status == ReaderAction.Status.SUCCEEDED:
         return queue_action(reader, ReaderAction.Kind.RECEIPT, payment=action.payment)
@@ -233,8 +243,10 @@ def _settle_from_reader(action_id: int, current: TerminalReader, now) -> ReaderA
     reader_action = current.action
     if action.kind == ReaderAction.Kind.PAYMENT:
         payment = action.payment
+        # Already settled (its payment_intent.succeeded / payment_failed came first): no second processor
+        # read, no second settlement — a settled payment never moves again.
         result = get_gateway(payment.payee).retrieve_payment(payment.processor_payment_id) \
-            if payment.processor_payment_id else None
+            if payment.processor_payment_id and payment.status == Payment.Status.PENDING else None
         if result is not None:
             payment = payment_settle(payment_id=payment.pk, result=result, source="terminal")
         if payment.status == Payment.Status.SUCCEEDED:
@@ -293,11 +305,20 @@ def _send_receipt(action: ReaderAction, address: str) -> None:
         address = clean_single_email(address)
     except DomainError:
         return
+    action.receipt_email = address
+    action.save(update_fields=["receipt_email"])
+    if action.kind == ReaderAction.Kind.REFUND_RECEIPT:  # the payment keeps its own receipt's address
+        payment = Payment.objects.select_related("account").get(pk=action.payment_id)
+        email_queue(to=[address], account=payment.account, subject=_("Your refund receipt from %(shop)s") % {
+            "shop": payment.account.name}, text=_("Refund of %(amount)s by %(shop)s to your card %(card)s, "
+                                                  "for your payment of %(paid)s on %(date)s.") % {
+            "amount": format_money(action.amount, payment.currency), "shop": payment.account.name,
+            "card": payment.card_label, "paid": format_money(payment.amount, payment.currency),
+            "date": formats.date_format(timezone.localtime(payment.created_at), "SHORT_DATE_FORMAT")})
+        return
     payment = Payment.objects.select_for_update().get(pk=action.payment_id)
     payment.receipt_email = address
     payment.save(update_fields=["receipt_email"])
-    action.receipt_email = address
-    action.save(update_fields=["receipt_email"])
     amount = format_money(payment.amount, payment.currency)
     email_queue(to=[address], account=payment.account, subject=_("Your receipt from %(shop)s") % {
         "shop": payment.account.name}, text=_("Card payment of %(amount)s to %(shop)s, %(card)s. Thank you!") % {

@@ -75,6 +75,7 @@ class ReaderAction(TenantModel, Leased):
         AMOUNT = "amount", _("Amount entry")
         RECEIPT = "receipt", _("Receipt")
         REFUND = "refund", _("Refund with the original card")
+        REFUND_RECEIPT = "refund_rec", _("Refund receipt")
 
     class Status(models.TextChoices):
         QUEUED = "queued", _("Sending to the reader")

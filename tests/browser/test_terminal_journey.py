@@ -1,7 +1,8 @@
 """Card readers as people click them (seed 002): a cashier takes a card payment on the register's simulated
 WisePOS E; the merchant turns standalone mode on, takes two standalone payments on the reader (one with an
 e-mail receipt, one skipped), finds them with Filters › Mode › Standalone, refunds one partly with the
-original card confirmed on the reader, and puts the reader back in integrated mode."""
+original card confirmed on the reader (its receipt e-mailed from the reader), turns the other into an
+itemised sale on the sell screen, and puts the reader back in integrated mode."""
 
 import re
 
@@ -9,6 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from accounts import permissions as perms
+from accounts.models import OutgoingEmail
 from payments.models import Payment
 from retail.models import Sale
 from terminal.models import Reader
@@ -27,6 +29,7 @@ def boutique(transactional_db):
     shop = make_shop(account, cheque=False)
     open_register(shop, opening_float=5000)
     product(shop, sku="FOU-1", name="Foulard soie", price=4000, rate_bp=2000)
+    product(shop, sku="CAR-1", name="Carte postale", price=300, rate_bp=2000)
     member(account, perms.CASHIER, email="cashier@terminal.test", language="en")
     reader_for(shop, label="Counter reader")
     return shop
@@ -107,7 +110,24 @@ def test_merchant_takes_standalone_payments_refunds_one_and_goes_back_to_integra
     page.get_by_role("button", name="Original card present").click()
     expect(page.locator("#reader-last")).to_contain_text("Refund done")
     assert Payment.objects.get(amount=1250).amount_refunded == 500
+    expect(screen).to_contain_text("E-mail receipt")  # a receipt is issued for the refund too
+    page.locator("#reader-input").fill("client@example.test")
+    page.locator("#reader-submit").click()
+    expect(screen).to_contain_text("Total amount")
+    assert OutgoingEmail.objects.filter(subject__startswith="Your refund receipt",
+                                        recipients=["client@example.test"]).count() == 1
 
+    # The other standalone payment (3.00, receipt skipped) becomes an itemised sale.
+    open_first_register(page, live_server.url)
+    add_to_cart(page, "Carte postale")
+    expect(page.locator("#sale-total")).to_have_text(re.compile(r"3[.,]00"))
+    page.get_by_role("button", name="Attach to this sale").click()
+    page.get_by_role("button", name="Complete sale").click()
+    expect(page.locator(".sale-done")).to_contain_text("completed")
+    converted = Payment.objects.get(amount=300)
+    assert (converted.purpose, converted.sale.status) == ("sale", Sale.Status.COMPLETED)
+
+    page.goto(f"{live_server.url}/terminal/simulator/{reader.pk}/")
     page.locator("#menu-integrated").click()
     expect(page.locator("#reader-screen")).to_contain_text("Waiting for the POS")
     assert Reader.objects.get().mode == "integrated"

@@ -17,8 +17,14 @@ scenario. localstripe cannot answer: idempotency (it ignores Idempotency-Key), d
 4000000000000341 is refused when charged, with card_declined and no decline code; declining cards are
 refused when attached, without their code), off-session authentication, card brands (every card is a
 visa), ownership of a card, refund limits, failed 3-D Secure on a setup, and search.
+
+Card readers (Stripe Terminal, issue 11): the terminal operations are scenarios here too, with a
+`reader_device` (below) doing what the person at the WisePOS E does (present a card, type into a collect
+inputs screen). localstripe has no Terminal API at all, so for the stripe adapter each of them is covered
+by recorded Stripe responses (test_stripe_recorded.py, "Terminal"); the sandbox runs them all.
 """
 
+import datetime
 import json
 import urllib.error
 import urllib.parse
@@ -27,9 +33,10 @@ import uuid
 from typing import Protocol
 
 import pytest
+import time_machine
 from django.utils import timezone
 
-from payments.gateway.base import CardSetup, PaymentStatus, ProcessorPayment, SetupStatus
+from payments.gateway.base import CardSetup, PaymentStatus, ProcessorPayment, ReaderActionStatus, SetupStatus
 from payments.gateway.errors import (
     AuthenticationRequired,
     CardDeclined,
@@ -40,6 +47,8 @@ from payments.gateway.errors import (
     InsufficientFunds,
     InvalidRequest,
     NotFound,
+    ReaderBusy,
+    ReaderOffline,
 )
 from payments.gateway.sandbox import SandboxGateway
 from payments.gateway.stripe import StripeGateway
@@ -658,3 +667,124 @@ def test_browser_config_names_the_driver(gateway):
     config = gateway.browser_config()
     assert config["driver"] == gateway.name
     assert all(isinstance(value, str) for value in config.values())
+
+
+# ---- card readers (terminal) ----------------------------------------------------------------------
+
+NO_TERMINAL = "localstripe has no Terminal API (locations, readers, their actions)"
+
+
+class SandboxReaderDevice:
+    """The person at the sandbox's simulated WisePOS E (what its page calls)."""
+
+    def present_card(self, reader_id: str, number: str) -> None:
+        from payments.sandbox import terminal as device
+
+        device.reader_present_card(reader_id=reader_id, number=number)
+
+    def enter(self, reader_id: str, *values) -> None:
+        from payments.sandbox import terminal as device
+
+        device.reader_enter_inputs(reader_id=reader_id, values=list(values))
+
+
+@pytest.fixture
+def sandbox_reader_device():
+    return SandboxReaderDevice()
+
+
+@pytest.fixture
+def reader_device(request, gateway):
+    return request.getfixturevalue(f"{gateway.name}_reader_device")
+
+
+@pytest.fixture
+def terminal_reader(gateway):
+    location = gateway.create_terminal_location(display_name="Lyon", address={
+        "line1": "1 rue de la Paix", "city": "Lyon", "country": "FR"}, idempotency_key=key("location"))
+    return gateway.register_reader(registration_code="simulated-wpe", label="Caisse 1", location_id=location.id,
+                                   idempotency_key=key("reader"))
+
+
+@pytest.mark.adapter_cannot("stripe", reason=NO_TERMINAL,
+                            covered_by="test_a_card_present_payment_on_a_registered_reader")
+def test_a_card_present_payment_is_taken_on_a_registered_reader(gateway, terminal_reader, reader_device):
+    assert (terminal_reader.device_type, terminal_reader.status) == ("simulated_wisepos_e", "online")
+    intent = gateway.create_terminal_payment(amount=4900, currency="EUR", idempotency_key=key("payment"))
+    assert intent.status == PaymentStatus.REQUIRES_PAYMENT_METHOD
+    process_key = key("process")
+    sent = gateway.process_payment_on_reader(reader_id=terminal_reader.id, payment_id=intent.id,
+                                             idempotency_key=process_key)
+    assert (sent.action.type, sent.action.status, sent.action.payment_id) == (
+        "process_payment_intent", ReaderActionStatus.IN_PROGRESS, intent.id)
+    again = gateway.process_payment_on_reader(reader_id=terminal_reader.id, payment_id=intent.id,
+                                              idempotency_key=process_key)
+    assert again == sent  # the same key is the first answer, not "busy": a timed-out request is safe to send again
+
+    reader_device.present_card(terminal_reader.id, VISA)
+    assert gateway.retrieve_reader(terminal_reader.id).action.status == ReaderActionStatus.SUCCEEDED
+    paid = gateway.retrieve_payment(intent.id)
+    assert paid.status == PaymentStatus.SUCCEEDED and paid.card.last4 == "4242"
+
+
+@pytest.mark.adapter_cannot("stripe", reason=NO_TERMINAL,
+                            covered_by="test_a_card_declined_on_the_reader_fails_the_action_and_names_the_decline")
+@pytest.mark.parametrize(("amount", "number", "decline"), [
+    (4900, DECLINED, "generic_decline"), (1001, VISA, "call_issuer"), (1055, VISA, "incorrect_pin")])
+def test_a_card_declined_on_the_reader_fails_the_action(gateway, terminal_reader, reader_device, amount, number,
+                                                        decline):
+    intent = gateway.create_terminal_payment(amount=amount, currency="EUR", idempotency_key=key("payment"))
+    gateway.process_payment_on_reader(reader_id=terminal_reader.id, payment_id=intent.id,
+                                      idempotency_key=key("process"))
+    reader_device.present_card(terminal_reader.id, number)
+    action = gateway.retrieve_reader(terminal_reader.id).action
+    assert (action.status, action.failure_code) == (ReaderActionStatus.FAILED, "card_declined")
+    failed = gateway.retrieve_payment(intent.id)
+    assert failed.status == PaymentStatus.REQUIRES_PAYMENT_METHOD and failed.failure_code == decline
+
+
+@pytest.mark.adapter_cannot("stripe", reason=NO_TERMINAL,
+                            covered_by="test_a_busy_or_offline_reader_and_an_unknown_code_are_our_errors")
+def test_a_busy_or_offline_reader_and_an_unknown_registration_code_are_refused(gateway, terminal_reader):
+    first = gateway.create_terminal_payment(amount=100, currency="EUR", idempotency_key=key("payment"))
+    second = gateway.create_terminal_payment(amount=200, currency="EUR", idempotency_key=key("payment"))
+    gateway.process_payment_on_reader(reader_id=terminal_reader.id, payment_id=first.id,
+                                      idempotency_key=key("process"))
+    with pytest.raises(ReaderBusy):
+        gateway.process_payment_on_reader(reader_id=terminal_reader.id, payment_id=second.id,
+                                          idempotency_key=key("process"))
+    gateway.cancel_reader_action(terminal_reader.id)
+    with time_machine.travel(timezone.now() + datetime.timedelta(minutes=2, seconds=1)):
+        assert gateway.retrieve_reader(terminal_reader.id).status == "offline"
+        with pytest.raises(ReaderOffline):
+            gateway.process_payment_on_reader(reader_id=terminal_reader.id, payment_id=second.id,
+                                              idempotency_key=key("process"))
+    with pytest.raises(InvalidRequest):
+        gateway.register_reader(registration_code="bad-code", label="X", location_id=terminal_reader.location_id,
+                                idempotency_key=key("reader"))
+
+
+@pytest.mark.adapter_cannot("stripe", reason=NO_TERMINAL,
+                            covered_by="test_collect_inputs_answers_the_typed_value_and_cancel_clears_the_action")
+def test_collect_inputs_answers_the_typed_value_and_cancel_clears_the_action(gateway, terminal_reader,
+                                                                              reader_device):
+    asked = gateway.collect_inputs_on_reader(reader_id=terminal_reader.id, idempotency_key=key("collect"), inputs=[
+        {"type": "numeric", "required": True, "custom_text": {"title": "Total amount"}}])
+    assert asked.action.type == "collect_inputs" and asked.action.status == ReaderActionStatus.IN_PROGRESS
+    reader_device.enter(terminal_reader.id, "12.50")
+    answered = gateway.retrieve_reader(terminal_reader.id)
+    assert [(i.type, i.value, i.skipped) for i in answered.action.inputs] == [("numeric", "12.50", False)]
+    gateway.collect_inputs_on_reader(reader_id=terminal_reader.id, idempotency_key=key("collect"), inputs=[
+        {"type": "email", "custom_text": {"title": "Receipt", "skip_button": "Skip"}}])
+    assert gateway.cancel_reader_action(terminal_reader.id).action is None
+    with pytest.raises(InvalidRequest):  # Stripe's skip_button: at most 14 characters
+        gateway.collect_inputs_on_reader(reader_id=terminal_reader.id, idempotency_key=key("collect"), inputs=[
+            {"type": "email", "custom_text": {"title": "Receipt", "skip_button": "Skip to complete sale"}}])
+
+
+@pytest.mark.adapter_cannot("stripe", reason=NO_TERMINAL, covered_by="test_a_reader_is_renamed_then_deleted")
+def test_a_reader_is_renamed_then_deleted(gateway, terminal_reader):
+    assert gateway.update_reader(terminal_reader.id, label="Avant").label == "Avant"
+    gateway.delete_reader(terminal_reader.id)
+    with pytest.raises(NotFound):
+        gateway.retrieve_reader(terminal_reader.id)

@@ -423,3 +423,24 @@ def test_collect_inputs_answers_the_typed_value_and_cancel_clears_the_action(api
     assert [(i.type, i.value, i.skipped) for i in answered.action.inputs] == [("numeric", "12.50", False)]
     assert gateway.cancel_reader_action(TERMINAL_READER).action is None
     assert api.requests[0].fields["inputs[0][type]"] == "numeric"
+
+
+def test_a_card_declined_on_the_reader_fails_the_action_and_names_the_decline(api, gateway):
+    from payments.gateway.base import ReaderActionStatus
+
+    api.play("terminal_reader_declined")
+    action = gateway.retrieve_reader(TERMINAL_READER).action
+    assert (action.status, action.failure_code) == (ReaderActionStatus.FAILED, "card_declined")
+    failed = gateway.retrieve_payment("pi_3RgTm1Lk8Hd7Qw3x0Tc1Ab2C")
+    assert failed.status == PaymentStatus.REQUIRES_PAYMENT_METHOD and failed.failure_code == "generic_decline"
+
+
+def test_a_reader_is_renamed_then_deleted(api, gateway):
+    from payments.gateway.errors import NotFound
+
+    api.play("terminal_reader_renamed_and_deleted")
+    assert gateway.update_reader(TERMINAL_READER, label="Avant").label == "Avant"
+    gateway.delete_reader(TERMINAL_READER)
+    with pytest.raises(NotFound):
+        gateway.retrieve_reader(TERMINAL_READER)
+    assert api.requests[0].fields["label"] == "Avant"

@@ -14,20 +14,9 @@ from retail.models import Sale
 from retail.services.sales import sale_complete
 from tests.factories import member
 from tests.retail.builders import choose_register, page_text
-from tests.terminal.builders import answer, present
-from tests.terminal.test_driver import standalone, step
+from tests.terminal.test_driver import standalone, take_standalone
 
 pytestmark = pytest.mark.django_db
-
-
-def take_standalone(shop, reader, amount):
-    answer(reader, amount)
-    step(reader)
-    present(reader)
-    step(reader)
-    answer(reader, None)
-    step(reader)
-    return Payment.objects.filter(mode="standalone").order_by("-pk").first()
 
 
 def test_a_standalone_payment_becomes_the_card_payment_of_an_itemised_sale(client, shop, cart, reader):

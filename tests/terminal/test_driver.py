@@ -203,15 +203,20 @@ def test_registration_codes_are_checked_and_a_register_has_one_reader(shop, read
     assert Reader.objects.count() == 1
 
 
-def test_a_standalone_payment_is_refunded_once_the_original_card_is_confirmed(shop, reader):
-    standalone(shop, reader)
-    answer(reader, "20,00")
+def take_standalone(shop, reader, amount):
+    """A standalone payment on the reader, its receipt skipped."""
+    answer(reader, amount)
     step(reader)
     present(reader)
     step(reader)
     answer(reader, None)
     step(reader)
-    payment = Payment.objects.get(mode="standalone")
+    return Payment.objects.filter(mode="standalone").order_by("-pk").first()
+
+
+def test_a_standalone_payment_is_refunded_once_the_original_card_is_confirmed(shop, reader):
+    standalone(shop, reader)
+    payment = take_standalone(shop, reader, "20,00")
 
     with pytest.raises(DomainError, match="at most"):
         services.standalone_refund_start(actor=shop.actor, account=shop.account, payment_id=payment.pk,
@@ -231,4 +236,24 @@ def test_a_standalone_payment_is_refunded_once_the_original_card_is_confirmed(sh
     payment.refresh_from_db()
     assert payment.amount_refunded == 500 and payment.status == Payment.Status.PARTIALLY_REFUNDED
     assert payment.refunds.get().comment == "Retour"
-    assert after.kind == "amount"  # back to the standalone loop
+    assert (after.kind, after.amount, after.status) == ("refund_rec", 500, "in_progress")  # a receipt is issued
+    answer(reader, "client@example.test")
+    assert step(reader).kind == "amount"  # back to the standalone loop
+    receipt = OutgoingEmail.objects.get(subject__startswith="Your refund receipt")
+    assert receipt.recipients == ["client@example.test"] and "5.00" in receipt.text
+    payment.refresh_from_db()
+    assert payment.receipt_email == ""  # the payment's own receipt was skipped; the refund's is its own
+
+
+def test_the_refund_receipt_can_be_skipped_and_an_integrated_reader_goes_back_to_waiting(shop, reader):
+    standalone(shop, reader)
+    payment = take_standalone(shop, reader, "8,00")
+    services.reader_set_mode(actor=shop.actor, account=shop.account, reader_id=reader.pk, mode="integrated")
+    services.standalone_refund_start(actor=shop.actor, account=shop.account, payment_id=payment.pk, amount=800)
+    answer(reader, "present")
+    receipt = step(reader)
+    assert receipt.kind == "refund_rec" and receipt.status == "in_progress"
+    answer(reader, None)  # Skip
+    assert step(reader).status == "succeeded"
+    assert ReaderAction.objects.filter(reader=reader, status__in=ReaderAction.OPEN).count() == 0
+    assert not OutgoingEmail.objects.filter(subject__startswith="Your refund receipt").exists()
