@@ -19,8 +19,8 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="customer",
             name="language",
-            field=models.CharField(blank=True, choices=[("en", "English"), ("fr", "French")], max_length=5,
-                                   verbose_name="language"),
+            field=models.CharField(blank=True, choices=[("en", "English"), ("fr", "French")], db_default="",
+                                   default="", max_length=5, verbose_name="language"),
         ),
         migrations.RunPython(customers_read_the_shops_language, migrations.RunPython.noop, elidable=True),
     ]

@@ -48,8 +48,10 @@ class Customer(TenantModel):
                                       related_name="customers", verbose_name=_("customer type"))
     notes = models.TextField(_("notes"), blank=True)
     # The language the customer reads (their e-mails, invoices and pay links); set to the shop's when the
-    # customer is created. Empty (a row written outside customer_create) means the shop's language.
-    language = models.CharField(_("language"), max_length=5, choices=settings.LANGUAGES, blank=True)
+    # customer is created. Empty (a row written outside customer_create, even in raw SQL: the database's
+    # default) means the shop's language.
+    language = models.CharField(_("language"), max_length=5, choices=settings.LANGUAGES, blank=True, default="",
+                                db_default="")
     # What the customer owes on account (pay later), in minor units; never negative.
     balance = models.BigIntegerField(_("on-account balance"), default=0)
     # Store credit the shop owes the customer, in minor units.
