@@ -120,7 +120,7 @@ def bulk_sql(account, owner, registers, *, products: int, customers: int, sales:
     kinds = {t.kind: t.pk for t in PaymentType.objects.filter(account=account)}
     customer_types = list(CustomerType.objects.filter(account=account).values_list("pk", flat=True))
     p = {
-        "account": account.pk, "owner": owner.pk, "tz": account.timezone, "days": days,
+        "account": account.pk, "owner": owner.pk, "tz": account.timezone, "language": account.language, "days": days,
         "products": products, "customers": customers, "sales": sales, "on_account": on_account,
         "vat20": taxes[2000], "vat55": taxes[550], "vat10": taxes[1000],
         "cash": kinds[PaymentType.Kind.CASH], "card": kinds[PaymentType.Kind.CARD],
@@ -169,7 +169,7 @@ def bulk_sql(account, owner, registers, *, products: int, customers: int, sales:
         run(f"{customers:,} customers", f"""
             INSERT INTO retail_customer (account_id, first_name, last_name, company, email, phone, address_line1,
                                          address_line2, postcode, city, country, customer_type_id, notes, balance,
-                                         store_credit, created_at)
+                                         store_credit, language, created_at)
             SELECT %(account)s, fn, ln,
                    CASE WHEN g %% 12 = 0 THEN 'Établissements ' || ln ELSE '' END,
                    translate(lower(fn || '.' || ln), 'éèêëàâîïôöùûüç ', 'eeeeaaiioouuuc-') || g || '@exemple.fr',
@@ -178,7 +178,7 @@ def bulk_sql(account, owner, registers, *, products: int, customers: int, sales:
                    '', split_part(n.cities[1 + g %% array_length(n.cities, 1)], '|', 1),
                    split_part(n.cities[1 + g %% array_length(n.cities, 1)], '|', 2), 'FR',
                    CASE WHEN g %% 10 = 0 THEN %(ctype1)s WHEN g %% 50 = 1 THEN %(ctype2)s END,
-                   '', 0, 0,
+                   '', 0, 0, %(language)s,
                    now() - interval '3 years' + g * interval '10 minutes'
             FROM (SELECT g, n.firsts[1 + floor(random() * array_length(n.firsts, 1))::int] AS fn,
                          n.lasts[1 + floor(random() * array_length(n.lasts, 1))::int] AS ln
@@ -251,13 +251,13 @@ def bulk_sql(account, owner, registers, *, products: int, customers: int, sales:
             INSERT INTO retail_sale (id, account_id, outlet_id, register_id, session_id, status, receipt_number,
                                      customer_id, currency, prices_include_tax, subtotal, discount_total, tax_total,
                                      total, paid_total, returned_total, note, created_by_id, created_at,
-                                     completed_at, voided_at, parked_at)
+                                     completed_at, voided_at, parked_at, customer_discount_bp, customer_type_name)
             SELECT %(base)s + s.n, %(account)s, s.outlet, s.register, bs.id,
                    CASE WHEN s.on_account THEN 'on_account' ELSE 'completed' END,
                    row_number() OVER (PARTITION BY s.outlet ORDER BY s.completed_at, s.n),
                    bc.id, 'EUR', true, t.total, 0, t.tax, t.total,
                    CASE WHEN s.on_account THEN 0 ELSE t.total END, 0, '', %(owner)s,
-                   s.completed_at - random() * interval '3 minutes', s.completed_at, NULL, NULL
+                   s.completed_at - random() * interval '3 minutes', s.completed_at, NULL, NULL, 0, ''
             FROM bench_sale s
             JOIN bench_total t ON t.n = s.n
             JOIN bench_session bs ON bs.register_id = s.register AND bs.day = s.day
@@ -266,9 +266,10 @@ def bulk_sql(account, owner, registers, *, products: int, customers: int, sales:
         """)
         run("sale lines", """
             INSERT INTO retail_saleline (account_id, sale_id, product_id, name, sku, quantity, unit_price, discount,
-                                         tax_rate_bp, tax_amount, line_total, returned_quantity, position)
+                                         tax_rate_bp, tax_amount, line_total, returned_quantity, position,
+                                         customer_discount)
             SELECT %(account)s, %(base)s + a.n, a.product_id, a.name, a.sku, a.quantity, a.unit_price, 0,
-                   a.rate_bp, a.tax_amount, a.line_total, 0, a.position
+                   a.rate_bp, a.tax_amount, a.line_total, 0, a.position, 0
             FROM bench_amounts a ORDER BY a.n, a.position
         """)
         run("payments", """

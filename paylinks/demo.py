@@ -46,7 +46,7 @@ def load(account) -> None:
 def _link(account, owner, sale, outcome: str) -> None:
     try:
         link = services.pay_link_send(actor=sale.created_by, account=account, sale_id=sale.pk,
-                                      email=sale.customer.email, language=account.language)
+                                      email=sale.customer.email)  # in the customer's language
     except DomainError:
         return  # an address the services refuse: that customer gets no link
     if outcome == "deactivated":

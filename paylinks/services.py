@@ -75,6 +75,12 @@ def _lock_sale(account, sale_id: int) -> Sale:
     return sale
 
 
+def customer_language(account, sale: Sale) -> str:
+    """The language the sale's customer reads (their profile's), else the shop's."""
+    chosen = sale.customer.language_or(account.language) if sale.customer_id else account.language
+    return chosen if chosen in LANGUAGES else account.language
+
+
 def _active_links(sale: Sale) -> list[PayLink]:
     return list(PayLink.objects.select_for_update().filter(sale=sale, status=PayLink.Status.ACTIVE).order_by("pk"))
 
@@ -101,7 +107,7 @@ def pay_link_send(*, actor, account, sale_id: int, email: str, language: str = "
     """E-mail the receipt of an on-account sale with a link to pay its balance (seed 003). The link asks for
     the sale's remaining balance, between 0.50 and 1,000,000 of the currency; sending again deactivates the
     sale's previous link. The e-mail (HTML and text, a PDF invoice attached) is rendered and sent by a worker
-    once committed."""
+    once committed, in `language`, else the customer's (their profile's), else the shop's."""
     now = now or timezone.now()
     if not online_payments_on(account):
         raise DomainError(_("Online payments are not turned on: Setup › On-account sales."))
@@ -113,7 +119,7 @@ def pay_link_send(*, actor, account, sale_id: int, email: str, language: str = "
         raise DomainError(_("This customer has no e-mail address. Add one to their profile first."))
     email = clean_single_email(email)
     check_amount(sale.balance_due, sale.currency)
-    language = language if language in LANGUAGES else account.language
+    language = language if language in LANGUAGES else customer_language(account, sale)
     for previous in _active_links(sale):
         _end(previous, ending=PayLink.Ending.REPLACED, actor=actor, now=now)
     link = PayLink.objects.create(

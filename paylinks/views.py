@@ -100,9 +100,9 @@ def send(request, sale_id):
     sale = get_scoped_or_404(Sale.objects.select_related("customer"), request.account, pk=sale_id,
                              status=Sale.Status.ON_ACCOUNT)
     if request.method == "GET":
-        customer_email = sale.customer.email if sale.customer_id else ""
-        return _send_page(request, sale, SendForm(initial={"email": customer_email,
-                                                           "language": request.account.language}))
+        initial = {"email": sale.customer.email if sale.customer_id else "",
+                   "language": services.customer_language(request.account, sale)}
+        return _send_page(request, sale, SendForm(initial=initial))
     form = SendForm(request.POST)
     if not form.is_valid():
         return _send_page(request, sale, form, status=400)

@@ -1,4 +1,5 @@
 from django import forms
+from django.conf import settings
 from django.core.validators import RegexValidator
 from django.utils.translation import gettext_lazy as _
 
@@ -56,9 +57,13 @@ class CustomerForm(forms.Form):
         validators=[RegexValidator(r"^[A-Za-z]{2}$", _("Enter a two-letter country code, e.g. FR."))],
     )
     notes = forms.CharField(label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    # Not required: a post without it keeps the customer's language (a new customer gets the shop's).
+    language = forms.ChoiceField(label=_("Language"), choices=settings.LANGUAGES, required=False,
+                                 help_text=_("The customer’s e-mails, invoices and pay links are written in it."))
 
-    def __init__(self, *args, customer_types, **kwargs):
+    def __init__(self, *args, customer_types, account, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["language"].initial = account.language  # a new customer reads the shop's language
         self.fields["customer_type"].choices = [("", _("No type"))] + [(t.pk, t.name) for t in customer_types]
 
     def clean_email(self):
@@ -71,11 +76,14 @@ class CustomerForm(forms.Form):
     def initial_from(customer) -> dict:
         fields = ("first_name", "last_name", "company", "email", "phone", "address_line1", "address_line2",
                   "postcode", "city", "country", "notes")
-        return {**{name: getattr(customer, name) for name in fields}, "customer_type": customer.customer_type_id}
+        return {**{name: getattr(customer, name) for name in fields}, "customer_type": customer.customer_type_id,
+                "language": customer.language_or(customer.account.language)}
 
     def service_arguments(self) -> dict:
         data = dict(self.cleaned_data)
         data["customer_type_id"] = data.pop("customer_type")
+        if not data.get("language"):
+            data.pop("language", None)
         return data
 
 

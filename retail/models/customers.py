@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -46,6 +47,11 @@ class Customer(TenantModel):
     customer_type = models.ForeignKey(CustomerType, null=True, blank=True, on_delete=models.SET_NULL,
                                       related_name="customers", verbose_name=_("customer type"))
     notes = models.TextField(_("notes"), blank=True)
+    # The language the customer reads (their e-mails, invoices and pay links); set to the shop's when the
+    # customer is created. Empty (a row written outside customer_create, even in raw SQL: the database's
+    # default) means the shop's language.
+    language = models.CharField(_("language"), max_length=5, choices=settings.LANGUAGES, blank=True, default="",
+                                db_default="")
     # What the customer owes on account (pay later), in minor units; never negative.
     balance = models.BigIntegerField(_("on-account balance"), default=0)
     # Store credit the shop owes the customer, in minor units.
@@ -74,6 +80,10 @@ class Customer(TenantModel):
     @property
     def full_name(self) -> str:
         return f"{self.first_name} {self.last_name}".strip()
+
+    def language_or(self, default: str) -> str:
+        """The customer's language, or this one (the shop's) when none is set."""
+        return self.language or default
 
     @property
     def postal_address(self) -> str:

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
@@ -14,7 +15,7 @@ from retail.pricing import BASIS_POINTS
 from retail.services.cart_pricing import carts_follow_customers, lock_carts
 
 CUSTOMER_FIELDS = ("first_name", "last_name", "company", "email", "phone", "address_line1", "address_line2",
-                   "postcode", "city", "country", "customer_type", "notes")
+                   "postcode", "city", "country", "customer_type", "notes", "language")
 
 
 def clean_single_email(value: str) -> str:
@@ -40,6 +41,8 @@ def _apply(customer: Customer, account, data: dict) -> None:
         if field != "customer_type" and field in data:
             setattr(customer, field, data[field])
     customer.country = (customer.country or "").upper()
+    if customer.language not in dict(settings.LANGUAGES):
+        customer.language = account.language  # none chosen: the shop's
     if not (customer.first_name or customer.last_name or customer.company):
         raise DomainError(_("A customer needs a first name, a last name or a company."))
 

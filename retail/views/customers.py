@@ -1,6 +1,7 @@
 """Customers: the list (live search, filters, CSV export), profiles, the customer form, and the
 customer types (groups) under Setup."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.urls import path
@@ -50,13 +51,14 @@ def customer_detail(request, customer_id):
     return render(request, "retail/customers/detail.html", {
         "customer": customer, "sales": selectors.latest_sales(account, customer), "currency": account.currency,
         "sections": customer_extensions.PROFILE.shown(request, customer),
+        "customer_language": dict(settings.LANGUAGES)[customer.language_or(account.language)],
     })
 
 
 def _customer_form(request, customer=None):
     return CustomerForm(request.POST if request.method == "POST" else None,
                         initial=CustomerForm.initial_from(customer) if customer else None,
-                        customer_types=list(selectors.customer_types(request.account)))
+                        customer_types=list(selectors.customer_types(request.account)), account=request.account)
 
 
 @require_http_methods(["GET", "POST"])

@@ -114,10 +114,12 @@ def _forget_producers() -> None:
 
 
 class WorkerProcess:
-    """`celery worker` as production runs it (a threads pool here: processor-bound tasks), on the test's
-    Redis and database. `knobs` are environment variables read by tests/jobs/worker_app.py."""
+    """`celery worker` as production runs it (a threads pool by default: processor-bound tasks; prefork for
+    CPU-bound work such as bench/paylinks.py's PDFs), on the test's Redis and database. `knobs` are
+    environment variables read by tests/jobs/worker_app.py."""
 
-    def __init__(self, redis: RedisServer, workdir: Path, *, concurrency: int = 4, **knobs: str):
+    def __init__(self, redis: RedisServer, workdir: Path, *, concurrency: int = 4, pool: str = "threads",
+                 **knobs: str):
         self.name = f"jobs-{uuid.uuid4().hex[:8]}"
         self.log = workdir / f"{self.name}.log"
         self.mail_dir = workdir / "mail"
@@ -128,7 +130,7 @@ class WorkerProcess:
         celery = Path(sys.executable).parent / "celery"
         with open(self.log, "wb") as log:
             self.process = subprocess.Popen(
-                [str(celery), "-A", "tests.jobs.worker_app", "worker", "--pool", "threads",
+                [str(celery), "-A", "tests.jobs.worker_app", "worker", "--pool", pool,
                  f"--concurrency={concurrency}", "--without-gossip", "--without-mingle", "--without-heartbeat",
                  "--loglevel=WARNING", f"--hostname={self.name}@%h"],
                 cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)

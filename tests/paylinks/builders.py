@@ -20,11 +20,12 @@ def online_shop(account, *, enabled: bool = True):
 
 
 def on_account_sale(shop, *, price: int = 2450, email: str = "camille@example.test", quantity: int = 1,
-                    paid: int = 0) -> Sale:
-    """A sale of `quantity` candles left on Camille's account (after `paid` in cash)."""
+                    paid: int = 0, language: str = "") -> Sale:
+    """A sale of `quantity` candles left on Camille's account (after `paid` in cash); Camille reads
+    `language` (empty: the shop's)."""
     sku = f"CANDLE-{price}-{Sale.objects.count()}"
     item = product(shop, sku=sku, name="Bougie parfumée", price=price, rate_bp=2000)
-    buyer = customer(shop, email=email)
+    buyer = customer(shop, email=email, language=language)
     payments = [(shop.cash, paid)] if paid else []
     return sell(shop, [(item, quantity)], payments=payments, buyer=buyer, on_account=True)
 

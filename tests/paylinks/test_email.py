@@ -14,6 +14,7 @@ from accounts.models import OutgoingEmail
 from paylinks.links import link_url
 from paylinks.mailing import invoice_pdf, pay_link_email_run
 from paylinks.models import PayLinkEmail
+from paylinks.services import pay_link_send
 from tests.paylinks.builders import on_account_sale, online_shop, sent_link
 from tests.readers import pdf_pages_text
 
@@ -47,6 +48,28 @@ def test_the_email_in_english(account, django_capture_on_commit_callbacks):
     assert outgoing.subject == f"Your receipt {sale.receipt} from {account.name}: pay online"
     assert "Amount due" in outgoing.text and ">Pay</a>" in outgoing.html
     assert "Amount due" in " ".join(pdf_pages_text(invoice_pdf(link)))
+
+
+@pytest.mark.parametrize(("shop_language", "customer_language", "subject", "amount_due"), [
+    ("en", "fr", "Votre reçu {receipt} de {shop} : payer en ligne", "Montant à payer"),
+    ("fr", "en", "Your receipt {receipt} from {shop}: pay online", "Amount due"),
+])
+def test_each_customer_gets_the_email_and_pdf_in_their_own_language(
+        account, django_capture_on_commit_callbacks, shop_language, customer_language, subject, amount_due):
+    """Sent with no language named (the sell screen's way), the e-mail and its PDF follow the customer's
+    profile, not the shop's language."""
+    account.language = shop_language
+    account.save(update_fields=["language"])
+    shop = online_shop(account)
+    sale = on_account_sale(shop, language=customer_language)
+    with django_capture_on_commit_callbacks(execute=True):
+        link = pay_link_send(actor=shop.actor, account=account, sale_id=sale.pk, email="camille@example.test")
+    assert link.language == customer_language
+    outgoing = OutgoingEmail.objects.get(pk=PayLinkEmail.objects.get(link=link).email_id)
+    assert outgoing.subject == subject.format(receipt=sale.receipt, shop=account.name)
+    assert amount_due in outgoing.text and amount_due in outgoing.html
+    text = " ".join(pdf_pages_text(bytes(outgoing.attachments.get().content)))
+    assert amount_due in text and sale.receipt in text
 
 
 def test_rendering_twice_queues_one_email(account, django_capture_on_commit_callbacks):

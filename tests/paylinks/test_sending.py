@@ -6,6 +6,7 @@ from django.urls import reverse
 from django.utils import translation
 
 from accounts import permissions as perms
+from accounts.models import OutgoingEmail
 from paylinks.models import PayLink, PayLinkEmail, PayLinkSettings
 from paylinks.services import pay_link_send
 from payments.settings_services import payment_settings_update
@@ -142,6 +143,16 @@ def test_from_the_sales_history(owner_client, account):
     assert link.language == "en" and link.created_by is not None
 
 
+def test_the_history_form_defaults_to_the_customers_language_and_may_override_it(owner_client, account):
+    shop = online_shop(account)  # a French shop
+    sale = on_account_sale(shop, language="en")
+    form = owner_client.get(reverse("paylinks:send", kwargs={"sale_id": sale.pk}))
+    assert form.context["form"]["language"].value() == "en"
+    owner_client.post(reverse("paylinks:send", kwargs={"sale_id": sale.pk}),
+                      {"email": "camille@example.test", "language": "fr"})
+    assert PayLink.objects.get(sale=sale).language == "fr"
+
+
 def test_the_history_form_refuses_two_addresses_and_sends_nothing(owner_client, account):
     shop = online_shop(account)
     sale = on_account_sale(shop)
@@ -164,13 +175,13 @@ def test_another_accounts_sale_is_not_found(owner_client, account, other_account
 
 # ---- during a sale --------------------------------------------------------------------------------------------
 
-def _cart_with_customer(client, shop, email):
+def _cart_with_customer(client, shop, email, language=""):
     from retail.services.sales import sale_add_product, sale_set_customer
 
     choose_register(client, shop.register)
     item = product(shop, sku=f"SELL-{Sale.objects.count()}", name="Savon", price=650, rate_bp=2000)
     line = sale_add_product(actor=shop.actor, account=shop.account, product_id=item.pk, register_id=shop.register.pk)
-    buyer = customer(shop, email=email)
+    buyer = customer(shop, email=email, language=language)
     sale_set_customer(actor=shop.actor, account=shop.account, sale_id=line.sale_id, customer_id=buyer.pk)
     return Sale.objects.get(pk=line.sale_id)
 
@@ -187,6 +198,18 @@ def test_the_sell_screen_offers_the_option_on_by_default_and_sends_the_link(owne
     sale.refresh_from_db()
     assert sale.status == Sale.Status.ON_ACCOUNT
     assert PayLink.objects.get(sale=sale).amount == 650
+
+
+def test_the_sell_screen_sends_in_the_customers_language(owner_client, account, django_capture_on_commit_callbacks):
+    shop = online_shop(account)  # a French shop
+    sale = _cart_with_customer(owner_client, shop, "camille@example.test", language="en")
+    with django_capture_on_commit_callbacks(execute=True):
+        owner_client.post(reverse("retail:sell_complete"), {"on_account": "1", "send_pay_link": "1"},
+                          headers={"HX-Request": "true"})
+    link = PayLink.objects.get(sale=sale)
+    assert link.language == "en"
+    outgoing = OutgoingEmail.objects.get(pk=PayLinkEmail.objects.get(link=link).email_id)
+    assert outgoing.subject.startswith("Your receipt ")
 
 
 def test_an_invalid_address_shows_a_banner_disables_complete_sale_and_is_refused(owner_client, account):

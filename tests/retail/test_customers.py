@@ -225,6 +225,30 @@ def test_create_a_customer(staff, account):
     assert AuditEvent.objects.filter(account=account, action="customer.created").exists()
 
 
+def test_a_customer_reads_the_shops_language_unless_another_is_chosen(staff, account):
+    account.language = "fr"
+    account.save(update_fields=["language"])
+    page = staff.get(reverse("retail:customer_create"))
+    assert page.context["form"]["language"].value() == "fr" and "Language" in page.content.decode()
+    staff.post(reverse("retail:customer_create"), customer_form(first_name="Léa"))
+    staff.post(reverse("retail:customer_create"), customer_form(first_name="Paul", language="en"))
+    assert dict(Customer.objects.values_list("first_name", "language")) == {"Léa": "fr", "Paul": "en"}
+
+    paul = Customer.objects.get(first_name="Paul")
+    assert "English" in staff.get(reverse("retail:customer_detail", args=[paul.pk])).content.decode()
+    staff.post(reverse("retail:customer_edit", args=[paul.pk]), customer_form(first_name="Paul", language="fr"))
+    paul.refresh_from_db()
+    assert paul.language == "fr"
+    event = AuditEvent.objects.filter(account=account, action="customer.updated").latest("pk")
+    assert (event.before["language"], event.after["language"]) == ("en", "fr")
+
+
+def test_an_unknown_language_is_refused(staff, account):
+    response = staff.post(reverse("retail:customer_create"), customer_form(first_name="Léa", language="de"))
+    assert response.status_code == 400 and response.context["form"].errors["language"]
+    assert not Customer.objects.exists()
+
+
 @pytest.mark.parametrize("email", ["lea@atelier.fr, paul@exemple.fr", "lea@atelier.fr;paul@exemple.fr",
                                    "lea@atelier.fr paul@exemple.fr"])
 def test_several_email_addresses_are_refused_on_the_email_field_in_the_users_language(french_staff, account, email):
