@@ -212,6 +212,46 @@ def run_workers(n: int, workers: int, pool: str, concurrency: int, batch: int) -
           f"| pgbench tpcb-like, 4 clients, same run | {_pgbench(15)} |")
 
 
+def _p95(samples) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(round(.95 * (len(ordered) - 1))))]
+
+
+def run_pages(n: int, requests: int) -> None:
+    """Manage subscriptions' list (first page, then filtered by status) and detail pages, server time
+    through Django's test client, with N subscriptions in the account."""
+    import random
+
+    from django.db import connection
+    from django.test import Client
+    from django.urls import reverse
+
+    from accounts.models import User
+    from subscriptions.models import Subscription
+
+    started = time.perf_counter()
+    account = seed(n)
+    print(f"seeded {n} subscriptions in {time.perf_counter() - started:.1f} s")
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    client = Client()
+    client.force_login(User.objects.get(email=common.OWNER_EMAIL))
+    ids = list(Subscription.objects.filter(account=account).values_list("pk", flat=True))
+    pages = {"list": lambda: reverse("subscriptions:list"),
+             "list, status filter": lambda: reverse("subscriptions:list") + "?status=active",
+             "detail": lambda: reverse("subscriptions:detail", kwargs={"subscription_id": random.choice(ids)})}
+    for name, url in pages.items():
+        assert client.get(url()).status_code == 200, name  # warm
+        timings = []
+        for _ in range(requests):
+            began = time.perf_counter()
+            response = client.get(url())
+            timings.append((time.perf_counter() - began) * 1000)
+            assert response.status_code == 200
+        print(f"| {name} at {n} subscriptions | p50 {sorted(timings)[len(timings) // 2]:.1f} ms, "
+              f"p95 {_p95(timings):.1f} ms ({requests} requests) |")
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--n", type=int, default=2000)
@@ -220,8 +260,11 @@ if __name__ == "__main__":
     parser.add_argument("--pool", default="prefork")
     parser.add_argument("--concurrency", type=int, default=2)
     parser.add_argument("--batch", type=int, default=50)
+    parser.add_argument("--pages", type=int, default=0, help="time the Manage pages (this many requests each)")
     options = parser.parse_args()
-    if options.workers:
+    if options.pages:
+        run_pages(options.n, options.pages)
+    elif options.workers:
         run_workers(options.n, options.workers, options.pool, options.concurrency, options.batch)
     else:
         run(options.n, options.sample_queries)
