@@ -108,9 +108,163 @@ def run(n: int, sample_queries: int) -> None:
           f"| max RSS | {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB |")
 
 
+def _tree(pid: int) -> list[int]:
+    """The process and its children (a prefork worker's pool processes), from /proc."""
+    found = [pid]
+    for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split():
+        found += _tree(int(child))
+    return found
+
+
+def _cpu_seconds(pids) -> float:
+    total = 0.0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+def _rss_mb(pid: int) -> float:
+    return int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1e6
+
+
+def _pgbench(seconds: int) -> str:
+    import subprocess
+
+    url = "postgres://postgres@127.0.0.1:5432/pbo_subs2_pgbench"
+    subprocess.run(["psql", "postgres://postgres@127.0.0.1:5432/postgres", "-qc",
+                    "DROP DATABASE IF EXISTS pbo_subs2_pgbench"], check=True, capture_output=True)
+    subprocess.run(["psql", "postgres://postgres@127.0.0.1:5432/postgres", "-qc",
+                    "CREATE DATABASE pbo_subs2_pgbench"], check=True, capture_output=True)
+    subprocess.run(["pgbench", "-i", "-q", "-s", "1", url], check=True, capture_output=True)
+    out = subprocess.run(["pgbench", "-b", "tpcb-like", "-c", "4", "-j", "2", "-T", str(seconds), url],
+                         check=True, capture_output=True, text=True).stdout
+    return next(line for line in out.splitlines() if line.startswith("tps"))
+
+
+def run_workers(n: int, workers: int, pool: str, concurrency: int, batch: int) -> None:
+    """The billing run as production does it: beat's sweep publishes `bill_subscriptions` tasks (`batch`
+    ids each) to a redis-server of this run's own, `workers` `celery worker` processes bill them."""
+    import shutil
+    import socket
+    import subprocess
+    import tempfile
+
+    from django.db import connection
+
+    from payments.models import Payment
+    from posbackoffice.celery import app
+    from retail.models import Sale
+    from subscriptions import billing
+    from subscriptions.models import Subscription
+    from subscriptions.tasks import bill_subscriptions
+
+    started = time.perf_counter()
+    account = seed(n)
+    print(f"seeded {n} due subscriptions in {time.perf_counter() - started:.1f} s")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    workdir = Path(tempfile.mkdtemp(prefix="bench-subs-"))
+    redis = subprocess.Popen([shutil.which("redis-server"), "--port", str(port), "--save", "", "--appendonly", "no",
+                              "--dir", str(workdir)], stdout=subprocess.DEVNULL)
+    time.sleep(1)
+    broker = f"redis://127.0.0.1:{port}/1"
+    env = {**os.environ, "CELERY_BROKER_URL": broker, "REDIS_URL": f"redis://127.0.0.1:{port}/0",
+           "CELERY_TASK_ALWAYS_EAGER": "false", "LOG_LEVEL": "WARNING"}
+    celery = str(Path(sys.executable).parent / "celery")
+    procs = [subprocess.Popen([celery, "-A", "posbackoffice", "worker", "--pool", pool, f"--concurrency={concurrency}",
+                               "--without-gossip", "--without-mingle", "--without-heartbeat", "--loglevel=WARNING",
+                               f"--hostname=bench{i}@%h"], env=env, stdout=open(workdir / f"w{i}.log", "wb"),
+                              stderr=subprocess.STDOUT, start_new_session=True) for i in range(workers)]
+    try:
+        time.sleep(8)  # the workers start
+        cpu0 = _cpu_seconds(pid for proc in procs for pid in _tree(proc.pid))
+        wall0 = time.perf_counter()
+        os.environ["CELERY_BROKER_URL"] = app.conf.broker_url = broker
+        app.conf.task_always_eager = False
+        ids = billing.due_ids(limit=n)
+        for chunk in range(0, len(ids), batch):
+            bill_subscriptions.apply_async(args=ids[chunk:chunk + batch])
+        rss_mid = None
+        while True:
+            done = Subscription.objects.filter(account=account, cycles_billed=1, lease_until=None).count()
+            if rss_mid is None and done >= n // 10:
+                rss_mid = [round(_rss_mb(pid)) for proc in procs for pid in _tree(proc.pid)]
+            if done == n:
+                break
+            time.sleep(0.5)
+        wall = time.perf_counter() - wall0
+        cpu = _cpu_seconds(pid for proc in procs for pid in _tree(proc.pid)) - cpu0
+        rss_end = [round(_rss_mb(pid)) for proc in procs for pid in _tree(proc.pid)]
+    finally:
+        for proc in procs:
+            os.killpg(proc.pid, 9)
+        redis.terminate()
+    connection.close()
+    payments = Payment.objects.filter(account=account, purpose="subscription_cycle")
+    assert payments.count() == n and payments.filter(status="succeeded").count() == n
+    assert Sale.objects.filter(account=account).count() == n
+    print(f"| workers | {workers} × `celery worker --pool {pool} --concurrency {concurrency}`, {batch} ids a task |\n"
+          f"| renewals/s | {n / wall:.1f} ({n} in {wall:.0f} s) |\n"
+          f"| workers' CPU per renewal | {1000 * cpu / n:.0f} ms |\n"
+          f"| worker RSS (MB) at {n // 10} done / at the end | {rss_mid} / {rss_end} |\n"
+          f"| pgbench tpcb-like, 4 clients, same run | {_pgbench(15)} |")
+
+
+def _p95(samples) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(round(.95 * (len(ordered) - 1))))]
+
+
+def run_pages(n: int, requests: int) -> None:
+    """Manage subscriptions' list (first page, then filtered by status) and detail pages, server time
+    through Django's test client, with N subscriptions in the account."""
+    import random
+
+    from django.db import connection
+    from django.test import Client
+    from django.urls import reverse
+
+    from accounts.models import User
+    from subscriptions.models import Subscription
+
+    started = time.perf_counter()
+    account = seed(n)
+    print(f"seeded {n} subscriptions in {time.perf_counter() - started:.1f} s")
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    client = Client()
+    client.force_login(User.objects.get(email=common.OWNER_EMAIL))
+    ids = list(Subscription.objects.filter(account=account).values_list("pk", flat=True))
+    pages = {"list": lambda: reverse("subscriptions:list"),
+             "list, status filter": lambda: reverse("subscriptions:list") + "?status=active",
+             "detail": lambda: reverse("subscriptions:detail", kwargs={"subscription_id": random.choice(ids)})}
+    for name, url in pages.items():
+        assert client.get(url()).status_code == 200, name  # warm
+        timings = []
+        for _ in range(requests):
+            began = time.perf_counter()
+            response = client.get(url())
+            timings.append((time.perf_counter() - began) * 1000)
+            assert response.status_code == 200
+        print(f"| {name} at {n} subscriptions | p50 {sorted(timings)[len(timings) // 2]:.1f} ms, "
+              f"p95 {_p95(timings):.1f} ms ({requests} requests) |")
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--n", type=int, default=2000)
     parser.add_argument("--sample-queries", type=int, default=20)
+    parser.add_argument("--workers", type=int, default=0, help="real celery workers (0: in this process)")
+    parser.add_argument("--pool", default="prefork")
+    parser.add_argument("--concurrency", type=int, default=2)
+    parser.add_argument("--batch", type=int, default=50)
+    parser.add_argument("--pages", type=int, default=0, help="time the Manage pages (this many requests each)")
     options = parser.parse_args()
-    run(options.n, options.sample_queries)
+    if options.pages:
+        run_pages(options.n, options.pages)
+    elif options.workers:
+        run_workers(options.n, options.workers, options.pool, options.concurrency, options.batch)
+    else:
+        run(options.n, options.sample_queries)

@@ -26,12 +26,11 @@ from payments.models import Payment
 from payments.services import payment_charge, payment_create
 from posbackoffice import jobs
 from posbackoffice.errors import DomainError
-from retail.models import Product
 from retail.services.fulfilments import fulfilment_create
 from retail.services.recurring import sale_record_paid
 from saved_cards.models import SavedCard
 from subscriptions import lifecycle, periods
-from subscriptions.models import Subscription, SubscriptionCycle
+from subscriptions.models import PlanLine, Subscription, SubscriptionCycle
 
 logger = logging.getLogger(__name__)
 
@@ -62,8 +61,8 @@ def bill(subscription_id: int, *, now=None) -> Payment | None:
     if claim is None:
         return None
     try:
-        account = Subscription.objects.select_related("account").get(pk=subscription_id).account
-        if not money_task_may_run(account, task="subscriptions.bill", addon=SUBSCRIPTIONS,
+        account_id = Subscription.objects.values_list("account_id", flat=True).get(pk=subscription_id)
+        if not money_task_may_run(account_id, task="subscriptions.bill", addon=SUBSCRIPTIONS,
                                   subscription=subscription_id):
             claim.release(hold=3600)  # looked at again in an hour; nothing charged meanwhile
             return None
@@ -115,18 +114,19 @@ def backup_prepare(*, failed_payment_id: int, now) -> int | None:
 
 
 def _cycle_lines(sub: Subscription) -> list[list[int]]:
-    lines = list(sub.plan.lines.all())
-    prices = dict(scoped(Product, sub.account).filter(pk__in=[line.product_id for line in lines])
-                  .values_list("pk", "price"))
-    return [[line.product_id, line.quantity, prices[line.product_id] if line.recurring_price is None
-             else line.recurring_price] for line in lines]
+    """[product, quantity, unit price] of the plan's lines, in one statement (the product's price where
+    the line has no recurring price of its own)."""
+    rows = (PlanLine.objects.filter(plan_id=sub.plan_id, product__account_id=sub.account_id).order_by("pk")
+            .values_list("product_id", "quantity", "recurring_price", "product__price"))
+    return [[product, quantity, price if own is None else own] for product, quantity, own, price in rows]
 
 
 @transaction.atomic
 def cycle_prepare(*, subscription_id: int, now, manual: bool = False, actor=None) -> int | None:
     """The payment to charge now for the subscription's current cycle (made here when none is pending),
     or None after a transition that charges nothing. `manual`: staff's Retry (overdue, whatever the date)."""
-    sub = Subscription.objects.select_for_update().select_related("plan", "account").get(pk=subscription_id)
+    sub = (Subscription.objects.select_for_update(of=("self",)).select_related("plan", "account", "card")
+           .get(pk=subscription_id))
     account = sub.account
     if manual:
         if sub.status != Subscription.Status.OVERDUE:
@@ -160,7 +160,7 @@ def cycle_prepare(*, subscription_id: int, now, manual: bool = False, actor=None
         return cycle.payment_id  # a try whose outcome we never heard: charged again with its own key
     today = periods.shop_today(account, now)
     try:
-        card = lifecycle.usable_card(account, sub.customer_id, sub.card_id, today)
+        card = lifecycle.usable_card(account, sub.customer_id, sub.card_id, today, loaded=sub.card)
     except lifecycle.CardUnusable:
         _record_failure(sub, cycle, code="card_unusable", now=now)
         return None
@@ -181,7 +181,7 @@ def _advance(sub: Subscription, cycle: SubscriptionCycle, now) -> None:
     is reached by the billing job at that date."""
     before = lifecycle.state(sub)
     sub.status = Subscription.Status.ACTIVE
-    sub.cycles_billed = sub.cycles.filter(status=SubscriptionCycle.Status.PAID).count()
+    sub.cycles_billed += 1  # each paid cycle comes here once: from cycle_paid, or later from cycle_prepare
     sub.next_period = cycle.period + 1
     sub.next_billing_date = periods.period_start(sub.start_date, sub.plan.interval, sub.next_period)
     sub.due_at = periods.day_start(sub.account, sub.next_billing_date)
@@ -190,8 +190,8 @@ def _advance(sub: Subscription, cycle: SubscriptionCycle, now) -> None:
 
 
 def _lock_cycle(payment: Payment) -> tuple[Subscription, SubscriptionCycle]:
-    sub_id = SubscriptionCycle.objects.values_list("subscription_id", flat=True).get(pk=payment.purpose_ref)
-    sub = Subscription.objects.select_for_update(of=("self",)).select_related("plan", "account", "card").get(pk=sub_id)
+    sub = (Subscription.objects.select_for_update(of=("self",))
+           .select_related("plan", "account", "card", "customer", "created_by").get(cycles__pk=payment.purpose_ref))
     return sub, SubscriptionCycle.objects.select_for_update().get(pk=payment.purpose_ref)
 
 

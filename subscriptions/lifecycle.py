@@ -19,8 +19,13 @@ class CardUnusable(DomainError):
     pass
 
 
-def usable_card(account, customer_id: int, card_id: int | None, today: datetime.date) -> SavedCard:
-    card = scoped(SavedCard, account).filter(customer_id=customer_id, pk=card_id).first() if card_id else None
+def usable_card(account, customer_id: int, card_id: int | None, today: datetime.date,
+                loaded: SavedCard | None = None) -> SavedCard:
+    """`loaded`: the card already read with its subscription (the billing run), checked the same way."""
+    if loaded is not None and loaded.pk == card_id:
+        card = loaded if (loaded.account_id, loaded.customer_id) == (account.pk, customer_id) else None
+    else:
+        card = scoped(SavedCard, account).filter(customer_id=customer_id, pk=card_id).first() if card_id else None
     if card is None:
         raise CardUnusable(_("Choose a saved card of this customer, or add one."))
     if card.expired_on(today):

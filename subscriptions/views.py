@@ -12,10 +12,12 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.addons import SUBSCRIPTIONS
 from accounts.models import Register
-from accounts.tenancy import get_scoped_or_404, scoped, staff_view
+from accounts.tenancy import get_scoped_or_404, has_permission, scoped, staff_view
 from posbackoffice.errors import DomainError
 from posbackoffice.params import clean_text, parse_id
 from retail.models import Customer, Product
+from saved_cards import invites
+from saved_cards.models import CardInvite
 from subscriptions import billing, periods, selectors, services
 from subscriptions.forms import PlanForm, SettingsForm, SubscribeForm
 from subscriptions.models import Plan
@@ -152,8 +154,21 @@ def subscribe(request):
         "start": data.get("start") if data.get("start") in ("now", "later") else "now",
         "start_date": clean_text(data.get("start_date"), 10), "register": parse_id(data.get("register")),
         "card": parse_id(data.get("card"))})
+    keep = {"customer": customer_id, "plan_name": clean_text(form["plan_name"].value(), 120),
+            "start": form["start"].value(), "start_date": clean_text(form["start_date"].value(), 10),
+            "register": parse_id(form["register"].value())}
+    back = _subscribe_url(**keep)
+    add_card = data.get("add_card") if request.method == "POST" and customer is not None else None
+    if add_card in ("enter", "invite"):
+        # Add credit card, from inside the form: what was filled (plan, start, register) comes back with
+        # "Card added" → Continue.
+        refused = _add_card(request, customer, add_card, back)
+        if not isinstance(refused, DomainError):
+            return refused
+        form = SubscribeForm(None, initial=form.initial)
+        form.add_error(None, refused.message)
     status = 200
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and add_card is None and form.is_valid():
         result = _subscribe_from(request, form, available_plans)
         if not isinstance(result, DomainError):
             return result
@@ -162,9 +177,6 @@ def subscribe(request):
         status = 400
     plan = next((p for p in available_plans if p.name == (form["plan_name"].value() or "")), None)
     registers = scoped(Register, account).select_related("outlet").order_by("outlet__name", "name")
-    keep = {"customer": customer_id, "plan_name": form["plan_name"].value(), "start": form["start"].value(),
-            "start_date": form["start_date"].value(), "register": form["register"].value()}
-    back = _subscribe_url(**keep)
     return render(request, "subscriptions/subscribe.html", {
         "form": form, "customer": customer, "query": query, "today": today,
         "results": selectors.customer_search(account, query) if query and customer is None else [],
@@ -173,6 +185,21 @@ def subscribe(request):
         "missing": services.missing_profile(customer, plan) if customer else [],
         "back": back, "keep": keep,
     }, status=status)
+
+
+def _add_card(request, customer, how: str, back: str):
+    """Enter the card details (saved_cards' page), or a QR invitation made now; both come back to `back`."""
+    if how == "enter":
+        return redirect(f"{reverse('saved_cards:add', args=[customer.pk])}?{urlencode({'next': back})}")
+    if not has_permission(request, "add_saved_payment_method"):
+        return DomainError(_("You may not add cards for customers."))
+    try:
+        invite = invites.card_invite_create(actor=request.user, account=request.account, customer_id=customer.pk,
+                                            kind=CardInvite.Kind.QR)
+    except DomainError as refused:
+        return refused
+    url = reverse("saved_cards:invite", kwargs={"customer_id": customer.pk, "invite_id": invite.pk})
+    return redirect(f"{url}?{urlencode({'next': back})}")
 
 
 def _subscribe_from(request, form, available_plans):

@@ -227,3 +227,32 @@ def test_the_dashboard(staff, shop):
     html = page.content.decode()
     assert page.status_code == 200 and "<svg" in html and html.count('class="chart-bar"') == 12
     assert "30,00" in page_text(page)  # the monthly recurring revenue, and this month's bar
+
+
+def test_add_credit_card_keeps_what_was_filled_across_invite_and_continue(staff, shop):
+    from urllib.parse import parse_qs, urlsplit
+
+    from saved_cards.models import CardInvite
+
+    customer = subscriber(shop)
+    monthly_box(shop)
+    filled = {"customer": customer.pk, "plan_name": "Box café", "start": "later", "start_date": "2099-03-01",
+              "register": shop.register.pk}
+    response = staff.post(reverse("subscriptions:subscribe"), filled | {"add_card": "invite"})
+    assert response.status_code == 302
+    invite = CardInvite.objects.get(customer=customer, kind=CardInvite.Kind.QR)
+    location = urlsplit(response["Location"])
+    assert location.path == reverse("saved_cards:invite", kwargs={"customer_id": customer.pk, "invite_id": invite.pk})
+    [back] = parse_qs(location.query)["next"]
+    assert staff.get(response["Location"]).status_code == 200  # the QR code; "Card added" → Continue goes to `back`
+    assert not Subscription.objects.filter(account=shop.account).exists()  # nothing subscribed yet
+
+    page = staff.get(back).content.decode()  # "Card added" → Continue: the form as it was left
+    assert 'value="Box café"' in page and 'value="2099-03-01"' in page
+    assert "checked" in page.split('value="later"')[1].split(">")[0]
+    assert f'value="{shop.register.pk}" selected' in page
+
+    response = staff.post(reverse("subscriptions:subscribe"), filled | {"add_card": "enter"})
+    location = urlsplit(response["Location"])
+    assert location.path == reverse("saved_cards:add", args=[customer.pk])
+    assert parse_qs(location.query)["next"] == [back]

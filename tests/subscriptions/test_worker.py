@@ -88,3 +88,42 @@ def test_two_beats_at_once_bill_each_subscription_once(account, private_redis, s
     assert Sale.objects.filter(account=account).count() == 4
     for sub in subs:
         assert Sale.objects.filter(customer_id=sub.customer_id).count() == 1
+
+
+def test_redis_restarted_during_a_billing_run_charges_each_due_subscription_once(
+        account, private_redis, start_worker):
+    """The broker (its own redis-server, no persistence) stops and comes back empty while the workers are
+    mid-run: the messages it held are lost, the charges in flight finish on the database, and the next
+    beats' sweeps bill what is still due — every subscription charged exactly once, one sale per paid
+    cycle, no sale without its payment."""
+    from subscriptions.tasks import sweep_due_subscriptions
+
+    shop = subs_shop(account)
+    plan = monthly_box(shop, ships=False)
+    subs = [due_now(shop, subscriber(shop, first_name=f"Client{n}"), plan) for n in range(8)]
+    worker = start_worker(JOBS_TEST_CHARGE_PAUSE="0.5", JOBS_TEST_VISIBILITY_TIMEOUT="1", concurrency=2)
+    with celery_app_on(private_redis.url(1)):
+        assert sweep_due_subscriptions() == 8
+
+    eventually(lambda: cycle_payments().exists(), what="the billing run under way", logs=[worker.log])
+    private_redis.stop()  # mid-run: some charges made, some in flight, the rest still queued
+    private_redis.start()  # back, empty: the queued messages are gone
+    assert Subscription.objects.filter(cycles_billed=1).count() < 8
+
+    def all_billed() -> bool:
+        if Subscription.objects.filter(cycles_billed=1, lease_until=None).count() == 8:
+            return True
+        with celery_app_on(private_redis.url(1)):
+            sweep_due_subscriptions()  # the beat, every minute in production
+        return False
+
+    eventually(all_billed, timeout=90, what="every subscription billed after the restart", logs=[worker.log])
+    assert cycle_payments().count() == 8
+    assert cycle_payments().filter(status=Payment.Status.SUCCEEDED).count() == 8
+    assert all(charges(payment) == 1 for payment in cycle_payments())
+    sales = Sale.objects.filter(account=account)
+    assert sales.count() == 8
+    for sub in subs:
+        sale = sales.get(customer_id=sub.customer_id)
+        paid_by = sale.payments.get().processor_payment_id
+        assert cycle_payments().get(pk=paid_by).customer_id == sub.customer_id
