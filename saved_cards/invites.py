@@ -62,7 +62,8 @@ def invite_account(request, token: str, **url_kwargs):
 @transaction.atomic
 def card_invite_create(*, actor, account, customer_id: int, kind: str, now=None) -> CardInvite:
     """A new invitation for this customer; an e-mailed one is sent to the customer's address (rendered
-    now in the shop's language, delivered by the worker once committed)."""
+    now in the customer's language — the shop's when none is set —, delivered by the worker once
+    committed)."""
     now = now or timezone.now()
     require_enabled(account)
     customer = lock_customer(account, customer_id)
@@ -88,7 +89,8 @@ def _queue_email(invite: CardInvite) -> None:
     account = invite.account
     context = {"shop": account.name, "first_name": invite.customer.first_name,
                "url": invite_url(invite), "expires_at": invite.expires_at}
-    with translation.override(account.language), timezone.override(zoneinfo.ZoneInfo(account.timezone)):
+    language = invite.customer.language_or(account.language)
+    with translation.override(language), timezone.override(zoneinfo.ZoneInfo(account.timezone)):
         subject = _("Add or update your payment card for %(shop)s") % {"shop": account.name}
         body = render_to_string("saved_cards/email/card_link.txt", context)
         html = render_to_string("saved_cards/email/card_link.html", context)

@@ -1,5 +1,5 @@
-"""E-mails to subscribers, rendered in the shop's language and time zone and queued in the outbox
-(accounts.services.email_queue) inside the caller's transaction."""
+"""E-mails to subscribers, rendered in the customer's language (the shop's when none is set) and the
+shop's time zone, and queued in the outbox (accounts.services.email_queue) inside the caller's transaction."""
 
 import logging
 import zoneinfo
@@ -20,7 +20,8 @@ logger = logging.getLogger(__name__)
 
 def _send(sub, subject_text: str, template: str, context: dict) -> None:
     account = sub.account
-    with translation.override(account.language), timezone.override(zoneinfo.ZoneInfo(account.timezone)):
+    language = sub.customer.language_or(account.language)
+    with translation.override(language), timezone.override(zoneinfo.ZoneInfo(account.timezone)):
         subject = str(subject_text) % {"shop": account.name, "plan": sub.plan.name}
         context = {"shop": account.name, "first_name": sub.customer.first_name, "sub": sub,
                    "plan": sub.plan.name, "interval": sub.plan.get_interval_display(),

@@ -178,6 +178,22 @@ def test_hard_decline_skips_the_retries_and_sends_the_card_update_link(shop):
                         "Votre abonnement Box café chez Boutique Test"]  # the shop's language
 
 
+def test_a_customer_who_reads_english_gets_the_subscription_e_mails_in_english(shop):
+    customer = subscriber(shop, language="en")  # the shop (Boutique Test) reads French
+    with travel(paris(2028, 3, 1)):
+        sub = subscribe(shop, customer, monthly_box(shop))
+        sub = Subscription.objects.get(pk=sub.pk)
+        payment_id = billing.cycle_prepare(subscription_id=sub.pk, now=paris(2028, 3, 1))
+        from payments.gateway.errors import CardDeclined
+        from payments.services import payment_settle
+
+        payment_settle(payment_id=payment_id, error=CardDeclined("lost", code="card_declined",
+                                                                  decline_code="lost_card"))
+    subjects = sorted(OutgoingEmail.objects.filter(recipients=[customer.email]).values_list("subject", flat=True))
+    assert subjects == ["Add or update your payment card for Boutique Test",
+                        "Your subscription to Box café at Boutique Test"]
+
+
 def test_scheduled_start_fixed_duration_then_expired(shop):
     customer = subscriber(shop)
     plan = monthly_box(shop, interval="weekly", duration_intervals=2)
