@@ -13,8 +13,16 @@ from billing.ledger import balance
 from billing.models import Hold, Invoice, LedgerEntry, MerchantPlan, Plan, PlanPrice
 from payments.models import Payment
 from posbackoffice.errors import DomainError
-from tests.billing.builders import (add_card, at, card_declines, card_succeeds, shop_on_plan, start_billing, state,
-                                    travel)
+from tests.billing.builders import (
+    add_card,
+    at,
+    card_declines,
+    card_succeeds,
+    shop_on_plan,
+    start_billing,
+    state,
+    travel,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -26,7 +34,8 @@ pytestmark = pytest.mark.django_db
     (datetime.date(2026, 2, 1), datetime.date(2026, 3, 1), datetime.date(2026, 2, 15), 2800, 1400),  # 14 of 28
     (datetime.date(2028, 2, 1), datetime.date(2028, 3, 1), datetime.date(2028, 2, 15), 2900, 1500),  # leap: 15 of 29
     (datetime.date(2026, 4, 1), datetime.date(2026, 5, 1), datetime.date(2026, 4, 30), 1000, 33),  # 1 of 30, half-up
-    (datetime.date(2026, 1, 10), datetime.date(2027, 1, 10), datetime.date(2026, 7, 10), 36500, 18400),  # yearly: 184 of 365
+    # yearly: 184 of 365 days
+    (datetime.date(2026, 1, 10), datetime.date(2027, 1, 10), datetime.date(2026, 7, 10), 36500, 18400),
     (datetime.date(2026, 1, 1), datetime.date(2026, 2, 1), datetime.date(2026, 2, 1), 3100, 0),  # period over
     (datetime.date(2026, 1, 1), datetime.date(2026, 2, 1), datetime.date(2025, 12, 1), 3100, 3100),  # not started
 ])
@@ -54,7 +63,8 @@ def shop(account):
 def test_the_rest_of_the_period_is_credited_to_the_day(shop):
     start_billing(shop, at(2026, 3, 1, 9))
     invoice = Invoice.objects.get(account=shop, kind=Invoice.Kind.PLAN)
-    assert invoice.status == Invoice.Status.PAID and invoice.total == 8900 + 2 * 2900 + 1900  # advanced: 1 outlet, 2 registers, Subscriptions
+    # Advanced: 1 outlet, 2 registers, Subscriptions
+    assert invoice.status == Invoice.Status.PAID and invoice.total == 8900 + 2 * 2900 + 1900
     assert invoice.payment.payee == Payment.Payee.PLATFORM and invoice.payment.status == Payment.Status.SUCCEEDED
 
     with travel(at(2026, 3, 11)):
