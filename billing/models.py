@@ -16,6 +16,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from accounts.models import TenantModel, User
 from posbackoffice.jobs import Leased
@@ -202,7 +203,7 @@ class Invoice(TenantModel):
     the platform pointing at this row). One invoice per account, kind and period."""
 
     class Kind(models.TextChoices):
-        PLAN = "plan", _("Plan")
+        PLAN = "plan", pgettext_lazy("billing", "Plan")
         HOLD_FEE = "hold_fee", _("Hold fee")
         REACTIVATION = "reactivation", _("Reactivation")
 

@@ -87,8 +87,8 @@ def plan_change(request):
     except DomainError as refused:
         messages.error(request, refused.message)
     else:
-        messages.success(request, _("Your plan is now %(plan)s, billed %(frequency)s, from the next period.")
-                         % {"plan": mp.plan.name, "frequency": mp.get_frequency_display().lower()})
+        messages.success(request, _("Your plan is now %(plan)s, billing frequency: %(frequency)s, from the next "
+                                    "period.") % {"plan": mp.plan.name, "frequency": mp.get_frequency_display()})
     return redirect("billing:setup")
 
 
