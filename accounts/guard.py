@@ -38,17 +38,28 @@ logger = logging.getLogger(__name__)
 STAFF_PAGES = "staff_pages"  # the back-office (staff_view)
 CUSTOMER_PAGES = "customer_pages"  # customer pages that act for the merchant (merchant_public_view)
 CUSTOMER_MONEY = "customer_money"  # new charges and refunds of the merchant's customers (services, tasks)
-ACTIVITIES = frozenset({STAFF_PAGES, CUSTOMER_PAGES, CUSTOMER_MONEY})
+# Reading reports and exports (the staff pages whose permission is in READABLE_PERMISSIONS, GET only):
+# what a "read-only hold" keeps. STAFF_PAGES includes it.
+READ_REPORTS = "read_reports"
+ACTIVITIES = frozenset({STAFF_PAGES, CUSTOMER_PAGES, CUSTOMER_MONEY, READ_REPORTS})
+READABLE_PERMISSIONS = frozenset({"view_reports", "export_data"})
 
-# What each status allows; a status missing here allows nothing. An account that is not active is
-# refused everything above: the account-hold issue decides its statuses and what each one allows.
+# What each status allows; a status missing here allows nothing. An account on hold (billing) runs
+# nothing: no staff page but Setup › Billing and reactivation, no customer page, no customer money; the
+# read-only hold keeps the reports and exports readable (beyond the seed).
 ALLOWED = {
     Account.Status.ACTIVE: ACTIVITIES,
     Account.Status.SUSPENDED: frozenset(),
+    Account.Status.ON_HOLD: frozenset(),
+    Account.Status.ON_HOLD_READABLE: frozenset({READ_REPORTS}),
 }
+ON_HOLD_STATUSES = frozenset({Account.Status.ON_HOLD, Account.Status.ON_HOLD_READABLE})
 
 REASONS = {
     Account.Status.SUSPENDED: gettext_lazy("The account “%(shop)s” is suspended."),
+    Account.Status.ON_HOLD: gettext_lazy("The account “%(shop)s” is on hold."),
+    Account.Status.ON_HOLD_READABLE: gettext_lazy(
+        "The account “%(shop)s” is on hold: only its reports and exports can be read."),
 }
 
 
@@ -60,6 +71,19 @@ def account_allows(account: Account, activity: str) -> bool:
     if activity not in ACTIVITIES:
         raise ValueError(f"unknown activity {activity!r}")
     return activity in ALLOWED.get(account.status, frozenset())
+
+
+def account_on_hold(account: Account) -> bool:
+    """Whether the merchant put the account on hold (billing's hold; reactivated from Setup › Billing)."""
+    return account.status in ON_HOLD_STATUSES
+
+
+def readable_permissions(account: Account) -> frozenset[str]:
+    """The permissions whose pages (GET) stay open while the account is not active: the reports and
+    exports of a read-only hold; none otherwise."""
+    if account is None or account_allows(account, STAFF_PAGES) or not account_allows(account, READ_REPORTS):
+        return frozenset()
+    return READABLE_PERMISSIONS
 
 
 def inactive_reason(account: Account) -> str:
@@ -110,13 +134,17 @@ def inactive_page(request, *, status: int = 200) -> HttpResponse:
     return render(request, "accounts/account_inactive.html", {
         "reason": inactive_reason(request.account),
         "may_reactivate": "manage_billing" in getattr(request, "permissions", frozenset()),
+        "on_hold": account_on_hold(request.account),
     }, status=status)
 
 
-def staff_refusal(request) -> HttpResponse | None:
+def staff_refusal(request, permission: str | None = None) -> HttpResponse | None:
     """The answer of a staff page when the signed-in account is not active (None when it is): the page
-    in place with 403, or for htmx an HX-Redirect to it (htmx follows it whatever the target)."""
+    in place with 403, or for htmx an HX-Redirect to it (htmx follows it whatever the target). A read-only
+    hold still serves the reading (GET) of the pages whose permission is a reports or exports one."""
     if account_allows(request.account, STAFF_PAGES):
+        return None
+    if request.method in ("GET", "HEAD") and permission in readable_permissions(request.account):
         return None
     if getattr(request, "htmx", False):
         response = HttpResponse(status=403)

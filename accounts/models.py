@@ -17,6 +17,9 @@ class Account(models.Model):
     class Status(models.TextChoices):
         ACTIVE = "active", _("Active")
         SUSPENDED = "suspended", _("Suspended")
+        # Put on hold by the merchant (billing): nothing runs; or only reports and exports stay readable.
+        ON_HOLD = "on_hold", _("On hold")
+        ON_HOLD_READABLE = "on_hold_readable", _("On hold (reports readable)")
 
     class Language(models.TextChoices):
         ENGLISH = "en", _("English")

@@ -48,6 +48,7 @@ class AccountMiddleware:
         request.permissions = frozenset()
         request.addons = frozenset()
         request.account_active = False
+        request.readable_permissions = frozenset()
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated:
             membership = _current_membership(request, user)
@@ -57,6 +58,7 @@ class AccountMiddleware:
                 request.permissions = membership.role.granted()
                 request.addons = addons.account_addons(membership.account)
                 request.account_active = guard.account_allows(membership.account, guard.STAFF_PAGES)
+                request.readable_permissions = guard.readable_permissions(membership.account)
                 timezone.activate(zoneinfo.ZoneInfo(membership.account.timezone))
             language = user.language or (membership.account.language if membership else None)
             if language:
@@ -142,7 +144,7 @@ def staff_view(permission: str | None = None, *, addon: str | None = None, while
                 return _login_redirect(request)
             if request.account is None:
                 raise PermissionDenied(_("Your user is not a member of any merchant account."))
-            if not while_inactive and (refusal := guard.staff_refusal(request)) is not None:
+            if not while_inactive and (refusal := guard.staff_refusal(request, permission)) is not None:
                 return refusal
             if addon is not None and addon not in request.addons:
                 return _addon_off(request, addon)

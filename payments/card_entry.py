@@ -38,24 +38,33 @@ def card_entry_csp(driver: str) -> dict:
     return policy
 
 
-def card_entry_context() -> dict:
+def card_entry_context(payee: str = MERCHANT) -> dict:
     """What card_entry_scripts.html and card_entry_field.html need: the driver, and the gateway's
-    browser_config as data- attributes."""
-    browser = get_gateway(MERCHANT).browser_config()
+    browser_config as data- attributes. `payee`: whose processor account takes the card (the shop's;
+    the platform's for the merchant's own card with us, Setup › Billing)."""
+    browser = get_gateway(payee).browser_config()
     return {"card_driver": browser.get("driver", ""),
             "card_config": sorted((key.replace("_", "-"), value) for key, value in browser.items())}
 
 
-def card_entry_page(view):
-    @wraps(view)
-    def wrapped(request, *args, **kwargs):
-        response = view(request, *args, **kwargs)
-        driver = get_gateway(MERCHANT).name
-        if driver == "stripe":
-            response._csp_config = card_entry_csp(driver)  # read by django.middleware.csp
-        return response
+def card_entry_page_for(payee: str):
+    """`card_entry_page` for the card fields of `payee`'s processor account."""
 
-    return wrapped
+    def decorator(view):
+        @wraps(view)
+        def wrapped(request, *args, **kwargs):
+            response = view(request, *args, **kwargs)
+            driver = get_gateway(payee).name
+            if driver == "stripe":
+                response._csp_config = card_entry_csp(driver)  # read by django.middleware.csp
+            return response
+
+        return wrapped
+
+    return decorator
+
+
+card_entry_page = card_entry_page_for(MERCHANT)
 
 
 def pending_confirmation(payment) -> str:

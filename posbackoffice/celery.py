@@ -63,6 +63,14 @@ app.conf.beat_schedule = {
         "task": "subscriptions.tasks.send_renewal_reminders",
         "schedule": crontab(hour=7, minute=13),
     },
+    "bill-merchants": {
+        "task": "billing.tasks.sweep_billing",
+        "schedule": 300.0,  # the merchants' periods, hold fees and retries with us
+    },
+    "send-hold-reminders": {
+        "task": "billing.tasks.send_hold_reminders",
+        "schedule": crontab(hour=7, minute=43),
+    },
     "mark-expired-saved-cards": {
         "task": "saved_cards.tasks.mark_expired_cards",
         "schedule": crontab(hour=2, minute=41),  # UTC: after midnight in the shops' time zones (Europe)

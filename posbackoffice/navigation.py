@@ -57,9 +57,11 @@ MENU = [
 ]
 
 
-def _open_while_inactive(url: str) -> bool:
+def _open_while_inactive(url: str, readable: frozenset = frozenset()) -> bool:
+    """Open while the account is not active: declared so, or, on a read-only hold, a reports or exports
+    page (`request.readable_permissions`, from the account guard)."""
     access = getattr(resolve(url).func, "access", None)
-    return bool(access and access.while_inactive)
+    return bool(access and (access.while_inactive or access.permission in readable))
 
 
 def menu_for(request) -> list[dict]:
@@ -79,7 +81,8 @@ def menu_for(request) -> list[dict]:
                 url = reverse(item.url_name)
             except NoReverseMatch:
                 continue
-            if not account_active and not _open_while_inactive(url):
+            if not account_active and not _open_while_inactive(url, getattr(request, "readable_permissions",
+                                                                             frozenset())):
                 continue
             active = current == url or (url != "/setup/" and current.startswith(url))
             items.append({"label": item.label, "url": url, "active": active})

@@ -106,7 +106,7 @@ PROJECT_REGISTRIES = {
     "Setup › General sections": (lambda: settings_sections.GENERAL, ["saved_cards"]),
     "card savers": (lambda: card_saving.SAVERS, ["saved_cards"]),
     "saved card protectors": (lambda: protection.PROTECTORS, ["owed_on_account", "subscriptions"]),
-    "settlement handlers": (lambda: settlement.HANDLERS, ["none", "sale", "subscription_cycle"]),
+    "settlement handlers": (lambda: settlement.HANDLERS, ["merchant_invoice", "none", "sale", "subscription_cycle"]),
     "sandbox event receivers": (lambda: sandbox_events.RECEIVERS, ["payments"]),
 }
 

@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 import accounts.demo
+import billing.demo
 import paylinks.demo
 import payments.demo
 import retail.demo
@@ -31,6 +32,7 @@ class Command(BaseCommand):
         terminal.demo.load(shop)
         paylinks.demo.load(shop)
         subscriptions.demo.load(shop)
+        billing.demo.load(shop)
         logins = ", ".join(email for email, _name, _role in accounts.demo.STAFF)
         self.stdout.write(self.style.SUCCESS(
             f"Demo shop ready. Logins: {logins}; other shop: {accounts.demo.OTHER_OWNER[0]} — "
