@@ -7,8 +7,10 @@ failure path by hand."""
 
 import dataclasses
 import hashlib
+import json
 import uuid
 
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 
 from accounts.accounting.base import (
@@ -25,8 +27,7 @@ def _stable_id(*parts: str) -> str:
 
 
 def _payload(body) -> dict:
-    return {key: (str(value) if not isinstance(value, (int, str, list, dict, bool, type(None))) else value)
-            for key, value in dataclasses.asdict(body).items()}
+    return json.loads(json.dumps(dataclasses.asdict(body), cls=DjangoJSONEncoder))
 
 
 class SandboxAdapter(AccountingAdapter):
