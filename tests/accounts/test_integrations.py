@@ -306,3 +306,30 @@ def test_the_checklist_in_french_uses_the_seeds_wording(client, account, owner, 
     assert "ont bien été enregistrées dans Xero avant de mettre votre compte en veille" in page
     assert "ne sont pas interrompus ni annulés" in page
     assert "Publier maintenant" in page and "39,00" in page
+
+
+def test_connecting_through_xeros_consent_page(client, account, owner, monkeypatch, settings):
+    """With ACCOUNTING_ADAPTER=xero: Connect sends the merchant to Xero with a signed state; the callback
+    exchanges the code (recorded answers) and keeps the organisation and its tokens."""
+    from accounts import integration_views
+    from accounts.accounting.xero import XeroAdapter
+    from tests.accounts.test_xero_adapter import RecordedXero
+
+    stub = RecordedXero((200, "token.json"), (200, "connections.json"))
+    xero = XeroAdapter(client_id="CLIENTID", client_secret="SECRET", pool_manager=stub)
+    monkeypatch.setattr(integration_views, "get_adapter", lambda name=None: xero)
+    monkeypatch.setattr(services, "get_adapter", lambda name=None: xero)
+    client.force_login(in_english(owner))
+
+    consent = client.post(reverse("setup:accounting_connect"))
+
+    assert consent.status_code == 302 and consent["Location"].startswith("https://login.xero.com/")
+    from urllib.parse import parse_qs, urlsplit
+    state = parse_qs(urlsplit(consent["Location"]).query)["state"][0]
+    back = client.get(reverse("setup:accounting_callback"), {"code": "the-code", "state": state}, follow=True)
+
+    assert "Xero is connected to Boutique Test SARL" in text(back)
+    connection = AccountingConnection.objects.get(account=account)
+    assert (connection.adapter, connection.tenant_id) == ("xero", "70784a63-d24b-46a9-a4db-0e70a274b056")
+    assert connection.refresh_token.startswith("a4f1") and connection.token_expires_at is not None
+    assert "a4f1" not in str(AuditEvent.objects.filter(account=account).values_list("after", flat=True))
