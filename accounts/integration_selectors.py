@@ -20,7 +20,8 @@ def posting_status(account) -> list[dict]:
 
 
 def connected_apps(account) -> list[AppConnection]:
-    return list(scoped(AppConnection, account).select_related("app").order_by("app__name"))
+    return list(scoped(AppConnection, account).filter(cancelled_at__isnull=True).select_related("app")
+                .order_by("app__name"))
 
 
 @dataclass(frozen=True)

@@ -157,7 +157,7 @@ def app_connect(*, actor, account, app_id: int, now=None) -> AppConnection:
     app = ThirdPartyApp.objects.filter(pk=app_id, is_active=True).first()
     if app is None:
         raise DomainError(_("This app is not offered."))
-    if scoped(AppConnection, account).select_for_update().filter(app=app).exists():
+    if scoped(AppConnection, account).select_for_update().filter(app=app, cancelled_at__isnull=True).exists():
         raise DomainError(_("%(app)s is already connected.") % {"app": app.name})
     connection = AppConnection.objects.create(account=account, app=app, connected_by=actor, connected_at=now)
     audit_record(account=account, actor=actor, action="integration.app_connected", target=connection,
@@ -172,9 +172,10 @@ def app_cancel(*, actor, account, connection_id: int, now=None) -> None:
     _require_manage(actor, account)
     connection = (scoped(AppConnection, account).select_for_update().select_related("app")
                   .filter(pk=connection_id).first())
-    if connection is None:
+    if connection is None or connection.cancelled_at is not None:
         raise DomainError(_("This app is not connected."))
+    connection.cancelled_at, connection.cancelled_by = now, actor
+    connection.save(update_fields=["cancelled_at", "cancelled_by"])
     audit_record(account=account, actor=actor, action="integration.app_cancelled", target=connection,
                  before={"app": connection.app.slug, "monthly_charge": connection.app.monthly_charge,
                          "currency": connection.app.currency}, at=now)
-    connection.delete()

@@ -19,7 +19,7 @@ from accounts.models import AppConnection
 from accounts.tenancy import get_scoped_or_404, has_permission, staff_view
 from posbackoffice.errors import DomainError
 from posbackoffice.pages import REFUSED
-from posbackoffice.params import id_or_404
+from posbackoffice.params import parse_id
 
 PAGE = "accounts/integrations.html"
 STATE_SALT = "accounts.integrations.xero-connect"
@@ -138,8 +138,10 @@ def accounting_post(request):
 @require_POST
 @staff_view(services.PERMISSION)
 def app_connect(request):
-    app_id = id_or_404(request.POST.get("app"))
+    app_id = parse_id(request.POST.get("app"))
     try:
+        if app_id is None:
+            raise DomainError(_("This app is not offered."))
         connection = services.app_connect(actor=request.user, account=request.account, app_id=app_id)
     except DomainError as refused:
         messages.error(request, refused.message)

@@ -20,6 +20,7 @@ def integrations_in_use(account) -> list[IntegrationInUse]:
     found = []
     if scoped(AccountingConnection, account).exists():
         found.append(IntegrationInUse(key=XERO, label="Xero", manage_url=manage_url))
-    for slug, name in scoped(AppConnection, account).values_list("app__slug", "app__name").order_by("app__name"):
+    for slug, name in (scoped(AppConnection, account).filter(cancelled_at__isnull=True)
+                       .values_list("app__slug", "app__name").order_by("app__name")):
         found.append(IntegrationInUse(key=app_key(slug), label=name, manage_url=manage_url))
     return found

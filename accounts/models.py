@@ -391,16 +391,20 @@ class ThirdPartyApp(models.Model):
 
 
 class AppConnection(TenantModel):
-    """A third-party app connected to the account (removed on Cancel; the audit log keeps its history)."""
+    """A third-party app connected to the account; Cancel ends it (kept, with who and when: a page
+    open in another tab cancels it once and then says so)."""
 
     app = models.ForeignKey(ThirdPartyApp, on_delete=models.PROTECT, related_name="connections")
     connected_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     connected_at = models.DateTimeField(default=dj_timezone.now)
+    cancelled_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    cancelled_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("connected app")
         verbose_name_plural = _("connected apps")
-        constraints = [models.UniqueConstraint(fields=["account", "app"], name="appconnection_once_per_account")]
+        constraints = [models.UniqueConstraint(fields=["account", "app"], condition=Q(cancelled_at__isnull=True),
+                                               name="appconnection_once_per_account")]
 
     def __str__(self):
         return str(self.app)

@@ -61,7 +61,8 @@ def trading(shop):
 def state(account) -> tuple:
     return (list(AccountingConnection.objects.filter(account=account).values_list("tenant_id", flat=True)),
             AccountingPosting.objects.filter(account=account).count(),
-            list(AppConnection.objects.filter(account=account).values_list("app__slug", flat=True)),
+            list(AppConnection.objects.filter(account=account, cancelled_at__isnull=True)
+                 .values_list("app__slug", flat=True)),
             AuditEvent.objects.filter(account=account).count(), SandboxAccountingDocument.objects.count())
 
 
@@ -180,10 +181,13 @@ def test_apps_connect_and_cancel(account, owner):
 
     services.app_cancel(actor=owner, account=account, connection_id=connection.pk)
 
-    assert not AppConnection.objects.filter(account=account).exists()
+    connection.refresh_from_db()
+    assert connection.cancelled_at is not None and connection.cancelled_by == owner
+    again = services.app_connect(actor=owner, account=account, app_id=loyalty.pk)  # connected anew
+    services.app_cancel(actor=owner, account=account, connection_id=again.pk)
     trail = AuditEvent.objects.filter(account=account, action__startswith="integration.app").order_by("pk")
     assert [(e.action, (e.after or e.before)["monthly_charge"]) for e in trail] == [
-        ("integration.app_connected", 2900), ("integration.app_cancelled", 2900)]
+        ("integration.app_connected", 2900), ("integration.app_cancelled", 2900)] * 2
     with pytest.raises(DomainError, match="not connected"):
         services.app_cancel(actor=owner, account=account, connection_id=connection.pk)
 
@@ -232,7 +236,9 @@ def test_the_page_connects_posts_in_place_and_cancels(client, account, owner, tr
     assert "€29.00" in text(client.get(reverse("setup:integrations")))
     cancelled = client.post(reverse("setup:app_cancel", args=[connection.pk]), HTTP_HX_REQUEST="true")
     assert cancelled.status_code == 200 and "its monthly charge stops" in text(cancelled)
-    assert not AppConnection.objects.filter(account=account).exists()
+    assert "No third-party app is connected" in text(cancelled)
+    twice = client.post(reverse("setup:app_cancel", args=[connection.pk]), HTTP_HX_REQUEST="true")
+    assert twice.status_code == 422 and "This app is not connected" in text(twice)
 
 
 def test_another_accounts_ids_are_not_found(client, account, other_account):
@@ -241,7 +247,9 @@ def test_another_accounts_ids_are_not_found(client, account, other_account):
     client.force_login(in_english(owner_of(account)))
     assert client.post(reverse("setup:app_cancel", args=[theirs.pk])).status_code == 404
     assert AppConnection.objects.filter(pk=theirs.pk).exists()
-    assert client.post(reverse("setup:app_connect"), {"app": "x"}).status_code == 404
+    refused = client.post(reverse("setup:app_connect"), {"app": "x"}, follow=True)
+    assert "This app is not offered" in text(refused)
+    assert not AppConnection.objects.filter(account=account).exists()
 
 
 def test_a_role_without_the_permission_gets_the_refusal_page(client, account):
