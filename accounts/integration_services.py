@@ -104,10 +104,11 @@ def _idempotency_key(account, documents) -> str:
 
 
 @transaction.atomic
-def accounting_post_now(*, actor, account, now=None) -> dict[str, int]:
-    """Post every closure and on-account sale not yet posted (up to POST_LIMIT), mark them posted and
-    audit it. The connection row stays locked during the call, so two "Post now" never send the same
-    items; a failure raises a DomainError saying so and records nothing. Answers {kind: count posted}."""
+def accounting_post_now(*, actor, account, now=None, until=None) -> dict[str, int]:
+    """Post every closure and on-account sale not yet posted (up to POST_LIMIT; with `until`, those
+    closed or completed by then), mark them posted and audit it. The connection row stays locked during
+    the call, so two "Post now" never send the same items; a failure raises a DomainError saying so and
+    records nothing. Answers {kind: count posted}."""
     now = now or timezone.now()
     _require_manage(actor, account)
     connection = _locked_connection(account)
@@ -118,7 +119,7 @@ def accounting_post_now(*, actor, account, now=None) -> dict[str, int]:
         room = POST_LIMIT - len(documents)
         if room <= 0:
             break
-        ids = [item.object_id for item in source.unposted(account, limit=room)]
+        ids = [item.object_id for item in source.unposted(account, limit=room, until=until)]
         if ids:
             documents.extend(source.documents(account, ids))
     if not documents:

@@ -48,9 +48,9 @@ def _closures(account):
             .filter(_not_posted(account, CLOSURE)))
 
 
-def closures_unposted(account, *, limit=None) -> list[UnpostedItem]:
-    rows = (_closures(account).select_related("register").annotate(counted=sum_or_zero("closure_lines__counted"))
-            .order_by("closed_at", "id"))
+def closures_unposted(account, *, limit=None, until=None) -> list[UnpostedItem]:
+    rows = (_closures(account).filter(**({"closed_at__lte": until} if until else {})).select_related("register")
+            .annotate(counted=sum_or_zero("closure_lines__counted")).order_by("closed_at", "id"))
     return [UnpostedItem(kind=CLOSURE, object_id=row.pk, label=row.register.name, date=row.closed_at,
                          amount=row.counted, currency=account.currency) for row in rows[:limit]]
 
@@ -100,8 +100,9 @@ def _customer_name(sale: Sale) -> str:
             if customer else "")
 
 
-def on_account_unposted(account, *, limit=None) -> list[UnpostedItem]:
-    rows = _on_account_sales(account).select_related("customer").order_by("completed_at", "id")
+def on_account_unposted(account, *, limit=None, until=None) -> list[UnpostedItem]:
+    rows = (_on_account_sales(account).filter(**({"completed_at__lte": until} if until else {}))
+            .select_related("customer").order_by("completed_at", "id"))
     return [UnpostedItem(kind=ON_ACCOUNT_SALE, object_id=sale.pk,
                          label=_("Receipt %(receipt)s, %(customer)s") % {"receipt": sale.receipt,
                                                                          "customer": _customer_name(sale)},

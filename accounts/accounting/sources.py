@@ -29,7 +29,7 @@ class UnpostedItem:
 @dataclass(frozen=True)
 class PostingSource:
     label: Callable[[], str]  # the kind's name in the reader's language ("Register closures")
-    unposted: Callable[..., list[UnpostedItem]]  # (account, *, limit=None) -> oldest first
+    unposted: Callable[..., list[UnpostedItem]]  # (account, *, limit=None, until=None) -> oldest first
     count: Callable[..., int]  # (account) -> how many are not posted
     documents: Callable[..., list[Document]]  # (account, object_ids) -> one Document per id still there
 
