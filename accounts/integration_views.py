@@ -62,8 +62,13 @@ def accounting_connect(request):
     if adapter.needs_authorisation:
         state = signing.dumps({"account": request.account.pk, "user": request.user.pk}, salt=STATE_SALT)
         return redirect(adapter.authorisation_url(state=state, redirect_uri=_callback_url()))
+    return _connect(request)
+
+
+def _connect(request, **authorisation):
+    """Connect (the sandbox at once, Xero with the code its consent page gave) and say how it went."""
     try:
-        connection = services.accounting_connect(actor=request.user, account=request.account)
+        connection = services.accounting_connect(actor=request.user, account=request.account, **authorisation)
     except DomainError as refused:
         messages.error(request, refused.message)
     else:
@@ -81,20 +86,15 @@ def accounting_callback(request):
     except signing.BadSignature:
         state = None
     code = request.GET.get("code", "")
+    if request.GET.get("error"):  # the merchant said no on Xero's page (access_denied)
+        messages.error(request, _("Xero was not connected: the access was not granted on Xero's page."))
+        return redirect("setup:integrations")
     if (not isinstance(state, dict) or state.get("account") != request.account.pk
             or state.get("user") != request.user.pk or not code or len(code) > 512):
         messages.error(request, _("Xero was not connected: the answer from Xero was not for this request. "
                                   "Try again."))
         return redirect("setup:integrations")
-    try:
-        connection = services.accounting_connect(actor=request.user, account=request.account, code=code,
-                                                 redirect_uri=_callback_url())
-    except DomainError as refused:
-        messages.error(request, refused.message)
-    else:
-        messages.success(request, _("Xero is connected to %(organisation)s.")
-                         % {"organisation": connection.organisation_name})
-    return redirect("setup:integrations")
+    return _connect(request, code=code, redirect_uri=_callback_url())
 
 
 @require_POST

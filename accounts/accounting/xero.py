@@ -168,22 +168,23 @@ class XeroAdapter(base.AccountingAdapter):
         api = AccountingApi(client)
         journals = [d for d in documents if isinstance(d.body, base.Journal)]
         invoices = [d for d in documents if isinstance(d.body, base.Invoice)]
+        # (documents, key suffix, the call, the batch's body, the answer's list, the id attribute)
+        kinds = [
+            (journals, "j", api.create_manual_journals,
+             lambda batch: ManualJournals(manual_journals=[self._journal(d.body) for d in batch]),
+             "manual_journals", "manual_journal_id"),
+            (invoices, "i", api.create_invoices,
+             lambda batch: Invoices(invoices=[self._invoice(d.body) for d in batch]), "invoices", "invoice_id"),
+        ]
         answered: dict[str, str] = {}
         try:
-            for start in range(0, len(journals), PER_CALL):
-                batch = journals[start:start + PER_CALL]
-                made = api.create_manual_journals(
-                    connection.tenant_id, ManualJournals(manual_journals=[self._journal(d.body) for d in batch]),
-                    summarize_errors=True, idempotency_key=f"{idempotency_key}-j{start // PER_CALL}",
-                    _request_timeout=TIMEOUT)
-                answered.update(self._ids(batch, made.manual_journals, "manual_journal_id"))
-            for start in range(0, len(invoices), PER_CALL):
-                batch = invoices[start:start + PER_CALL]
-                made = api.create_invoices(
-                    connection.tenant_id, Invoices(invoices=[self._invoice(d.body) for d in batch]),
-                    summarize_errors=True, idempotency_key=f"{idempotency_key}-i{start // PER_CALL}",
-                    _request_timeout=TIMEOUT)
-                answered.update(self._ids(batch, made.invoices, "invoice_id"))
+            for documents_of_kind, suffix, create, body, listed, attribute in kinds:
+                for start in range(0, len(documents_of_kind), PER_CALL):
+                    batch = documents_of_kind[start:start + PER_CALL]
+                    made = create(connection.tenant_id, body(batch), summarize_errors=True,
+                                  idempotency_key=f"{idempotency_key}-{suffix}{start // PER_CALL}",
+                                  _request_timeout=TIMEOUT)
+                    answered.update(self._ids(batch, getattr(made, listed), attribute))
         except base.AccountingError:
             raise
         except (ApiException, OAuth2Error, urllib3.exceptions.HTTPError, ValueError) as error:

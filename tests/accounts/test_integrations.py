@@ -341,3 +341,10 @@ def test_connecting_through_xeros_consent_page(client, account, owner, monkeypat
     assert (connection.adapter, connection.tenant_id) == ("xero", "70784a63-d24b-46a9-a4db-0e70a274b056")
     assert connection.refresh_token.startswith("a4f1") and connection.token_expires_at is not None
     assert "a4f1" not in str(AuditEvent.objects.filter(account=account).values_list("after", flat=True))
+
+
+def test_consent_refused_on_xeros_page_connects_nothing(client, account, owner):
+    client.force_login(in_english(owner))
+    response = client.get(reverse("setup:accounting_callback"), {"error": "access_denied", "state": "x"}, follow=True)
+    assert "the access was not granted on Xero's page" in text(response)
+    assert not AccountingConnection.objects.filter(account=account).exists()
