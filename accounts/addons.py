@@ -7,9 +7,12 @@ feature's views declare their add-on (`staff_view(permission, addon=...)`), its 
 (`posbackoffice.navigation.NavItem.addon`), and its tasks ask `account_has_addon` before doing anything.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.utils.translation import gettext_lazy as _
+
+from posbackoffice.registry import Registry
 
 
 @dataclass(frozen=True)
@@ -27,6 +30,12 @@ CATALOGUE = [
 ]
 
 ALL_CODES = frozenset(addon.code for addon in CATALOGUE)
+
+# Told, inside account_addon_enable / account_addon_disable's transaction (the account row locked), that
+# an add-on was switched: `listener(*, actor, account, code, on, now)`. The apps above that own the
+# feature register (subscriptions pauses its customers' subscriptions when its add-on goes, and resumes
+# them, without back-charges, when it comes back). A listener may refuse with a DomainError: nothing changes.
+CHANGE_LISTENERS: Registry[Callable[..., None]] = Registry("add-on change listeners")
 BY_CODE = {addon.code: addon for addon in CATALOGUE}
 
 

@@ -1,7 +1,17 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
-from accounts.models import Account, AuditEvent, Membership, OutgoingEmail, Outlet, Register, StaffRole, User
+from accounts.models import (
+    Account,
+    AuditEvent,
+    Membership,
+    OutgoingEmail,
+    Outlet,
+    Register,
+    StaffRole,
+    ThirdPartyApp,
+    User,
+)
 
 
 @admin.register(User)
@@ -59,3 +69,13 @@ class OutgoingEmailAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+@admin.register(ThirdPartyApp)
+class ThirdPartyAppAdmin(admin.ModelAdmin):
+    """The platform's catalogue of third-party apps merchants connect in Setup › Integrations."""
+
+    list_display = ["name", "slug", "monthly_charge", "currency", "is_active"]
+    list_filter = ["is_active", "currency"]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}

@@ -21,6 +21,11 @@ ACTION_LABELS = {
     "staff_role.updated": _("Staff role changed"),
     "membership.created": _("Staff member added"),
     "membership.role_changed": _("Staff member’s role changed"),
+    "integration.accounting_connected": _("Xero connected"),
+    "integration.accounting_disconnected": _("Xero disconnected"),
+    "integration.accounting_posted": _("Posted to Xero"),
+    "integration.app_connected": _("Third-party app connected"),
+    "integration.app_cancelled": _("Third-party app cancelled"),
 }
 
 _labels: dict | None = None

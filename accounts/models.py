@@ -299,3 +299,115 @@ class Notification(TenantModel):
 
     def __str__(self):
         return self.text
+
+
+# ---- Setup › Integrations: the accounting integration and third-party apps --------------------------
+
+class AccountingConnection(TenantModel):
+    """The account's accounting integration (Xero), at most one. Made by the adapter named in
+    ACCOUNTING_ADAPTER (sandbox or xero); removed on disconnect (with its tokens)."""
+
+    class Provider(models.TextChoices):
+        XERO = "xero", "Xero"
+
+    provider = models.CharField(max_length=16, choices=Provider.choices, default=Provider.XERO)
+    adapter = models.CharField(max_length=16)  # sandbox or xero: who answered the connection
+    organisation_name = models.CharField(max_length=200)
+    tenant_id = models.CharField(max_length=64)  # the organisation's id at the accounting system
+    # The xero adapter's OAuth2 tokens (empty with the sandbox); never shown, never logged.
+    access_token = models.TextField(blank=True)
+    refresh_token = models.TextField(blank=True)
+    token_expires_at = models.DateTimeField(null=True, blank=True)
+    connected_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    connected_at = models.DateTimeField(default=dj_timezone.now)
+
+    class Meta:
+        verbose_name = _("accounting integration")
+        verbose_name_plural = _("accounting integrations")
+        constraints = [models.UniqueConstraint(fields=["account"], name="accountingconnection_one_per_account")]
+
+    def __str__(self):
+        return f"{self.get_provider_display()}: {self.organisation_name}"
+
+
+class AccountingPosting(TenantModel):
+    """One item (a register closure, an on-account sale) posted to the accounting system. The item lives
+    in an app above accounts (retail), so it is named by kind and id rather than by a foreign key."""
+
+    kind = models.CharField(max_length=32)  # a key of accounts.accounting.sources.SOURCES
+    object_id = models.BigIntegerField()
+    external_id = models.CharField(max_length=64)  # the manual journal's or invoice's id over there
+    adapter = models.CharField(max_length=16)
+    posted_at = models.DateTimeField()
+    posted_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        verbose_name = _("accounting posting")
+        verbose_name_plural = _("accounting postings")
+        constraints = [models.UniqueConstraint(fields=["account", "kind", "object_id"],
+                                               name="accountingposting_once_per_item")]
+
+    def __str__(self):
+        return f"{self.kind} {self.object_id} → {self.external_id}"
+
+
+class SandboxAccountingDocument(models.Model):
+    """The sandbox accounting system's own table (what it "received"): apart from the merchant's records,
+    keyed by the idempotency key the way Xero honours one, so a retried post creates nothing twice."""
+
+    tenant_id = models.CharField(max_length=64)
+    idempotency_key = models.CharField(max_length=128)
+    kind = models.CharField(max_length=32)
+    reference = models.CharField(max_length=200)
+    external_id = models.CharField(max_length=64, unique=True)
+    payload = models.JSONField()
+    created_at = models.DateTimeField(default=dj_timezone.now)
+
+    class Meta:
+        verbose_name = "sandbox accounting document"
+        constraints = [models.UniqueConstraint(fields=["tenant_id", "idempotency_key", "reference"],
+                                               name="sandboxaccounting_idempotent")]
+
+    def __str__(self):
+        return f"{self.kind} {self.reference} → {self.external_id}"
+
+
+class ThirdPartyApp(models.Model):
+    """The platform's catalogue of third-party apps a merchant can connect (Django admin), each with
+    the monthly charge it bills while connected — which continues while the account is on hold."""
+
+    name = models.CharField(_("name"), max_length=120)
+    slug = models.SlugField(unique=True)
+    description = models.CharField(_("description"), max_length=300, blank=True)
+    monthly_charge = models.BigIntegerField(_("monthly charge (minor units)"))
+    currency = models.CharField(_("currency"), max_length=3)
+    is_active = models.BooleanField(_("offered"), default=True)
+
+    class Meta:
+        verbose_name = _("third-party app")
+        verbose_name_plural = _("third-party apps")
+        ordering = ["name"]
+        constraints = [models.CheckConstraint(condition=Q(monthly_charge__gte=0), name="thirdpartyapp_charge_positive")]
+
+    def __str__(self):
+        return self.name
+
+
+class AppConnection(TenantModel):
+    """A third-party app connected to the account; Cancel ends it (kept, with who and when: a page
+    open in another tab cancels it once and then says so)."""
+
+    app = models.ForeignKey(ThirdPartyApp, on_delete=models.PROTECT, related_name="connections")
+    connected_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    connected_at = models.DateTimeField(default=dj_timezone.now)
+    cancelled_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("connected app")
+        verbose_name_plural = _("connected apps")
+        constraints = [models.UniqueConstraint(fields=["account", "app"], condition=Q(cancelled_at__isnull=True),
+                                               name="appconnection_once_per_account")]
+
+    def __str__(self):
+        return str(self.app)

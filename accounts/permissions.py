@@ -45,6 +45,7 @@ CATALOGUE = [
     Permission("manage_subscriptions", "subscriptions", _("Manage subscriptions")),
     Permission("manage_general_settings", "setup", _("Manage general settings")),
     Permission("manage_payment_settings", "setup", _("Manage payment settings")),
+    Permission("manage_integrations", "setup", _("Manage integrations")),
     Permission("view_activity", "setup", _("View activity log")),
     Permission("manage_staff_roles", "setup", _("Manage staff roles"), reserved=True),
     Permission("manage_billing", "setup", _("Manage billing"), reserved=True),

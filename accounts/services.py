@@ -150,8 +150,11 @@ def _addon_switch(*, actor, account: Account, code: str, on: bool) -> Account:
     locked.addons = sorted(set(before) | {code}) if on else [c for c in before if c != code]
     locked.save(update_fields=["addons"])
     account.addons = locked.addons
+    now = dj_timezone.now()
     audit_record(account=locked, actor=actor, action="account.addon_enabled" if on else "account.addon_disabled",
-                 target=locked, before={"addons": before}, after={"addons": locked.addons})
+                 target=locked, before={"addons": before}, after={"addons": locked.addons}, at=now)
+    for listener in addons.CHANGE_LISTENERS.values():
+        listener(actor=actor, account=locked, code=code, on=on, now=now)
     return locked
 
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from accounts import views
+from accounts import integration_views, views
 
 auth_patterns = [
     path("login/", views.login, name="login"),
@@ -27,4 +27,11 @@ urlpatterns = [
     path("staff/add/", views.staff_member_add, name="staff_member_add"),
     path("staff/<int:membership_id>/role/", views.membership_role, name="membership_role"),
     path("activity/", views.activity, name="activity"),
+    path("integrations/", integration_views.integrations, name="integrations"),
+    path("integrations/xero/connect/", integration_views.accounting_connect, name="accounting_connect"),
+    path("integrations/xero/callback/", integration_views.accounting_callback, name="accounting_callback"),
+    path("integrations/xero/disconnect/", integration_views.accounting_disconnect, name="accounting_disconnect"),
+    path("integrations/xero/post/", integration_views.accounting_post, name="accounting_post"),
+    path("integrations/apps/connect/", integration_views.app_connect, name="app_connect"),
+    path("integrations/apps/<int:connection_id>/cancel/", integration_views.app_cancel, name="app_cancel"),
 ]

@@ -52,6 +52,7 @@ MENU = [
         NavItem(_("Billing"), "billing:setup", "manage_billing"),
         NavItem(_("Payments"), "payments:setup", "manage_payment_settings"),
         NavItem(_("On-account sales"), "paylinks:setup", "manage_payment_settings"),
+        NavItem(_("Integrations"), "setup:integrations", "manage_integrations"),
         NavItem(_("Activity"), "setup:activity", "view_activity"),
     ]),
 ]

@@ -290,6 +290,13 @@ for _prefix in ("", "PLATFORM_"):
         for _name in (f"{_prefix}STRIPE_{key}" for key in ("SECRET_KEY", "PUBLISHABLE_KEY", "WEBHOOK_SECRET")):
             if not globals()[_name]:
                 raise ImproperlyConfigured(f"{_name} is required when {_prefix}PAYMENTS_GATEWAY is stripe.")
+# The accounting integration (Setup › Integrations): `sandbox` (offline, deterministic) or `xero` (the
+# xero-python SDK, with the platform's Xero app's OAuth2 client; the merchant consents on Xero's page).
+ACCOUNTING_ADAPTER = env_choice("ACCOUNTING_ADAPTER", ["sandbox", "xero"], "sandbox")
+XERO_CLIENT_ID = env_str("XERO_CLIENT_ID", "")
+XERO_CLIENT_SECRET = env_str("XERO_CLIENT_SECRET", "")
+if ACCOUNTING_ADAPTER == "xero" and not (XERO_CLIENT_ID and XERO_CLIENT_SECRET):
+    raise ImproperlyConfigured("XERO_CLIENT_ID and XERO_CLIENT_SECRET are required when ACCOUNTING_ADAPTER is xero.")
 # The sandbox signs its webhook events like Stripe does, with this secret. Derived one way from SECRET_KEY
 # (HMAC-SHA256 of a fixed label), so knowing it reveals nothing of SECRET_KEY.
 SANDBOX_WEBHOOK_SECRET = env_str("SANDBOX_WEBHOOK_SECRET", "whsec_" + hmac.new(

@@ -15,3 +15,10 @@ class RetailConfig(AppConfig):
 
         for module in pkgutil.iter_modules(retail.selectors.__path__):
             importlib.import_module(f"retail.selectors.{module.name}")
+
+        # What the accounting integration (Setup › Integrations, in accounts) posts.
+        from accounts.accounting.sources import SOURCES
+        from retail import accounting_sources
+
+        SOURCES.register(accounting_sources.CLOSURE, accounting_sources.CLOSURES, order=10)
+        SOURCES.register(accounting_sources.ON_ACCOUNT_SALE, accounting_sources.ON_ACCOUNT_SALES, order=20)

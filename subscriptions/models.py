@@ -121,6 +121,9 @@ class Subscription(TenantModel, Leased):
     created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
     paused_at = models.DateTimeField(null=True, blank=True)
+    # Why it is paused when staff did not pause it: the Subscriptions add-on was removed (it resumes, with
+    # no back-charges, when the add-on returns; subscriptions.hold).
+    pause_reason = models.CharField(max_length=16, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)
     reminded_for = models.DateField(null=True, blank=True)  # the billing date last reminded of
 
