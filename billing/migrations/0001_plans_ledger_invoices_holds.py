@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('accounts', '0008_account_on_hold_statuses'),
+        ('accounts', '0010_account_on_hold_statuses'),
         ('payments', '0008_terminal_standalone'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0007_notifications'),
+        ('accounts', '0009_third_party_app_catalogue'),
     ]
 
     operations = [
