@@ -62,3 +62,10 @@ def load():
     other = _account(OTHER_SHOP_NAME, *OTHER_OWNER)
     _outlet(other, "Bordeaux", "3 cours de l’Intendance, 33000 Bordeaux", ["Caisse 1"])
     return shop, other
+
+
+def load_integrations(shop) -> None:
+    """After retail's demo: the demo shop's Xero and third-party apps (accounts/integrations_demo.py)."""
+    from accounts import integrations_demo
+
+    integrations_demo.load(shop)

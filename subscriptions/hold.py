@@ -7,12 +7,20 @@ and the next billing date moves to the first interval boundary on or after the d
 counted from the start date as always (month ends stay anchored). A fixed duration counts billed cycles,
 so the skipped periods do not count: its planned end moves out by as many periods."""
 
+import datetime
+
 from accounts.addons import SUBSCRIPTIONS
+from accounts.audit import action_label
+from accounts.models import AuditEvent
 from accounts.tenancy import scoped
 from subscriptions import lifecycle, periods
 from subscriptions.models import Subscription, SubscriptionCycle
 
 ADDON_OFF = "addon_off"  # Subscription.pause_reason (subscriptions/status.html says it)
+
+# What the subscription's page lists under "Billing moved" (its history of skipped periods).
+MOVES = ("subscription.hold_skipped", "subscription.paused_addon_off", "subscription.resumed_addon_on",
+         "subscription.addon_skipped")
 
 # Statuses whose next billing date moves on: an overdue one keeps retrying the cycle it owed before.
 _MOVED = (Subscription.Status.ACTIVE, Subscription.Status.SCHEDULED)
@@ -99,3 +107,16 @@ def _resume_all(account, *, actor, now) -> None:
     for sub in _locked(account, *_MOVED):
         sub.account = account
         _skip_missed(sub, today=today, actor=actor, now=now, action="subscription.addon_skipped")
+
+
+def billing_moves(account, sub: Subscription) -> list[dict]:
+    """The subscription's history of what the hold and the add-on did to it, newest first:
+    [{"at", "label", "before", "after"}] with the billing dates before and after."""
+    events = (scoped(AuditEvent, account).filter(object_type=sub._meta.label_lower, object_id=str(sub.pk),
+                                                 action__in=MOVES).order_by("-created_at", "-id"))
+    def day(state):
+        value = (state or {}).get("next_billing_date")
+        return datetime.date.fromisoformat(value) if value else None
+
+    return [{"at": event.created_at, "label": action_label(event.action), "before": day(event.before),
+             "after": day(event.after)} for event in events]

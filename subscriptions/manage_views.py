@@ -19,7 +19,7 @@ from posbackoffice.keyset import cursor_arguments, query_without_cursor
 from posbackoffice.pages import render_page
 from posbackoffice.params import parse_id
 from saved_cards.models import SavedCard
-from subscriptions import billing, periods, selectors, services
+from subscriptions import billing, hold, periods, selectors, services
 from subscriptions.forms import NotesForm, RefundForm, SubscriptionFilterForm
 from subscriptions.models import Subscription
 from subscriptions.views import manage
@@ -60,7 +60,7 @@ def detail(request, subscription_id):
         "per_interval": selectors.amount_per_interval(sub), "planned_end": selectors.planned_end(sub),
         "failed": selectors.failed_cycle(sub), "notes_form": NotesForm(initial={"notes": sub.notes}),
         "cards": [card for card in selectors.usable_cards(account, sub.customer, today) if card.pk != sub.card_id],
-        "next_query": urlencode({"next": here}),
+        "next_query": urlencode({"next": here}), "billing_moves": hold.billing_moves(account, sub),
     })
 
 

@@ -179,3 +179,25 @@ def test_the_status_says_why_it_is_paused(shop):
     assert 'data-status="paused"' in badge and "Subscriptions add-on removed" in badge
     from accounts.audit import action_label
     assert action_label("subscription.paused_addon_off") == "Subscription paused: Subscriptions add-on removed"
+
+
+def test_the_subscriptions_page_lists_the_skipped_periods(shop, client):
+    from django.urls import reverse
+
+    from tests.retail.builders import in_english
+    from tests.retail.builders import page_text as text
+
+    customer = subscriber(shop)
+    with travel(paris(2028, 1, 31, 9)):
+        sub = subscribe(shop, customer, monthly_box(shop, ships=False))
+        run_due()
+    with travel(paris(2028, 2, 10, 9)):
+        suspend(shop.account)
+    now = paris(2028, 4, 5, 9)
+    with travel(now):
+        reactivate(shop.account, held_since=paris(2028, 2, 10, 9), now=now)
+        client.force_login(in_english(shop.actor))
+        page = text(client.get(reverse("subscriptions:detail", args=[sub.pk])))
+    assert "Billing paused or moved" in page
+    assert "Subscription billing moved past the account&#x27;s hold" in page or "account's hold" in page
+    assert "2/29/2028 → 4/30/2028" in page or "02/29/2028 → 04/30/2028" in page

@@ -5,7 +5,6 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 import accounts.demo
-import accounts.integrations_demo
 import billing.demo
 import paylinks.demo
 import payments.demo
@@ -28,7 +27,7 @@ class Command(BaseCommand):
         shop, other = accounts.demo.load()
         retail.demo.load(shop, small=options["small"])
         retail.demo.load(other, small=True)
-        accounts.integrations_demo.load(shop)  # after retail's: it posts closures and sales
+        accounts.demo.load_integrations(shop)  # after retail's: it posts closures and sales
         payments.demo.load(shop)
         saved_cards.demo.load(shop)
         terminal.demo.load(shop)
