@@ -8,7 +8,14 @@ reader actions. Measured per reader: from the reader's result to our row saying 
 more). Then: every payment succeeded once, one PaymentIntent per payment, one card payment on each sale.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/pos_bench_terminal .venv/bin/python bench/terminal_readers.py
-(the database is created if missing; Redis from REDIS_URL / CELERY_BROKER_URL, or the bench defaults)."""
+(the database is created if missing; Redis from REDIS_URL / CELERY_BROKER_URL, or the bench defaults).
+
+BENCH_READERS (50), BENCH_POOL (threads) and BENCH_CONCURRENCY (16): the readers and the one worker's pool;
+BENCH_CONN_MAX_AGE (60): the worker's DB_CONN_MAX_AGE (0: a new database connection per task, Django's
+default); BENCH_SCREENS: "rows" (our rows read every 20 ms, the 500 ms poll added at worst) or "longpoll"
+(50 sell screens long-polling their status part through the view, terminal.live). Also printed: the
+worker's CPU per payment (its processes' user + system time over the run), the load average, and where the
+time went (result → row ended by the worker → seen)."""
 
 import os
 import statistics

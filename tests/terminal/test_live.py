@@ -4,6 +4,7 @@ htmx poll as the fallback (off, full, or Redis unavailable)."""
 
 import threading
 import time
+import uuid
 
 import pytest
 from django.urls import reverse
@@ -19,10 +20,12 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def waiters(settings):
+def waiters(settings, monkeypatch):
+    """Long-polls on, with places of this test's own (the suite's processes share the Redis database)."""
     settings.TERMINAL_LIVE_WAITERS = 2
+    monkeypatch.setattr(live, "WAITERS_KEY", f"{live.WAITERS_KEY}:test:{uuid.uuid4().hex}")
+    yield settings
     live.redis_client().delete(live.WAITERS_KEY)
-    return settings
 
 
 def later(seconds, call):
@@ -65,7 +68,9 @@ def test_beyond_the_allowed_waiters_the_request_answers_at_once(waiters):
     results = []
     first = threading.Thread(target=lambda: results.append(live.wait_for_change(4245, lambda: True)))
     first.start()
-    time.sleep(0.3)
+    deadline = time.monotonic() + 10
+    while live.redis_client().zcard(live.WAITERS_KEY) < 1 and time.monotonic() < deadline:
+        time.sleep(0.05)  # the first one has taken the only place
     started = time.monotonic()
     assert live.wait_for_change(4246, lambda: True) is False  # full: the screen polls instead
     assert time.monotonic() - started < 1
