@@ -124,14 +124,23 @@ def main() -> None:
         cashiers[action.pk] = cashier
     assert all(action.status == "in_progress" for _reader, action in actions)
 
+    from posbackoffice.celery import app
+
+    # Messages left on this broker by earlier runs (or tests publishing to it) would be worked off first.
+    print(f"messages purged from the broker before the run: {app.control.purge()}")
     log = open(ROOT / "var" / "bench-terminal-worker.log", "wb")
     worker = subprocess.Popen(
         [str(Path(sys.executable).parent / "celery"), "-A", "posbackoffice", "worker", "--pool", POOL,
          "--concurrency", CONCURRENCY, "--without-gossip", "--without-mingle", "--without-heartbeat",
-         "--loglevel=WARNING"],
+         f"--loglevel={os.environ.get('BENCH_LOGLEVEL', 'WARNING')}"],
         cwd=ROOT, env={**os.environ, "DB_CONN_MAX_AGE": CONN_MAX_AGE}, stdout=log, stderr=subprocess.STDOUT,
         start_new_session=True)
-    time.sleep(12)  # the worker starts and connects to the broker
+    waited = time.monotonic()
+    while not app.control.ping(timeout=1.0):  # the worker is up, connected and consuming
+        if time.monotonic() - waited > 180:
+            raise SystemExit("the worker did not start")
+    time.sleep(2)  # its first messages (none) and its pool's threads settle
+    print(f"worker ready after {time.monotonic() - waited:.1f} s")
     start = threading.Barrier(READERS)
 
     result_at, result_wall = {}, {}
