@@ -151,6 +151,8 @@ def main() -> None:
         try:
             device.reader_present_card(reader_id=reader.processor_reader_id, number="4242424242424242")
             result_at[action.pk] = time.monotonic()
+            if os.environ.get("BENCH_TRACE"):
+                print(f"result {action.pk} at {result_at[action.pk]:.3f}", flush=True)
             result_wall[action.pk] = time.time()
         finally:
             connection.close()
@@ -162,8 +164,13 @@ def main() -> None:
         url = reverse("terminal:sell_card_status", args=[action_id]) + "?wait=1"
         deadline = time.monotonic() + 70
         try:
+            client.get(url.split("?")[0])  # the page itself first, as the browser loads it before its part
             while time.monotonic() < deadline:
+                asked = time.monotonic()
                 content = client.get(url, HTTP_HX_REQUEST="true").content
+                if os.environ.get("BENCH_TRACE"):
+                    print(f"screen {action_id}: asked {asked:.3f}, answered {time.monotonic():.3f}, "
+                          f"{b'succeeded' in content}", flush=True)
                 if b'data-status="succeeded"' in content:
                     shown_at[action_id] = time.monotonic()
                     return
