@@ -8,7 +8,14 @@ reader actions. Measured per reader: from the reader's result to our row saying 
 more). Then: every payment succeeded once, one PaymentIntent per payment, one card payment on each sale.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/pos_bench_terminal .venv/bin/python bench/terminal_readers.py
-(the database is created if missing; Redis from REDIS_URL / CELERY_BROKER_URL, or the bench defaults)."""
+(the database is created if missing; Redis from REDIS_URL / CELERY_BROKER_URL, or the bench defaults).
+
+BENCH_READERS (50), BENCH_POOL (threads) and BENCH_CONCURRENCY (16): the readers and the one worker's pool;
+BENCH_CONN_MAX_AGE (60): the worker's DB_CONN_MAX_AGE (0: a new database connection per task, Django's
+default); BENCH_SCREENS: "rows" (our rows read every 20 ms, the 500 ms poll added at worst) or "longpoll"
+(50 sell screens long-polling their status part through the view, terminal.live). Also printed: the
+worker's CPU per payment (its processes' user + system time over the run), the load average, and where the
+time went (result → row ended by the worker → seen)."""
 
 import os
 import statistics
@@ -30,6 +37,38 @@ POLLING_SECONDS = 0.5  # the sell screen's status part (terminal/templates/termi
 # The one worker's pool (BENCH_POOL=prefork BENCH_CONCURRENCY=2: one process per core, no shared GIL).
 POOL = os.environ.get("BENCH_POOL", "threads")
 CONCURRENCY = os.environ.get("BENCH_CONCURRENCY", "16")
+# The worker's database connections: kept between tasks (seconds) or, with 0, one new connection per task
+# (Django's default; Celery closes an obsolete connection before and after every task).
+CONN_MAX_AGE = os.environ.get("BENCH_CONN_MAX_AGE", "60")
+# How the sell screens learn the result: "rows" (one reader of our rows every 20 ms, plus the 500 ms poll
+# at worst, as before) or "longpoll" (50 sell screens, each asking its status part with ?wait=1 through the
+# view, in this process, as the browser's htmx does; terminal.live).
+SCREENS = os.environ.get("BENCH_SCREENS", "rows")
+if SCREENS == "longpoll":
+    os.environ.setdefault("TERMINAL_LIVE_WAITERS", str(READERS + 10))  # the worker announces, the views wait
+
+
+def _process_cpu(session: int) -> float:
+    """CPU seconds (user + system) of every live process of the worker's session (its pool children too)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            fields = (Path("/proc") / entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[3]) == session:  # fields after the name: state ppid pgrp session ...
+            total += int(fields[11]) + int(fields[12])
+    return total / ticks
+
+
+def _quantiles(values: list[float]) -> str:
+    if not values:
+        return "-"
+    p95 = statistics.quantiles(values, n=20)[-1] if len(values) > 1 else values[0]
+    return f"{statistics.median(values) * 1000:.0f} / {p95 * 1000:.0f} / {max(values) * 1000:.0f} ms"
 
 
 def ensure_database() -> None:
@@ -42,48 +81,69 @@ def ensure_database() -> None:
             connection.execute(f'CREATE DATABASE "{name}"')
 
 
+def paying_reader(account, label: str):
+    """A shop of the account with its register, a sale in progress (one scarf) and a simulated reader whose
+    card payment for the sale was sent to it (as the cashier's request does): (reader, action, cashier)."""
+    from terminal import driver, services
+    from tests.factories import owner_of
+    from tests.retail import report_factories as rf
+
+    shop = rf.make_shop(account, cheque=False)
+    rf.open_register(shop)
+    scarf = rf.product(shop, sku=f"B-{label}", name="Écharpe", price=2450, rate_bp=2000)
+    sale = rf.leave_in_progress(shop, [(scarf, 1)])
+    reader = services.reader_register(actor=owner_of(account), account=account, outlet_id=shop.outlet.pk,
+                                      register_id=shop.register.pk, registration_code="simulated-wpe", label=label)
+    action = services.sale_payment_start(actor=shop.actor, account=account, sale_id=sale.pk,
+                                         register_id=shop.register.pk)
+    return reader, driver.action_send(action_id=action.pk), shop.actor
+
+
 def main() -> None:
     ensure_database()
     setup_django()
     from django.core.management import call_command
     from django.db import connection
+    from django.test import Client
+    from django.urls import reverse
 
     call_command("migrate", verbosity=0)
     from payments.models import Payment
     from payments.sandbox import terminal as device
     from payments.sandbox.models import SandboxPaymentIntent
     from retail.models import SalePayment
-    from terminal import driver, services
     from terminal.models import ReaderAction
-    from tests.factories import AccountFactory, UserFactory, owner_of
-    from tests.retail import report_factories as rf
+    from tests.factories import AccountFactory, UserFactory
 
     run = f"{time.time():.0f}"
     account = AccountFactory(name=f"Bench readers {run}", owner=UserFactory(email=f"owner-{run}@bench.test"))
-    actions = []
+    actions, cashiers = [], {}
     for number in range(READERS):
-        shop = rf.make_shop(account, cheque=False)
-        rf.open_register(shop)
-        scarf = rf.product(shop, sku=f"B-{number}", name="Écharpe", price=2450, rate_bp=2000)
-        sale = rf.leave_in_progress(shop, [(scarf, 1)])
-        reader = services.reader_register(actor=owner_of(account), account=account, outlet_id=shop.outlet.pk,
-                                          register_id=shop.register.pk, registration_code="simulated-wpe",
-                                          label=f"Reader {number}")
-        action = services.sale_payment_start(actor=shop.actor, account=account, sale_id=sale.pk,
-                                             register_id=shop.register.pk)
-        actions.append((reader, driver.action_send(action_id=action.pk)))
+        reader, action, cashier = paying_reader(account, f"Reader {number}")
+        actions.append((reader, action))
+        cashiers[action.pk] = cashier
     assert all(action.status == "in_progress" for _reader, action in actions)
 
+    from posbackoffice.celery import app
+
+    # Messages left on this broker by earlier runs (or tests publishing to it) would be worked off first.
+    print(f"messages purged from the broker before the run: {app.control.purge()}")
     log = open(ROOT / "var" / "bench-terminal-worker.log", "wb")
     worker = subprocess.Popen(
         [str(Path(sys.executable).parent / "celery"), "-A", "posbackoffice", "worker", "--pool", POOL,
          "--concurrency", CONCURRENCY, "--without-gossip", "--without-mingle", "--without-heartbeat",
-         "--loglevel=WARNING"],
-        cwd=ROOT, env=os.environ, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    time.sleep(12)  # the worker starts and connects to the broker
+         f"--loglevel={os.environ.get('BENCH_LOGLEVEL', 'WARNING')}"],
+        cwd=ROOT, env={**os.environ, "DB_CONN_MAX_AGE": CONN_MAX_AGE}, stdout=log, stderr=subprocess.STDOUT,
+        start_new_session=True)
+    waited = time.monotonic()
+    while not app.control.ping(timeout=1.0):  # the worker is up, connected and consuming
+        if time.monotonic() - waited > 180:
+            raise SystemExit("the worker did not start")
+    time.sleep(2)  # its first messages (none) and its pool's threads settle
+    print(f"worker ready after {time.monotonic() - waited:.1f} s")
     start = threading.Barrier(READERS)
 
-    result_at = {}
+    result_at, result_wall = {}, {}
 
     def customer(pair):
         reader, action = pair
@@ -91,22 +151,63 @@ def main() -> None:
         try:
             device.reader_present_card(reader_id=reader.processor_reader_id, number="4242424242424242")
             result_at[action.pk] = time.monotonic()
+            if os.environ.get("BENCH_TRACE"):
+                print(f"result {action.pk} at {result_at[action.pk]:.3f}", flush=True)
+            result_wall[action.pk] = time.time()
         finally:
             connection.close()
 
     shown_at = {}
+
+    def screen(client, action_id):
+        """One sell screen's status part, long-polling as htmx does (falls back to 500 ms if refused)."""
+        url = reverse("terminal:sell_card_status", args=[action_id]) + "?wait=1"
+        deadline = time.monotonic() + 70
+        try:
+            client.get(url.split("?")[0])  # the page itself first, as the browser loads it before its part
+            while time.monotonic() < deadline:
+                asked = time.monotonic()
+                content = client.get(url, HTTP_HX_REQUEST="true").content
+                if os.environ.get("BENCH_TRACE"):
+                    print(f"screen {action_id}: asked {asked:.3f}, answered {time.monotonic():.3f}, "
+                          f"{b'succeeded' in content}", flush=True)
+                if b'data-status="succeeded"' in content:
+                    shown_at[action_id] = time.monotonic()
+                    return
+                if b"?wait=1" not in content:
+                    time.sleep(0.5)
+        finally:
+            connection.close()
+
+    screens = None
+    if SCREENS == "longpoll":
+        clients = {}
+        for _reader, action in actions:
+            clients[action.pk] = Client()
+            clients[action.pk].force_login(cashiers[action.pk])
+        screens = ThreadPoolExecutor(READERS)
+        waiting = [screens.submit(screen, clients[action.pk], action.pk) for _reader, action in actions]
+        time.sleep(3)  # every screen is waiting
+    load_before = os.getloadavg()
+    cpu_before = _process_cpu(worker.pid)
     try:
         with ThreadPoolExecutor(READERS) as pool:
             list(pool.map(customer, actions))
             deadline = time.monotonic() + 60
+            if screens is not None:
+                for future in waiting:
+                    future.result(timeout=max(deadline - time.monotonic(), 0) + 15)
+                screens.shutdown()
             # One reader of our rows (as the sell screens' polling reads them), every 20 ms.
-            while len(shown_at) < READERS and time.monotonic() < deadline:
+            while screens is None and len(shown_at) < READERS and time.monotonic() < deadline:
                 done = ReaderAction.objects.filter(pk__in=[a.pk for _r, a in actions], status="succeeded") \
                     .values_list("pk", flat=True)
                 now = time.monotonic()
                 for pk in done:
                     shown_at.setdefault(pk, now)
                 time.sleep(0.02)
+        worker_cpu = _process_cpu(worker.pid) - cpu_before
+        load_after = os.getloadavg()
     finally:
         os.killpg(worker.pid, 15)
         worker.wait(timeout=20)
@@ -115,12 +216,26 @@ def main() -> None:
     settled = [latency for latency in latencies if latency is not None]
     payments = Payment.objects.filter(account=account)
     keys = [f"payment-{pk}-charge" for pk in payments.values_list("pk", flat=True)]
-    print(f"readers {READERS}, worker pool {POOL} x {CONCURRENCY}, settled {len(settled)}")
+    print(f"readers {READERS}, worker pool {POOL} x {CONCURRENCY}, DB_CONN_MAX_AGE {CONN_MAX_AGE}, "
+          f"settled {len(settled)}")
+    print(f"worker CPU {worker_cpu * 1000:.0f} ms in all, {worker_cpu * 1000 / max(len(settled), 1):.1f} ms per "
+          f"payment; load average {load_before[0]:.2f} before, {load_after[0]:.2f} after")
+    # Where the time went, per reader (wall clock): the result at the processor → its row ended by the
+    # worker (queue wait and handling of the events in front of it and of its own) → seen by our reader.
+    ended = dict(ReaderAction.objects.filter(pk__in=result_wall).values_list("pk", "finished_at"))
+    to_row = [ended[pk].timestamp() - result_wall[pk] for pk in result_wall if ended.get(pk)]
+    print(f"breakdown, median / p95 / max: result -> row ended {_quantiles(to_row)}; row ended -> seen "
+          f"{_quantiles([shown_at[pk] - result_at[pk] - (ended[pk].timestamp() - result_wall[pk])
+                         for pk in result_wall if ended.get(pk) and pk in shown_at])}")
     if settled:
         p95 = statistics.quantiles(settled, n=20)[-1] if len(settled) > 1 else settled[0]
-        print(f"result -> our row: median {statistics.median(settled) * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms, "
-              f"max {max(settled) * 1000:.0f} ms; with the sell screen's polling (worst case): "
-              f"p95 {(p95 + POLLING_SECONDS) * 1000:.0f} ms")
+        if SCREENS == "longpoll":
+            print(f"result -> the sell screen's long-poll answered: median {statistics.median(settled) * 1000:.0f} "
+                  f"ms, p95 {p95 * 1000:.0f} ms, max {max(settled) * 1000:.0f} ms")
+        else:
+            print(f"result -> our row: median {statistics.median(settled) * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms, "
+                  f"max {max(settled) * 1000:.0f} ms; with the sell screen's polling (worst case): "
+                  f"p95 {(p95 + POLLING_SECONDS) * 1000:.0f} ms")
     print(f"payments succeeded {payments.filter(status='succeeded').count()} of {payments.count()}; "
           f"PaymentIntents {SandboxPaymentIntent.objects.filter(idempotency_key__in=keys).count()} for "
           f"{len(keys)} payments; "

@@ -160,8 +160,13 @@ def _handle(event: WebhookEvent) -> tuple[str, Payment | None]:
             return "unknown payment", None
         if payment.processor_payment_id and payment.processor_payment_id != obj["id"]:
             return "other processor payment", payment
-        current = get_gateway(payment.payee).retrieve_payment(obj["id"])
-        settled = payment_settle(payment_id=payment.pk, result=current, source="webhook")
+        if payment.status == Payment.Status.PENDING:
+            current = get_gateway(payment.payee).retrieve_payment(obj["id"])
+            settled = payment_settle(payment_id=payment.pk, result=current, source="webhook")
+        else:
+            settled = payment  # a settled payment never moves again: no processor read for a late event
+        for follower in event_handlers.PAYMENT_FOLLOWERS:
+            follower(settled)
         return f"payment {settled.status}", payment
     if event.type in REFUND_EVENTS:
         refund = _our_refund(event, obj)

@@ -301,6 +301,11 @@ if ACCOUNTING_ADAPTER == "xero" and not (XERO_CLIENT_ID and XERO_CLIENT_SECRET):
 # (HMAC-SHA256 of a fixed label), so knowing it reveals nothing of SECRET_KEY.
 SANDBOX_WEBHOOK_SECRET = env_str("SANDBOX_WEBHOOK_SECRET", "whsec_" + hmac.new(
     SECRET_KEY.encode(), b"posbackoffice.sandbox-webhook-secret", hashlib.sha256).hexdigest())
+# Card readers: how many sell screens may wait at once for their reader's result (a long-poll of at most
+# 10 s each, terminal.live); 0 (the default) leaves every screen polling every 500 ms. Each waiting request
+# holds a web worker while it waits: keep it below the web server's capacity (docs/architecture.md,
+# terminal, "Live status").
+TERMINAL_LIVE_WAITERS = env_int("TERMINAL_LIVE_WAITERS", 0, minimum=0)
 # With Stripe, the pages that take a card add Stripe.js's origins to this policy, and only those pages
 # (payments.card_entry.card_entry_page); the sandbox default needs none.
 

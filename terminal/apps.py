@@ -14,6 +14,8 @@ class TerminalConfig(AppConfig):
         # The reader finished what the driver asked: check its open action now.
         event_handlers.HANDLERS.register("terminal.reader.action_succeeded", driver.reader_event)
         event_handlers.HANDLERS.register("terminal.reader.action_failed", driver.reader_event)
+        # A card_present payment's own event ends its reader's action in the same task.
+        event_handlers.PAYMENT_FOLLOWERS.register("terminal_reader_action", driver.follow_payment)
         # Setup › Payments › Terminals, and standalone mode turned off there.
         settings_sections.PAYMENTS.register("terminals", settings_sections.Section(
             "terminal/settings_section.html", pages.settings_section))

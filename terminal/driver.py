@@ -30,6 +30,7 @@ from django.utils.translation import gettext as _
 from accounts.services import email_queue
 from accounts.tenancy import scoped
 from payments.gateway import MERCHANT, get_gateway
+from payments.gateway import objects as gateway_objects
 from payments.gateway.base import ReaderActionStatus, TerminalReader
 from payments.gateway.errors import GatewayError, InvalidRequest, ProcessorUnavailable
 from payments.messages import failure_message
@@ -38,6 +39,7 @@ from payments.services import payment_charge, payment_create, payment_refund, pa
 from posbackoffice import jobs
 from posbackoffice.errors import DomainError
 from posbackoffice.money import format_money, parse_money
+from terminal import live
 from terminal.models import Reader, ReaderAction
 
 logger = logging.getLogger(__name__)
@@ -146,8 +148,9 @@ def action_send(*, action_id: int, inline: bool = True) -> ReaderAction:
             return action
         except GatewayError as refused:
             return finish(action_id, failure_code=refused.code, cancel_payment=True)
-        ReaderAction.objects.filter(pk=action_id, status=ReaderAction.Status.QUEUED).update(
-            status=ReaderAction.Status.IN_PROGRESS, sent_at=timezone.now())
+        if ReaderAction.objects.filter(pk=action_id, status=ReaderAction.Status.QUEUED).update(
+                status=ReaderAction.Status.IN_PROGRESS, sent_at=timezone.now()):
+            live.announce(action_id)
         return ReaderAction.objects.get(pk=action_id)
     finally:
         claim.release()
@@ -167,7 +170,7 @@ def finish(action_id: int, *, failure_code: str = "", cancel_payment: bool = Fal
             status: str | None = None) -> ReaderAction:
     """End an action (failed with its code, or `status`), its pending payment failing with the same code;
     then the standalone loop's next step."""
-    payment_id = ReaderAction.objects.values_list("payment_id", flat=True).get(pk=action_id)
+    payment_id, reader_id = ReaderAction.objects.values_list("payment_id", "reader_id").get(pk=action_id)
     if payment_id and cancel_payment:
         payment = Payment.objects.get(pk=payment_id)
         try:
@@ -181,10 +184,9 @@ def finish(action_id: int, *, failure_code: str = "", cancel_payment: bool = Fal
     with transaction.atomic():
         # Lock order (docs/architecture.md): the reader, then its action — as the services that change a
         # reader (mode, removal, a new payment or refund) take them.
-        reader_id = ReaderAction.objects.values_list("reader_id", flat=True).get(pk=action_id)
         reader = Reader.objects.select_for_update().get(pk=reader_id)
-        action = ReaderAction.objects.select_for_update(of=("self",)).select_related("reader", "payment") \
-            .get(pk=action_id)
+        action = ReaderAction.objects.select_for_update(of=("self",)).select_related("payment").get(pk=action_id)
+        action.reader = reader
         if action.status not in ReaderAction.OPEN:
             return action
         if action.kind == ReaderAction.Kind.PAYMENT and action.payment.status == Payment.Status.SUCCEEDED:
@@ -195,6 +197,7 @@ def finish(action_id: int, *, failure_code: str = "", cancel_payment: bool = Fal
             action.failure_code = (failure_code or taken)[:60]
         action.finished_at = timezone.now()
         action.save(update_fields=["status", "failure_code", "finished_at"])
+        live.announce(action_id)
         follow = _next_standalone_step(action, reader)
     if follow is not None:
         # The loop's next step goes to the reader now, in whatever settled this one (a webhook's task,
@@ -343,9 +346,10 @@ def _timeouts(action: ReaderAction, current: TerminalReader, now) -> ReaderActio
     return ReaderAction.objects.get(pk=action.pk)
 
 
-def action_check(*, action_id: int) -> ReaderAction:
+def action_check(*, action_id: int, current: TerminalReader | None = None) -> ReaderAction:
     """Ask the processor how the reader is doing with this action (polling, the scheduled check, a
-    webhook) and settle what ended. Under the action's lease; a holder elsewhere wins."""
+    webhook) and settle what ended. Under the action's lease; a holder elsewhere wins. `current`: the
+    reader as a signed webhook event showed it with this action ended (reader_event): no second read."""
     action = ReaderAction.objects.select_related("reader").get(pk=action_id)
     if action.status == ReaderAction.Status.QUEUED:
         return action_send(action_id=action_id, inline=False)  # sending failed earlier: same keys again
@@ -357,10 +361,11 @@ def action_check(*, action_id: int) -> ReaderAction:
         return action
     try:
         now = timezone.now()
-        try:
-            current = reader_gateway().retrieve_reader(action.reader.processor_reader_id)
-        except ProcessorUnavailable:
-            return action
+        if current is None:
+            try:
+                current = reader_gateway().retrieve_reader(action.reader.processor_reader_id)
+            except ProcessorUnavailable:
+                return action
         return _settle_from_reader(action_id, current, now)
     finally:
         claim.release()
@@ -376,17 +381,65 @@ def action_check_if_due(*, account, action_id: int) -> ReaderAction:
     return action
 
 
+def _event_about(action: ReaderAction, obj: dict) -> bool | None:
+    """Whether a reader event's action (as the signed event shows it) is our open action: True, False
+    (an earlier action's, already settled: its payment's event ended it, or it was cancelled), or None
+    when the event does not say (checked against the processor, as before)."""
+    shown = obj.get("action")
+    if not isinstance(shown, dict):
+        return None
+    if shown.get("type") == "process_payment_intent":
+        intent = (shown.get("process_payment_intent") or {}).get("payment_intent")
+        intent = intent.get("id") if isinstance(intent, dict) else intent
+        if not isinstance(intent, str) or not intent:
+            return None
+        return (action.kind == ReaderAction.Kind.PAYMENT and action.payment is not None
+                and action.payment.processor_payment_id == intent)
+    if shown.get("type") == "collect_inputs":
+        ours = ((shown.get("collect_inputs") or {}).get("metadata") or {}).get("reader_action")
+        if not isinstance(ours, str) or not ours:
+            return None
+        return action.kind != ReaderAction.Kind.PAYMENT and ours == str(action.pk)
+    return None
+
+
 def reader_event(obj: dict, *, processor: str, payee: str) -> tuple[str, int | None]:
-    """terminal.reader.action_succeeded / action_failed (payments.event_handlers): a hint to check the
-    reader's open action now."""
-    reader = Reader.objects.filter(processor=processor, processor_reader_id=obj["id"]).first()
-    if reader is None:
-        return "unknown reader", None
-    action = ReaderAction.objects.filter(reader=reader, status__in=ReaderAction.OPEN).first()
+    """terminal.reader.action_succeeded / action_failed (payments.event_handlers): the reader ended an
+    action. About our open action: settled from the event's reader (signed, and an ended action does not
+    change again), without reading the reader back from the processor; about an earlier action (the
+    payment's own event ended it already, follow_payment): nothing to do; not saying: checked."""
+    action = ReaderAction.objects.select_related("reader", "payment").filter(
+        reader__processor=processor, reader__processor_reader_id=obj["id"], status__in=ReaderAction.OPEN).first()
     if action is None:
         return "no open action", None
-    settled = action_check(action_id=action.pk)
+    about = _event_about(action, obj)
+    if about is False:
+        return "earlier reader action", None
+    current = None
+    if about:
+        current = gateway_objects.reader(obj)
+        if current.action is None or current.action.status == ReaderActionStatus.IN_PROGRESS:
+            current = None
+    settled = action_check(action_id=action.pk, current=current)
     return f"reader action {settled.status}", settled.payment_id
+
+
+def follow_payment(payment: Payment) -> None:
+    """A payment event settled a card_present payment (payments.event_handlers.PAYMENT_FOLLOWERS): the
+    reader's action that took it ends now, in the same task, so the sell screen sees the result without
+    waiting for the reader's own event (which then finds nothing open about it and does nothing). No
+    processor call: the payment was just read. Idempotent: `finish` ends an open action only."""
+    if payment.method != Payment.Method.CARD_PRESENT or payment.status not in (Payment.Status.SUCCEEDED,
+                                                                               Payment.Status.FAILED):
+        return
+    action_id = ReaderAction.objects.filter(payment=payment, kind=ReaderAction.Kind.PAYMENT,
+                                            status__in=ReaderAction.OPEN).values_list("pk", flat=True).first()
+    if action_id is None:
+        return
+    if payment.status == Payment.Status.SUCCEEDED:
+        finish(action_id, status=ReaderAction.Status.SUCCEEDED)
+    else:
+        finish(action_id, failure_code=payment.failure_code)
 
 
 def actions_due(now=None) -> list[int]:

@@ -18,7 +18,7 @@ from posbackoffice.errors import DomainError
 from posbackoffice.money import format_money
 from posbackoffice.pages import render_page
 from retail.sell_device import chosen_register, sale_in_progress
-from terminal import driver, services
+from terminal import driver, live, services
 from terminal.forms import PresentCardForm, ReaderInputForm, ReaderModeForm, ReaderRegisterForm, ReaderRenameForm
 from terminal.models import Reader, ReaderAction
 
@@ -173,14 +173,18 @@ def _sale_action(request, action_id) -> ReaderAction:
 @require_GET
 @staff_view("sell")
 def sell_card_status(request, action_id):
-    """The live status: the page polls its status part every second (htmx), which asks the processor at
-    most every few seconds (the webhook usually settles first)."""
+    """The live status. Its part asks again: with `?wait=1` a long-poll answered when the driver announces
+    a change or after at most 10 s (terminal.live), or, when long-polls are off or full, every 500 ms;
+    either way the processor is asked at most every few seconds (the webhook usually settles first)."""
     action = _sale_action(request, action_id)
+    live_next = live.can_wait()
     if request.htmx:
+        if request.GET.get("wait") and action.status in ReaderAction.OPEN:
+            live_next = live.wait_for_action(action.pk, action.status)
         action = driver.action_check_if_due(account=request.account, action_id=action.pk)
         action.payment.refresh_from_db()
     context = {"action": action, "payment": action.payment, "currency": action.payment.currency,
-               "failure": failure_message(action.failure_code) if action.failure_code else ""}
+               "failure": failure_message(action.failure_code) if action.failure_code else "", "live": live_next}
     response = render_page(request, "terminal/sell_card_status.html", context, partial="status")
     if request.htmx and action.status not in ReaderAction.OPEN:
         response["HX-Trigger"] = "reader-done"

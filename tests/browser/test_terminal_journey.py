@@ -35,8 +35,13 @@ def boutique(transactional_db):
     return shop
 
 
-def test_cashier_takes_a_card_payment_on_the_simulated_reader(boutique, page, live_server):
+@pytest.mark.parametrize("waiters", [0, 4], ids=["polling", "long-poll"])
+def test_cashier_takes_a_card_payment_on_the_simulated_reader(boutique, page, live_server, settings, waiters):
+    """Polling every 500 ms, or long-polling (terminal.live): the sell screen shows the result either way."""
+    settings.TERMINAL_LIVE_WAITERS = waiters
     errors = console_errors(page)
+    asked = []
+    page.on("request", lambda request: asked.append(request.url) if "/sell/reader/" in request.url else None)
     reader = Reader.objects.get()
     sign_in(page, live_server.url, "cashier@terminal.test")
     open_first_register(page, live_server.url)
@@ -55,6 +60,7 @@ def test_cashier_takes_a_card_payment_on_the_simulated_reader(boutique, page, li
     expect(device.locator("#reader-last")).to_contain_text("Approved")
 
     expect(page.locator("#reader-status")).to_contain_text("Approved")  # the sell screen's polling
+    assert any("wait=1" in url for url in asked) == bool(waiters)
     page.get_by_role("link", name="Back to the sale").click()
     page.get_by_role("button", name="Complete sale").click()
     expect(page.locator(".sale-done")).to_contain_text("completed")
