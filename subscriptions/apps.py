@@ -13,5 +13,5 @@ class SubscriptionsConfig(AppConfig):
         from subscriptions import billing, services
 
         settlement.HANDLERS.register("subscription_cycle", settlement.SettlementHandler(
-            succeeded=billing.cycle_paid, failed=billing.cycle_failed))
+            succeeded=billing.cycle_paid, succeeded_many=billing.cycles_paid, failed=billing.cycle_failed))
         protection.PROTECTORS.register("subscriptions", services.live_subscription_of_card)
