@@ -391,10 +391,10 @@ def payments_settle_many(*, answers: dict, source: str = "api") -> list[Payment]
         if audit is not None:
             audits.append(audit)
     if unknown:
-        PaymentAttempt.objects.bulk_update(unknown, ["error_code"])
+        jobs.update_rows(PaymentAttempt, unknown, ["error_code"])
     if moved:
-        Payment.objects.bulk_update(moved, SETTLED_PAYMENT_FIELDS)
-        PaymentAttempt.objects.bulk_update([attempts[payment.pk] for payment in moved], SETTLED_ATTEMPT_FIELDS)
+        jobs.update_rows(Payment, moved, SETTLED_PAYMENT_FIELDS)
+        jobs.update_rows(PaymentAttempt, [attempts[payment.pk] for payment in moved], SETTLED_ATTEMPT_FIELDS)
         audit_record_many(audits)
         _after_settled(moved, results)
     return payments

@@ -160,6 +160,10 @@ def _handle(event: WebhookEvent) -> tuple[str, Payment | None]:
             return "unknown payment", None
         if payment.processor_payment_id and payment.processor_payment_id != obj["id"]:
             return "other processor payment", payment
+        if payment.status != Payment.Status.PENDING:
+            # Settled already (the caller's answer in hand came first): payment_settle would change
+            # nothing, so the processor is not asked again.
+            return f"payment {payment.status}", payment
         current = get_gateway(payment.payee).retrieve_payment(obj["id"])
         settled = payment_settle(payment_id=payment.pk, result=current, source="webhook")
         return f"payment {settled.status}", payment

@@ -228,3 +228,33 @@ def run_rows(task, ids: Iterable[int], work: Callable[[int], object]) -> None:
         raise task.retry(args=list(later), countdown=max(later.values()))
     if failure is not None:
         raise failure
+
+
+# ---- batched writes ----------------------------------------------------------------------------------
+
+def update_rows(model: type[models.Model], rows: list[models.Model], fields: list[str]) -> int:
+    """Write `fields` of many rows (already read, changed in Python) with one statement:
+
+        UPDATE t SET f = v.f, … FROM (VALUES (pk, f, …), …) AS v(pk, f, …) WHERE t.pk = v.pk
+
+    What Django's bulk_update does with a CASE per row and field, whose expressions cost a batched job
+    more CPU than the statements it saves. Runs in the caller's transaction, with the rows it locked."""
+    if not rows:
+        return 0
+    quote = connection.ops.quote_name
+    pk = model._meta.pk
+    columns = [pk, *(model._meta.get_field(name) for name in fields)]
+    params, values = [], []
+    for index, row in enumerate(rows):
+        cells = []
+        for field in columns:
+            params.append(field.get_db_prep_save(getattr(row, field.attname), connection))
+            cells.append(f"%s::{field.db_type(connection)}" if index == 0 else "%s")
+        values.append(f"({', '.join(cells)})")
+    names = ", ".join(quote(field.column) for field in columns)
+    assignments = ", ".join(f"{quote(field.column)} = v.{quote(field.column)}" for field in columns[1:])
+    table = quote(model._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {table} SET {assignments} FROM (VALUES {', '.join(values)}) AS v ({names}) "
+                       f"WHERE {table}.{quote(pk.column)} = v.{quote(pk.column)}", params)
+        return cursor.rowcount

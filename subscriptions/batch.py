@@ -156,6 +156,6 @@ def _renewals_create(subscription_ids: list[int], now) -> tuple[list[int], list[
         for (_sub, _card, cycle), payment in zip(account_renewals, payments, strict=True):
             cycle.payment = payment
             payment_ids.append(payment.pk)
-    SubscriptionCycle.objects.bulk_update([cycle for _sub, _card, cycle in renewals], ["payment"])
+    jobs.update_rows(SubscriptionCycle, [cycle for _sub, _card, cycle in renewals], ["payment"])
     audit_record_many(audits)
     return payment_ids, others

@@ -257,9 +257,9 @@ def cycles_paid(payments: list[Payment]) -> None:
             if sub.status in (Subscription.Status.ACTIVE, Subscription.Status.OVERDUE, Subscription.Status.SCHEDULED):
                 audits.append(_advanced(sub, cycle, now))
                 advanced.append(sub)
-    SubscriptionCycle.objects.bulk_update(list(cycles.values()), PAID_FIELDS)
+    jobs.update_rows(SubscriptionCycle, list(cycles.values()), PAID_FIELDS)
     if advanced:
-        Subscription.objects.bulk_update(advanced, ADVANCE_FIELDS)
+        jobs.update_rows(Subscription, advanced, ADVANCE_FIELDS)
         audit_record_many(audits)
 
 
