@@ -207,6 +207,7 @@ def run_workers(n: int, workers: int, pool: str, concurrency: int, batch: int) -
                               stderr=subprocess.STDOUT, start_new_session=True) for i in range(workers)]
     try:
         time.sleep(8)  # the workers start
+        load0 = os.getloadavg()[0]
         cpu0 = _cpu_seconds(pid for proc in procs for pid in _tree(proc.pid))
         wall0 = time.perf_counter()
         os.environ["CELERY_BROKER_URL"] = app.conf.broker_url = broker
@@ -225,6 +226,7 @@ def run_workers(n: int, workers: int, pool: str, concurrency: int, batch: int) -
         wall = time.perf_counter() - wall0
         cpu = _cpu_seconds(pid for proc in procs for pid in _tree(proc.pid)) - cpu0
         rss_end = [round(_rss_mb(pid)) for proc in procs for pid in _tree(proc.pid)]
+        load1 = os.getloadavg()[0]
     finally:
         for proc in procs:
             os.killpg(proc.pid, 9)
@@ -237,6 +239,7 @@ def run_workers(n: int, workers: int, pool: str, concurrency: int, batch: int) -
           f"| renewals/s | {n / wall:.1f} ({n} in {wall:.0f} s) |\n"
           f"| workers' CPU per renewal | {1000 * cpu / n:.0f} ms |\n"
           f"| worker RSS (MB) at {n // 10} done / at the end | {rss_mid} / {rss_end} |\n"
+          f"| load average (1 min) at the start / at the end | {load0:.1f} / {load1:.1f} |\n"
           f"| pgbench tpcb-like, 4 clients, same run | {_pgbench(15)} |")
 
 

@@ -132,16 +132,20 @@ def due_batch(shop, count: int = 3) -> list[Subscription]:
         return [subscribe(shop, subscriber(shop, first_name=f"Client{n}"), plan) for n in range(count)]
 
 
+def killed_in(monkeypatch, module, name: str, ids: list[int]) -> None:
+    """Run the batch with its worker dying when it calls `module.name`."""
+    def killed(**_arguments):
+        raise WorkerKilled
+
+    monkeypatch.setattr(module, name, killed)
+    with travel(paris(2028, 3, 1, 10)), pytest.raises(WorkerKilled):
+        batch.bill_many(ids)
+
+
 def test_a_worker_dying_after_the_charges_never_charges_twice_and_the_next_run_makes_the_sales(shop, monkeypatch):
     subs = due_batch(shop)
     ids = [sub.pk for sub in subs]
-
-    def killed(**_answers):
-        raise WorkerKilled
-
-    monkeypatch.setattr(payment_services, "payments_settle_many", killed)
-    with travel(paris(2028, 3, 1, 10)), pytest.raises(WorkerKilled):
-        batch.bill_many(ids)
+    killed_in(monkeypatch, payment_services, "payments_settle_many", ids)
     payments = list(Payment.objects.filter(purpose=Payment.Purpose.SUBSCRIPTION_CYCLE).order_by("pk"))
     assert len(payments) == 3 and all(payment.status == Payment.Status.PENDING for payment in payments)
     assert all(charges(payment) == 1 for payment in payments)  # the processor took every charge
@@ -167,13 +171,7 @@ def test_a_worker_dying_after_the_charges_never_charges_twice_and_the_next_run_m
 def test_a_worker_dying_before_the_charges_leaves_pending_payments_charged_once_later(shop, monkeypatch):
     subs = due_batch(shop)
     ids = [sub.pk for sub in subs]
-
-    def killed(**_ids):
-        raise WorkerKilled
-
-    monkeypatch.setattr(batch, "payments_charge_many", killed)
-    with travel(paris(2028, 3, 1, 10)), pytest.raises(WorkerKilled):
-        batch.bill_many(ids)
+    killed_in(monkeypatch, batch, "payments_charge_many", ids)
     payments = list(Payment.objects.filter(purpose=Payment.Purpose.SUBSCRIPTION_CYCLE))
     assert len(payments) == 3 and not any(charges(payment) for payment in payments)
     monkeypatch.undo()
