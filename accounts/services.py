@@ -57,7 +57,19 @@ def snapshot(obj, fields) -> dict:
 def audit_record(*, account, actor, action: str, target=None, before=None, after=None, at=None) -> AuditEvent:
     """Append an audit row. Called by services inside their own transaction; `at` is the moment the
     service read (now by default)."""
-    return AuditEvent.objects.create(
+    row = audit_row(account=account, actor=actor, action=action, target=target, before=before, after=after, at=at)
+    row.save(force_insert=True)
+    return row
+
+
+def audit_record_many(rows: list[AuditEvent]) -> None:
+    """Append many audit rows (built with `audit_row`) in one INSERT: the batched jobs' audit."""
+    AuditEvent.objects.bulk_create(rows, batch_size=2000)
+
+
+def audit_row(*, account, actor, action: str, target=None, before=None, after=None, at=None) -> AuditEvent:
+    """The audit row `audit_record` appends, not saved yet."""
+    return AuditEvent(
         created_at=at or dj_timezone.now(),
         account=account,
         actor=actor if actor is not None and getattr(actor, "pk", None) else None,

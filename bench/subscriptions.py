@@ -73,12 +73,15 @@ def seed(n: int):
     return account
 
 
-def run(n: int, sample_queries: int) -> None:
+def run(n: int, sample_queries: int, batch: int, profile: str = "") -> None:
+    """The billing run in this one process: `bill_subscriptions`' work (subscriptions.batch.bill_many)
+    over `batch` ids at a time, one batch after the other; `batch` 0: billing.bill one by one."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
     from payments.models import Payment
     from retail.models import Sale
+    from subscriptions import batch as billing_batch
     from subscriptions import billing
 
     started = time.perf_counter()
@@ -86,26 +89,51 @@ def run(n: int, sample_queries: int) -> None:
     print(f"seeded {n} due subscriptions in {time.perf_counter() - started:.1f} s")
     ids = billing.due_ids(limit=n)
     assert len(ids) == n
+    size = max(batch, 1)
+    chunks = [ids[i:i + size] for i in range(0, len(ids), size)]
+
+    def bill(chunk):
+        if batch:
+            billing_batch.bill_many(chunk)
+        else:
+            billing.bill(chunk[0])
+
+    sampled = chunks[:max(1, sample_queries // size)]
     with CaptureQueriesContext(connection) as queries:
-        for pk in ids[:sample_queries]:
-            billing.bill(pk)
-    per_renewal = len(queries.captured_queries) / sample_queries
-    tracemalloc.start()
+        for chunk in sampled:
+            bill(chunk)
+    per_renewal = len(queries.captured_queries) / sum(len(chunk) for chunk in sampled)
+    rest = chunks[len(sampled):]
+    timed = sum(len(chunk) for chunk in rest)
+    profiler = None
+    if profile:
+        import cProfile
+
+        profiler = cProfile.Profile()
+        profiler.enable()
+    else:
+        tracemalloc.start()
+    load0 = os.getloadavg()[0]
     cpu0, wall0 = time.process_time(), time.perf_counter()
-    for pk in ids[sample_queries:]:
-        billing.bill(pk)
+    for chunk in rest:
+        bill(chunk)
     cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
-    _current, peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
-    timed = n - sample_queries
+    if profiler is not None:
+        profiler.disable()
+        profiler.dump_stats(profile)
+        peak = 0
+    else:
+        _current, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
     payments = Payment.objects.filter(account=account, purpose="subscription_cycle")
     sales = Sale.objects.filter(account=account)
     assert payments.count() == n and payments.filter(status="succeeded").count() == n and sales.count() == n
-    print(f"| renewals | {timed} |\n| wall | {wall:.1f} s |\n"
+    print(f"| renewals | {timed} ({f'batches of {batch}' if batch else 'one by one'}) |\n| wall | {wall:.1f} s |\n"
           f"| renewals/s (1 process, sequential) | {timed / wall:.0f} |\n"
-          f"| CPU of this process per renewal | {1000 * cpu / timed:.1f} ms |\n"
-          f"| SQL statements per renewal | {per_renewal:.0f} |\n| peak traced Python memory | {peak / 1e6:.1f} MB |\n"
-          f"| max RSS | {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB |")
+          f"| CPU of this process per renewal | {1000 * cpu / timed:.2f} ms |\n"
+          f"| SQL statements per renewal | {per_renewal:.1f} |\n| peak traced Python memory | {peak / 1e6:.1f} MB |\n"
+          f"| max RSS | {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB |\n"
+          f"| load average (1 min) before / after | {load0:.1f} / {os.getloadavg()[0]:.1f} |")
 
 
 def _tree(pid: int) -> list[int]:
@@ -131,11 +159,11 @@ def _rss_mb(pid: int) -> float:
 def _pgbench(seconds: int) -> str:
     import subprocess
 
-    url = "postgres://postgres@127.0.0.1:5432/pbo_subs2_pgbench"
+    url = "postgres://postgres@127.0.0.1:5432/pbo_subsperf_pgbench"
     subprocess.run(["psql", "postgres://postgres@127.0.0.1:5432/postgres", "-qc",
-                    "DROP DATABASE IF EXISTS pbo_subs2_pgbench"], check=True, capture_output=True)
+                    "DROP DATABASE IF EXISTS pbo_subsperf_pgbench"], check=True, capture_output=True)
     subprocess.run(["psql", "postgres://postgres@127.0.0.1:5432/postgres", "-qc",
-                    "CREATE DATABASE pbo_subs2_pgbench"], check=True, capture_output=True)
+                    "CREATE DATABASE pbo_subsperf_pgbench"], check=True, capture_output=True)
     subprocess.run(["pgbench", "-i", "-q", "-s", "1", url], check=True, capture_output=True)
     out = subprocess.run(["pgbench", "-b", "tpcb-like", "-c", "4", "-j", "2", "-T", str(seconds), url],
                          check=True, capture_output=True, text=True).stdout
@@ -179,6 +207,7 @@ def run_workers(n: int, workers: int, pool: str, concurrency: int, batch: int) -
                               stderr=subprocess.STDOUT, start_new_session=True) for i in range(workers)]
     try:
         time.sleep(8)  # the workers start
+        load0 = os.getloadavg()[0]
         cpu0 = _cpu_seconds(pid for proc in procs for pid in _tree(proc.pid))
         wall0 = time.perf_counter()
         os.environ["CELERY_BROKER_URL"] = app.conf.broker_url = broker
@@ -197,6 +226,7 @@ def run_workers(n: int, workers: int, pool: str, concurrency: int, batch: int) -
         wall = time.perf_counter() - wall0
         cpu = _cpu_seconds(pid for proc in procs for pid in _tree(proc.pid)) - cpu0
         rss_end = [round(_rss_mb(pid)) for proc in procs for pid in _tree(proc.pid)]
+        load1 = os.getloadavg()[0]
     finally:
         for proc in procs:
             os.killpg(proc.pid, 9)
@@ -209,6 +239,7 @@ def run_workers(n: int, workers: int, pool: str, concurrency: int, batch: int) -
           f"| renewals/s | {n / wall:.1f} ({n} in {wall:.0f} s) |\n"
           f"| workers' CPU per renewal | {1000 * cpu / n:.0f} ms |\n"
           f"| worker RSS (MB) at {n // 10} done / at the end | {rss_mid} / {rss_end} |\n"
+          f"| load average (1 min) at the start / at the end | {load0:.1f} / {load1:.1f} |\n"
           f"| pgbench tpcb-like, 4 clients, same run | {_pgbench(15)} |")
 
 
@@ -255,16 +286,17 @@ def run_pages(n: int, requests: int) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--n", type=int, default=2000)
-    parser.add_argument("--sample-queries", type=int, default=20)
+    parser.add_argument("--sample-queries", type=int, default=200)
     parser.add_argument("--workers", type=int, default=0, help="real celery workers (0: in this process)")
     parser.add_argument("--pool", default="prefork")
     parser.add_argument("--concurrency", type=int, default=2)
     parser.add_argument("--batch", type=int, default=50)
     parser.add_argument("--pages", type=int, default=0, help="time the Manage pages (this many requests each)")
+    parser.add_argument("--profile", default="", help="in-process run: write cProfile stats to this file")
     options = parser.parse_args()
     if options.pages:
         run_pages(options.n, options.pages)
     elif options.workers:
         run_workers(options.n, options.workers, options.pool, options.concurrency, options.batch)
     else:
-        run(options.n, options.sample_queries)
+        run(options.n, options.sample_queries, options.batch, options.profile)

@@ -29,7 +29,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.guard import require_customer_money_allowed
-from accounts.services import audit_record
+from accounts.services import audit_record, audit_record_many, audit_row
 from accounts.tenancy import scoped
 from payments import card_saving, settlement
 from payments.gateway import get_gateway
@@ -117,21 +117,15 @@ def payment_create(*, actor, account, amount: int, currency: str, method: str, m
     for later once the payment succeeds (payments.card_saving). Refused while the account is not active
     (accounts.guard); a payment created before that still goes through charge and settlement."""
     from retail.models import Sale
-    from retail.services.customers import clean_single_email
 
     purpose, payee = _purpose_and_payee(purpose=purpose, purpose_ref=purpose_ref, sale_id=sale_id)
     if payee == Payment.Payee.MERCHANT:  # the platform's billing of the merchant is never stopped
         require_customer_money_allowed(account)
-    if amount <= 0:
-        raise DomainError(_("The amount must be more than zero."))
-    if currency != account.currency:
-        raise DomainError(_("Payments are taken in %(currency)s.") % {"currency": account.currency})
-    if method in (Payment.Method.CARD_NOT_PRESENT, Payment.Method.SAVED_CARD):
-        payment_method_id = payment_method_id_clean(payment_method_id)
-    if save_card and (method != Payment.Method.CARD_NOT_PRESENT or not processor_customer_id):
-        raise DomainError(_("This card cannot be saved for the customer."))
-    receipt_email = clean_single_email(receipt_email)
-    sale = None
+    payment = _payment_new(
+        actor=actor, account=account, amount=amount, currency=currency, method=method, mode=mode,
+        purpose=purpose, purpose_ref=purpose_ref, payee=payee, customer_id=customer_id, outlet_id=outlet_id,
+        register_id=register_id, description=description, receipt_email=receipt_email,
+        payment_method_id=payment_method_id, processor_customer_id=processor_customer_id, save_card=save_card)
     if sale_id is not None:
         sale = scoped(Sale, account).select_for_update().filter(pk=sale_id).first()
         if sale is None or sale.status not in (Sale.Status.OPEN, Sale.Status.ON_ACCOUNT):
@@ -142,26 +136,74 @@ def payment_create(*, actor, account, amount: int, currency: str, method: str, m
         if amount > sale.balance_due:
             raise DomainError(_("The amount is more than what is left to pay (%(due)s).")
                               % {"due": format_money(max(sale.balance_due, 0), sale.currency)})
-        customer_id = customer_id or sale.customer_id
-        outlet_id, register_id = sale.outlet_id, sale.register_id
-    payment = Payment.objects.create(
-        account=account, amount=amount, currency=currency, method=method, mode=mode, sale=sale,
+        payment.sale, payment.customer_id = sale, customer_id or sale.customer_id
+        payment.outlet_id, payment.register_id = sale.outlet_id, sale.register_id
+    payment.save(force_insert=True)
+    _charge_attempt(payment).save(force_insert=True)
+    _created_audit(payment, actor).save(force_insert=True)
+    return payment
+
+
+@transaction.atomic
+def payments_create_many(*, actor, account, purpose: str, charges: list[dict]) -> list[Payment]:
+    """`payment_create` for many payments of one account that pay for rows of an app above payments (a
+    batched job: `purpose` "subscription_cycle", each charge's `purpose_ref` its row): the same checks,
+    then the payments, their charge attempts (each key from its own payment row) and their audit rows,
+    each kind written with one INSERT. `charges`: payment_create's other keyword arguments, one dict each
+    (no sale)."""
+    payee = None
+    for charge in charges:
+        purpose, payee = _purpose_and_payee(purpose=purpose, purpose_ref=charge.get("purpose_ref"), sale_id=None)
+    if payee == Payment.Payee.MERCHANT:
+        require_customer_money_allowed(account)
+    payments = Payment.objects.bulk_create(
+        [_payment_new(actor=actor, account=account, purpose=purpose, payee=payee, **charge) for charge in charges])
+    PaymentAttempt.objects.bulk_create([_charge_attempt(payment) for payment in payments])
+    audit_record_many([_created_audit(payment, actor) for payment in payments])
+    return payments
+
+
+def _payment_new(*, actor, account, amount: int, currency: str, method: str, mode: str, purpose: str, payee: str,
+                 purpose_ref: int | None = None, payment_method_id: str = "",
+                 processor_customer_id: str = "", customer_id: int | None = None, outlet_id: int | None = None,
+                 register_id: int | None = None, description: str = "", receipt_email: str = "",
+                 save_card: bool = False) -> Payment:
+    """One new payment's checks and its row, not saved yet (payment_create, payments_create_many)."""
+    from retail.services.customers import clean_single_email
+
+    if amount <= 0:
+        raise DomainError(_("The amount must be more than zero."))
+    if currency != account.currency:
+        raise DomainError(_("Payments are taken in %(currency)s.") % {"currency": account.currency})
+    if method in (Payment.Method.CARD_NOT_PRESENT, Payment.Method.SAVED_CARD):
+        payment_method_id = payment_method_id_clean(payment_method_id)
+    if save_card and (method != Payment.Method.CARD_NOT_PRESENT or not processor_customer_id):
+        raise DomainError(_("This card cannot be saved for the customer."))
+    return Payment(
+        account=account, amount=amount, currency=currency, method=method, mode=mode,
         purpose=purpose, purpose_ref=purpose_ref, payee=payee,
         customer_id=customer_id, outlet_id=outlet_id, register_id=register_id, description=description[:200],
-        receipt_email=receipt_email, processor=get_gateway(payee).name, payment_method_id=payment_method_id,
-        processor_customer_id=processor_customer_id, save_card=save_card,
+        receipt_email=clean_single_email(receipt_email), processor=get_gateway(payee).name,
+        payment_method_id=payment_method_id, processor_customer_id=processor_customer_id, save_card=save_card,
         created_by=actor if getattr(actor, "pk", None) else None,
     )
-    PaymentAttempt.objects.create(
-        account=account, payment=payment, kind=PaymentAttempt.Kind.CHARGE, idempotency_key=charge_key(payment),
-        request={"amount": amount, "currency": currency, "method": method, "payment_method": payment_method_id,
-                 "customer": processor_customer_id, "save_card": save_card},
-    )
-    audit_record(account=account, actor=actor, action="payment.created", target=payment,
-                 after=_payment_state(payment) | {"method": method, "mode": mode, "sale": sale_id,
-                                                  "purpose": purpose, "purpose_ref": purpose_ref, "payee": payee,
-                                                  "save_card": save_card})
-    return payment
+
+
+def _charge_attempt(payment: Payment) -> PaymentAttempt:
+    return PaymentAttempt(
+        account=payment.account, payment=payment, kind=PaymentAttempt.Kind.CHARGE,
+        idempotency_key=charge_key(payment),
+        request={"amount": payment.amount, "currency": payment.currency, "method": payment.method,
+                 "payment_method": payment.payment_method_id, "customer": payment.processor_customer_id,
+                 "save_card": payment.save_card})
+
+
+def _created_audit(payment: Payment, actor):
+    return audit_row(account=payment.account, actor=actor, action="payment.created", target=payment,
+                     after=_payment_state(payment) | {"method": payment.method, "mode": payment.mode,
+                                                      "sale": payment.sale_id, "purpose": payment.purpose,
+                                                      "purpose_ref": payment.purpose_ref, "payee": payment.payee,
+                                                      "save_card": payment.save_card})
 
 
 def _holding(attempt: PaymentAttempt, row, work):
@@ -217,6 +259,55 @@ def payment_charge(*, payment_id: int) -> Payment:
     return _holding(attempt, payment, lambda: _charge_claimed(payment, attempt, inline=True))
 
 
+def payments_charge_many(*, payment_ids: list[int]) -> list[Payment]:
+    """`payment_charge` for many pending payments (a batched job; outside any transaction): their charge
+    attempts claimed with one UPDATE (those someone else holds are left alone, as payment_charge leaves
+    them), one processor call per payment with its own key, no inline retries (a task never sleeps: an
+    unknown outcome stays pending for the next run or the reconciliation), then all the answers settled
+    together (`payments_settle_many`). Returns the payments charged, as they are now."""
+    payments = {payment.pk: payment for payment in Payment.objects.select_related("account").filter(
+        pk__in=payment_ids, status=Payment.Status.PENDING, requires_action=False)}
+    attempts = {attempt.payment_id: attempt for attempt in PaymentAttempt.objects.filter(
+        payment_id__in=list(payments), kind=PaymentAttempt.Kind.CHARGE).only("pk", "payment_id", "idempotency_key")}
+    claim = jobs.claim_many(PaymentAttempt, [attempt.pk for attempt in attempts.values()],
+                            seconds=ATTEMPT_LEASE_SECONDS, due=Q(outcome__in=OPEN_OUTCOMES))
+    try:
+        if not claim.pks:
+            return []
+        PaymentAttempt.objects.filter(pk__in=claim.pks).update(tries=F("tries") + 1)
+        answers = {}
+        for attempt in sorted(attempts.values(), key=lambda attempt: attempt.pk):
+            if attempt.pk in claim.pks:
+                try:
+                    answers[attempt.payment_id] = _send_charge(payments[attempt.payment_id], attempt.idempotency_key)
+                except GatewayError as error:
+                    answers[attempt.payment_id] = error
+        return _settle_each_if_refused(answers)
+    finally:
+        claim.release()
+
+
+def _settle_each_if_refused(answers: dict) -> list[Payment]:
+    """Settle the answers together; should that be refused (a purpose's handler raising for one payment),
+    settle them one by one, so one payment's trouble holds back only itself (it stays pending for the
+    reconciliation); the first such error is raised once the others are settled."""
+    try:
+        return payments_settle_many(answers=answers)
+    except Exception:
+        logger.exception("settling %s answers together failed; settling them one by one", len(answers))
+    settled, failure = [], None
+    for payment_id, answer in sorted(answers.items()):
+        error, result = (answer, None) if isinstance(answer, GatewayError) else (None, answer)
+        try:
+            settled.append(payment_settle(payment_id=payment_id, result=result, error=error))
+        except Exception as problem:
+            logger.exception("payment %s could not be settled; it stays pending", payment_id)
+            failure = failure or problem
+    if failure is not None:
+        raise failure
+    return settled
+
+
 def _charge_claimed(payment: Payment, attempt: PaymentAttempt, *, inline: bool) -> Payment:
     PaymentAttempt.objects.filter(pk=attempt.pk).update(tries=F("tries") + 1)
     try:
@@ -254,16 +345,77 @@ def payment_settle(*, payment_id: int, result: ProcessorPayment | None = None, e
     transaction; a purpose without a handler raises NotRegistered before anything changes."""
     payment = _lock_payment(payment_id)
     attempt = PaymentAttempt.objects.select_for_update().get(payment=payment, kind=PaymentAttempt.Kind.CHARGE)
-    before = _payment_state(payment)
-    now = timezone.now()
     if payment.status != Payment.Status.PENDING:
         return payment
-    handler = settlement.handler_for(payment.purpose)
+    settlement.handler_for(payment.purpose)
+    before = _payment_state(payment)
+    if not _record_answer(payment, attempt, result=result, error=error, now=timezone.now()):
+        attempt.save(update_fields=["error_code"])
+        return payment  # unknown outcome: stays pending until known
+    payment.save()
+    attempt.save(update_fields=SETTLED_ATTEMPT_FIELDS)
+    audit = _settled_audit(payment, before, actor=actor, source=source)
+    if audit is not None:
+        audit.save(force_insert=True)
+    _after_settled([payment], {payment.pk: result})
+    return payment
+
+
+@transaction.atomic
+def payments_settle_many(*, answers: dict, source: str = "api") -> list[Payment]:
+    """`payment_settle` for many charges at once (a batched job): `answers` maps a payment id to the
+    processor's answer (a ProcessorPayment) or its GatewayError. The same rules, in one transaction: the
+    payments and their attempts locked in pk order and written with one UPDATE each, the audit rows with
+    one INSERT, then the handlers of their purposes (`succeeded_many` for a whole purpose when its app
+    registered one). Returns the payments as they are now."""
+    ids = sorted(answers)
+    payments = list(Payment.objects.select_for_update(of=("self",)).select_related("account")
+                    .filter(pk__in=ids).order_by("pk"))
+    attempts = {attempt.payment_id: attempt for attempt in PaymentAttempt.objects.select_for_update()
+                .filter(payment_id__in=ids, kind=PaymentAttempt.Kind.CHARGE).order_by("pk")}
+    now = timezone.now()
+    moved, unknown, audits, results = [], [], [], {}
+    for payment in payments:
+        if payment.status != Payment.Status.PENDING:
+            continue
+        settlement.handler_for(payment.purpose)
+        answer = answers[payment.pk]
+        error, result = (answer, None) if isinstance(answer, GatewayError) else (None, answer)
+        before = _payment_state(payment)
+        attempt = attempts[payment.pk]
+        if not _record_answer(payment, attempt, result=result, error=error, now=now):
+            unknown.append(attempt)
+            continue
+        moved.append(payment)
+        results[payment.pk] = result
+        audit = _settled_audit(payment, before, actor=None, source=source)
+        if audit is not None:
+            audits.append(audit)
+    if unknown:
+        jobs.update_rows(PaymentAttempt, unknown, ["error_code"])
+    if moved:
+        jobs.update_rows(Payment, moved, SETTLED_PAYMENT_FIELDS)
+        jobs.update_rows(PaymentAttempt, [attempts[payment.pk] for payment in moved], SETTLED_ATTEMPT_FIELDS)
+        audit_record_many(audits)
+        _after_settled(moved, results)
+    return payments
+
+
+SETTLED_PAYMENT_FIELDS = ["status", "requires_action", "settled_at", "payout_status", "failure_code",
+                          "processor_payment_id", "processor_customer_id", "payment_method_id", "card_brand",
+                          "card_last4", "card_exp_month", "card_exp_year"]
+SETTLED_ATTEMPT_FIELDS = ["outcome", "response", "error_code", "finished_at"]
+
+
+def _record_answer(payment: Payment, attempt: PaymentAttempt, *, result: ProcessorPayment | None,
+                   error: GatewayError | None, now) -> bool:
+    """Move the pending payment and its attempt (not saved) by the processor's answer. False: an unknown
+    outcome (the processor did not answer): only the attempt's error code changes, the payment stays
+    pending until known."""
     if error is not None:
         if isinstance(error, ProcessorUnavailable):
             attempt.error_code = error.code
-            attempt.save(update_fields=["error_code"])
-            return payment  # unknown outcome: stays pending until known
+            return False
         code = error.decline_code if isinstance(error, CardError) else error.code
         payment.processor_payment_id = error.payment_id or payment.processor_payment_id
         _fail(payment, attempt, code=code, now=now)
@@ -285,21 +437,33 @@ def payment_settle(*, payment_id: int, result: ProcessorPayment | None = None, e
         _fail(payment, attempt, code=result.failure_code or default, now=now)
     else:  # processing: the answer will come by webhook or reconciliation
         _copy_processor_fields(payment, result)
-    payment.save()
     if result is not None:
         attempt.response = {"id": result.id, "status": result.status, "failure_code": result.failure_code}
     attempt.finished_at = now if attempt.outcome != PaymentAttempt.Outcome.PENDING else None
-    attempt.save(update_fields=["outcome", "response", "error_code", "finished_at"])
-    if payment.status != before["status"] or payment.requires_action != before["requires_action"]:
-        audit_record(account=payment.account, actor=actor or payment.created_by, action=f"payment.{payment.status}",
+    return True
+
+
+def _settled_audit(payment: Payment, before: dict, *, actor, source: str):
+    """The audit row of a payment whose state moved (None when it did not)."""
+    if payment.status == before["status"] and payment.requires_action == before["requires_action"]:
+        return None
+    return audit_row(account=payment.account, actor=actor or payment.created_by, action=f"payment.{payment.status}",
                      target=payment, before=before, after=_payment_state(payment) | {"source": source})
-    if payment.status == Payment.Status.SUCCEEDED and handler.succeeded is not None:
-        handler.succeeded(payment)
-    elif payment.status == Payment.Status.FAILED and handler.failed is not None:
-        handler.failed(payment)
-    if payment.status == Payment.Status.SUCCEEDED and payment.save_card:
-        _record_saved_card(payment, result)  # after the sale: locks go payment, sale, customer
-    return payment
+
+
+def _after_settled(payments: list[Payment], results: dict) -> None:
+    """What the settled payments pay for, by purpose (payments.settlement), then the cards they saved."""
+    by_purpose: dict[str, dict[str, list[Payment]]] = {}
+    for payment in payments:
+        if payment.status in (Payment.Status.SUCCEEDED, Payment.Status.FAILED):
+            by_purpose.setdefault(payment.purpose, {}).setdefault(payment.status, []).append(payment)
+    for purpose, by_status in by_purpose.items():
+        handler = settlement.handler_for(purpose)
+        settlement.run(handler, succeeded=by_status.get(Payment.Status.SUCCEEDED, []),
+                       failed=by_status.get(Payment.Status.FAILED, []))
+    for payment in payments:
+        if payment.status == Payment.Status.SUCCEEDED and payment.save_card:
+            _record_saved_card(payment, results[payment.pk])  # after the sale: locks go payment, sale, customer
 
 
 def _record_saved_card(payment: Payment, result: ProcessorPayment) -> None:

@@ -9,10 +9,12 @@ that owns the purpose, in its AppConfig.ready (payments sits below those apps an
 
 The handler protocol (SettlementHandler): `succeeded(payment)` once the payment has succeeded, `failed(payment)`
 once it has failed (declined, cancelled, never arrived: subscriptions mark a cycle overdue); either may be
-None. `payment_settle` calls the one that applies exactly once, when the payment leaves "pending",
-whichever of the processor's answer, its webhook or the reconciliation settles it; a later answer
-changes nothing and calls nothing. It calls it inside its own transaction, with the payment already
-saved in its new state and locked (lock order: the payment, then the handler's rows), so:
+None. `succeeded_many(payments)`, optional, does what `succeeded` does for a list of payments in one go
+(`payments_settle_many`, a batched job settling many answers in one transaction). `payment_settle` calls
+the one that applies exactly once, when the payment leaves "pending", whichever of the processor's
+answer, its webhook or the reconciliation settles it; a later answer changes nothing and calls nothing.
+It calls it inside its own transaction, with the payment already saved in its new state and locked
+(lock order: the payment, then the handler's rows), so:
 - what the handler changes commits with the settlement or not at all: a handler that raises rolls the
   settlement back, the payment stays pending and the next answer (webhook, reconciliation) tries again;
 - it must not call the processor; side effects (e-mails, tasks) go through `transaction.on_commit`.
@@ -32,6 +34,21 @@ from posbackoffice.registry import Registry
 class SettlementHandler:
     succeeded: Callable | None = None  # (payment) -> None
     failed: Callable | None = None  # (payment) -> None
+    # Optional, for batched jobs (payments_settle_many): the same as `succeeded` for each payment of the
+    # list, in one go; without it `succeeded` is called for each.
+    succeeded_many: Callable | None = None  # (payments) -> None
+
+
+def run(handler: SettlementHandler, *, succeeded: list, failed: list) -> None:
+    """Call the handler for payments that have just succeeded and failed (payments.services)."""
+    if succeeded and handler.succeeded_many is not None:
+        handler.succeeded_many(succeeded)
+    elif handler.succeeded is not None:
+        for payment in succeeded:
+            handler.succeeded(payment)
+    if handler.failed is not None:
+        for payment in failed:
+            handler.failed(payment)
 
 
 HANDLERS: Registry[SettlementHandler] = Registry("settlement handlers")

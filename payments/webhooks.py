@@ -21,9 +21,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from payments.gateway import PAYEES, payee_setting
-from payments.models import WebhookEvent
+from payments.models import PaymentAttempt, WebhookEvent
 from payments.tasks import process_webhook_event
-from payments.webhook_events import handled_types, is_text
+from payments.webhook_events import PAYMENT_EVENTS, _pk, handled_types, is_text
 from posbackoffice import jobs
 
 logger = logging.getLogger(__name__)
@@ -69,10 +69,27 @@ def webhook_receive(*, processor: str, payee: str, payload: bytes, signature: st
     except IntegrityError:
         return WebhookEvent.objects.get(processor=processor, payee=payee, event_id=event["id"][:100])
     if stored.type in handled_types():
-        jobs.enqueue(process_webhook_event, stored.pk)
+        if not _charge_in_flight(stored):
+            jobs.enqueue(process_webhook_event, stored.pk)
     else:
         WebhookEvent.objects.filter(pk=stored.pk).update(processed_at=timezone.now(), outcome="ignored")
     return stored
+
+
+def _charge_in_flight(event: WebhookEvent) -> bool:
+    """An event about a charge whose caller still holds its attempt (payments.services: it is talking to
+    the processor about it): that caller settles with the answer in hand, so the event is not queued
+    now; it stays stored and unprocessed, and the sweep handles it after its grace
+    (payments.webhook_events.EVENT_SWEEP_GRACE) — a no-op by then, or the settlement itself should the
+    caller have died. Saves a task and a processor read per charge of a busy billing run."""
+    if event.type not in PAYMENT_EVENTS:
+        return False
+    data = event.payload.get("data")
+    obj = data.get("object") if isinstance(data, dict) else None
+    metadata = obj.get("metadata") if isinstance(obj, dict) else None
+    payment_pk = _pk(metadata.get("payment")) if isinstance(metadata, dict) else None
+    return payment_pk is not None and PaymentAttempt.objects.filter(
+        payment_id=payment_pk, kind=PaymentAttempt.Kind.CHARGE, lease_until__gt=timezone.now()).exists()
 
 
 def deliver_sandbox_event(payload: bytes, signature: str) -> WebhookEvent:

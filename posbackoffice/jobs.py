@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterable
 from itertools import batched
 
 from celery import shared_task
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.db.models import Q
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerUnavailable
@@ -96,6 +96,47 @@ def claim(model: type[models.Model], pk: int, *, seconds: float, due: Q, now=Non
     until = now + datetime.timedelta(seconds=seconds)
     taken = model._default_manager.filter(unclaimed(now) & due, pk=pk).update(lease_until=until, **changes)
     return Claim(model, pk, until) if taken else None
+
+
+class BatchClaim:
+    """A worker's hold on many rows of one table until `until` (`claim_many`); like Claim, `until` is its
+    token, and releasing touches only the rows that still carry it."""
+
+    def __init__(self, model: type[models.Model], pks: list[int], until: datetime.datetime):
+        self.model, self.pks, self.until = model, pks, until
+
+    def release(self, pks: Iterable[int] | None = None, *, hold: float = 0) -> int:
+        """Give back `pks` (all the claimed rows by default), held back `hold` seconds. Returns how many
+        were still ours."""
+        pks = self.pks if pks is None else list(pks)
+        if not pks:
+            return 0
+        until = timezone.now() + datetime.timedelta(seconds=hold) if hold > 0 else None
+        return self.model._default_manager.filter(pk__in=pks, lease_until=self.until).update(lease_until=until)
+
+
+def claim_many(model: type[models.Model], pks: Iterable[int], *, seconds: float, due: Q, now=None) -> BatchClaim:
+    """Take the rows among `pks` that are free and still due, in one statement (a batched job):
+
+        UPDATE … SET lease_until = now + seconds WHERE pk IN (
+            SELECT pk … WHERE pk = ANY(…) AND (lease_until IS NULL OR lease_until <= now) AND <due>
+            ORDER BY pk FOR UPDATE SKIP LOCKED) RETURNING pk
+
+    A row another transaction is writing is skipped rather than waited for (its next sweep finds it).
+    The claim's `pks` are the rows taken, in pk order."""
+    now = now or timezone.now()
+    until = now + datetime.timedelta(seconds=seconds)
+    pks = sorted(set(pks))
+    if not pks:
+        return BatchClaim(model, [], until)
+    due_rows = model._default_manager.filter(unclaimed(now) & due, pk__in=pks).order_by("pk").values("pk")
+    select, params = due_rows.query.sql_with_params()
+    table, pk_column = connection.ops.quote_name(model._meta.db_table), connection.ops.quote_name(model._meta.pk.column)
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {table} SET lease_until = %s WHERE {pk_column} IN "
+                       f"({select} FOR UPDATE SKIP LOCKED) RETURNING {pk_column}", [until, *params])
+        taken = sorted(row[0] for row in cursor.fetchall())
+    return BatchClaim(model, taken, until)
 
 
 def backoff(tries: int, *, base: float, cap: float) -> float:
@@ -187,3 +228,33 @@ def run_rows(task, ids: Iterable[int], work: Callable[[int], object]) -> None:
         raise task.retry(args=list(later), countdown=max(later.values()))
     if failure is not None:
         raise failure
+
+
+# ---- batched writes ----------------------------------------------------------------------------------
+
+def update_rows(model: type[models.Model], rows: list[models.Model], fields: list[str]) -> int:
+    """Write `fields` of many rows (already read, changed in Python) with one statement:
+
+        UPDATE t SET f = v.f, … FROM (VALUES (pk, f, …), …) AS v(pk, f, …) WHERE t.pk = v.pk
+
+    What Django's bulk_update does with a CASE per row and field, whose expressions cost a batched job
+    more CPU than the statements it saves. Runs in the caller's transaction, with the rows it locked."""
+    if not rows:
+        return 0
+    quote = connection.ops.quote_name
+    pk = model._meta.pk
+    columns = [pk, *(model._meta.get_field(name) for name in fields)]
+    params, values = [], []
+    for index, row in enumerate(rows):
+        cells = []
+        for field in columns:
+            params.append(field.get_db_prep_save(getattr(row, field.attname), connection))
+            cells.append(f"%s::{field.db_type(connection)}" if index == 0 else "%s")
+        values.append(f"({', '.join(cells)})")
+    names = ", ".join(quote(field.column) for field in columns)
+    assignments = ", ".join(f"{quote(field.column)} = v.{quote(field.column)}" for field in columns[1:])
+    table = quote(model._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {table} SET {assignments} FROM (VALUES {', '.join(values)}) AS v ({names}) "
+                       f"WHERE {table}.{quote(pk.column)} = v.{quote(pk.column)}", params)
+        return cursor.rowcount

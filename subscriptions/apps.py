@@ -14,7 +14,7 @@ class SubscriptionsConfig(AppConfig):
         from subscriptions import billing, hold, services
 
         settlement.HANDLERS.register("subscription_cycle", settlement.SettlementHandler(
-            succeeded=billing.cycle_paid, failed=billing.cycle_failed))
+            succeeded=billing.cycle_paid, succeeded_many=billing.cycles_paid, failed=billing.cycle_failed))
         protection.PROTECTORS.register("subscriptions", services.live_subscription_of_card)
         # The account's hold and the add-on's switch: no back-charges for the time billing was stopped.
         hold_hooks.ON_REACTIVATED.register("subscriptions", hold.subscriptions_reactivated)

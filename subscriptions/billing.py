@@ -21,13 +21,14 @@ from django.utils.translation import gettext as _
 
 from accounts.addons import SUBSCRIPTIONS
 from accounts.guard import money_task_may_run
+from accounts.services import audit_record_many
 from accounts.tenancy import scoped
 from payments.models import Payment
 from payments.services import payment_charge, payment_create
 from posbackoffice import jobs
 from posbackoffice.errors import DomainError
 from retail.services.fulfilments import fulfilment_create
-from retail.services.recurring import sale_record_paid
+from retail.services.recurring import PaidSale, sales_record_paid
 from saved_cards.models import SavedCard
 from subscriptions import lifecycle, periods
 from subscriptions.models import PlanLine, Subscription, SubscriptionCycle
@@ -101,11 +102,8 @@ def backup_prepare(*, failed_payment_id: int, now) -> int | None:
     if backup is None:
         return None
     payment = payment_create(
-        actor=None, account=sub.account, amount=cycle.amount, currency=cycle.currency,
-        method=Payment.Method.SAVED_CARD, mode=Payment.Mode.RECURRING, purpose=Payment.Purpose.SUBSCRIPTION_CYCLE,
-        purpose_ref=cycle.pk, payment_method_id=backup.payment_method_id,
-        processor_customer_id=backup.processor_customer_id, customer_id=sub.customer_id, outlet_id=sub.outlet_id,
-        register_id=sub.register_id, description=_("Subscription: %(plan)s (backup card)") % {"plan": sub.plan.name})
+        actor=None, account=sub.account, purpose=Payment.Purpose.SUBSCRIPTION_CYCLE, **cycle_charge(sub, cycle, backup)
+        | {"description": _("Subscription: %(plan)s (backup card)") % {"plan": sub.plan.name}})
     cycle.payment, cycle.tries, cycle.status = payment, cycle.tries + 1, SubscriptionCycle.Status.PENDING
     cycle.dunning_note = _("The retry was declined on %(card)s; trying the backup card %(backup)s.") % {
         "card": primary, "backup": backup}
@@ -146,13 +144,8 @@ def cycle_prepare(*, subscription_id: int, now, manual: bool = False, actor=None
         if sub.plan.duration_intervals is not None and sub.cycles_billed >= sub.plan.duration_intervals:
             lifecycle.end(sub, Subscription.Status.EXPIRED, actor=actor, now=now, action="subscription.expired")
             return None
-        lines = _cycle_lines(sub)
-        start = periods.period_start(sub.start_date, sub.plan.interval, sub.next_period)
-        cycle = SubscriptionCycle.objects.create(
-            account=account, subscription=sub, period=sub.next_period, period_start=start,
-            period_end=periods.period_start(sub.start_date, sub.plan.interval, sub.next_period + 1),
-            amount=sum(quantity * price for _product, quantity, price in lines), currency=account.currency,
-            lines=lines, created_at=now)
+        cycle = cycle_new(sub, _cycle_lines(sub), now)
+        cycle.save(force_insert=True)
     if cycle.status == SubscriptionCycle.Status.PAID:  # settled meanwhile: only the dates were behind
         _advance(sub, cycle, now)
         return None
@@ -164,29 +157,51 @@ def cycle_prepare(*, subscription_id: int, now, manual: bool = False, actor=None
     except lifecycle.CardUnusable:
         _record_failure(sub, cycle, code="card_unusable", now=now)
         return None
-    payment = payment_create(
-        actor=actor, account=account, amount=cycle.amount, currency=cycle.currency,
-        method=Payment.Method.SAVED_CARD, mode=Payment.Mode.RECURRING, purpose=Payment.Purpose.SUBSCRIPTION_CYCLE,
-        purpose_ref=cycle.pk, payment_method_id=card.payment_method_id,
-        processor_customer_id=card.processor_customer_id, customer_id=sub.customer_id, outlet_id=sub.outlet_id,
-        register_id=sub.register_id,
-        description=_("Subscription: %(plan)s") % {"plan": sub.plan.name})
+    payment = payment_create(actor=actor, account=account, purpose=Payment.Purpose.SUBSCRIPTION_CYCLE,
+                             **cycle_charge(sub, cycle, card))
     cycle.payment, cycle.tries, cycle.status = payment, cycle.tries + 1, SubscriptionCycle.Status.PENDING
     cycle.save(update_fields=["payment", "tries", "status"])
     return payment.pk
 
 
+def cycle_new(sub: Subscription, lines: list[list[int]], now) -> SubscriptionCycle:
+    """The subscription's next cycle (not saved): its period's dates, the plan's lines and their amount."""
+    return SubscriptionCycle(
+        account=sub.account, subscription=sub, period=sub.next_period,
+        period_start=periods.period_start(sub.start_date, sub.plan.interval, sub.next_period),
+        period_end=periods.period_start(sub.start_date, sub.plan.interval, sub.next_period + 1),
+        amount=sum(quantity * price for _product, quantity, price in lines), currency=sub.account.currency,
+        lines=lines, created_at=now)
+
+
+def cycle_charge(sub: Subscription, cycle: SubscriptionCycle, card: SavedCard) -> dict:
+    """What a try at charging the cycle on `card` asks payments for (payment_create's arguments)."""
+    return {"amount": cycle.amount, "currency": cycle.currency, "method": Payment.Method.SAVED_CARD,
+            "mode": Payment.Mode.RECURRING, "purpose_ref": cycle.pk, "payment_method_id": card.payment_method_id,
+            "processor_customer_id": card.processor_customer_id, "customer_id": sub.customer_id,
+            "outlet_id": sub.outlet_id, "register_id": sub.register_id,
+            "description": _("Subscription: %(plan)s") % {"plan": sub.plan.name}}
+
+
+ADVANCE_FIELDS = ["status", "cycles_billed", "next_period", "next_billing_date", "due_at"]
+
+
 def _advance(sub: Subscription, cycle: SubscriptionCycle, now) -> None:
-    """After a paid cycle: Active, the next period's date; the end (cancel at period end, last interval)
-    is reached by the billing job at that date."""
+    sub_row = _advanced(sub, cycle, now)
+    sub.save(update_fields=ADVANCE_FIELDS)
+    audit_record_many([sub_row])
+
+
+def _advanced(sub: Subscription, cycle: SubscriptionCycle, now):
+    """After a paid cycle: Active, the next period's date (not saved: ADVANCE_FIELDS); its audit row. The
+    end (cancel at period end, last interval) is reached by the billing job at that date."""
     before = lifecycle.state(sub)
     sub.status = Subscription.Status.ACTIVE
-    sub.cycles_billed += 1  # each paid cycle comes here once: from cycle_paid, or later from cycle_prepare
+    sub.cycles_billed += 1  # each paid cycle comes here once: from cycles_paid, or later from cycle_prepare
     sub.next_period = cycle.period + 1
     sub.next_billing_date = periods.period_start(sub.start_date, sub.plan.interval, sub.next_period)
     sub.due_at = periods.day_start(sub.account, sub.next_billing_date)
-    sub.save(update_fields=["status", "cycles_billed", "next_period", "next_billing_date", "due_at"])
-    lifecycle.audit(sub, "subscription.renewed", None, before, now, cycle=cycle.pk)
+    return lifecycle.audit_row(sub, "subscription.renewed", None, before, now, cycle=cycle.pk)
 
 
 def _lock_cycle(payment: Payment) -> tuple[Subscription, SubscriptionCycle]:
@@ -196,27 +211,56 @@ def _lock_cycle(payment: Payment) -> tuple[Subscription, SubscriptionCycle]:
 
 
 def cycle_paid(payment: Payment) -> None:
-    """Settlement handler (succeeded): the cycle is paid, its one sale recorded (and the fulfilment
-    when the plan ships), the subscription Active until its next billing date."""
-    now = payment.settled_at or timezone.now()
-    sub, cycle = _lock_cycle(payment)
-    if cycle.sale_id is not None:
-        raise AssertionError(f"cycle {cycle.pk} already has its sale")  # never: a cycle is paid once
-    actor = sub.created_by
-    sale = sale_record_paid(actor=actor, account=sub.account, register_id=sub.register_id,
-                            customer_id=sub.customer_id, lines=[tuple(line) for line in cycle.lines],
-                            processor_payment_id=payment.pk, amount=payment.amount,
-                            source=_("Subscription: %(plan)s") % {"plan": sub.plan.name}, now=now)
-    cycle.status, cycle.sale, cycle.paid_at, cycle.next_retry_on = SubscriptionCycle.Status.PAID, sale, now, None
-    if sub.plan.ships:
-        try:
-            with transaction.atomic():
-                fulfilment_create(actor=actor, account=sub.account, sale_id=sale.pk, source="subscription")
-        except DomainError as refused:  # no address: the sale stands, the history says why no parcel
-            cycle.fulfilment_note = str(refused.message)[:200]
-    cycle.save(update_fields=["status", "sale", "paid_at", "next_retry_on", "fulfilment_note"])
-    if sub.status in (Subscription.Status.ACTIVE, Subscription.Status.OVERDUE, Subscription.Status.SCHEDULED):
-        _advance(sub, cycle, now)
+    """Settlement handler (succeeded) for one payment: `cycles_paid`."""
+    cycles_paid([payment])
+
+
+PAID_FIELDS = ["status", "sale", "paid_at", "next_retry_on", "fulfilment_note"]
+
+
+def cycles_paid(payments: list[Payment]) -> None:
+    """Settlement handler (succeeded), for one payment or a batch settled together: each cycle is paid, its
+    one sale recorded (and the fulfilment when the plan ships), the subscription Active until its next
+    billing date. Rows locked subscriptions first, then cycles, each in pk order; each kind written with
+    one statement (sales through retail's `sales_record_paid`)."""
+    cycle_ids = [payment.purpose_ref for payment in payments]
+    subs = {sub.pk: sub for sub in Subscription.objects.select_for_update(of=("self",))
+            .select_related("plan", "account", "card", "customer", "created_by")
+            .filter(pk__in=SubscriptionCycle.objects.filter(pk__in=cycle_ids).values("subscription_id")).order_by("pk")}
+    cycles = {cycle.pk: cycle for cycle in SubscriptionCycle.objects.select_for_update().filter(pk__in=cycle_ids)
+              .order_by("pk")}
+    by_account: dict[int, list[tuple[Payment, SubscriptionCycle, Subscription]]] = {}
+    for payment in payments:
+        cycle = cycles[payment.purpose_ref]
+        if cycle.sale_id is not None:
+            raise AssertionError(f"cycle {cycle.pk} already has its sale")  # never: a cycle is paid once
+        sub = subs[cycle.subscription_id]
+        by_account.setdefault(sub.account_id, []).append((payment, cycle, sub))
+    advanced, audits = [], []
+    for paid in by_account.values():
+        account = paid[0][2].account
+        sales = sales_record_paid(account=account, sales=[PaidSale(
+            actor=sub.created_by, register_id=sub.register_id, customer_id=sub.customer_id,
+            lines=[tuple(line) for line in cycle.lines], processor_payment_id=payment.pk, amount=payment.amount,
+            source=_("Subscription: %(plan)s") % {"plan": sub.plan.name}, now=payment.settled_at or timezone.now())
+            for payment, cycle, sub in paid])
+        for (payment, cycle, sub), sale in zip(paid, sales, strict=True):
+            now = payment.settled_at or timezone.now()
+            cycle.status, cycle.sale, cycle.paid_at = SubscriptionCycle.Status.PAID, sale, now
+            cycle.next_retry_on = None
+            if sub.plan.ships:
+                try:
+                    with transaction.atomic():
+                        fulfilment_create(actor=sub.created_by, account=account, sale_id=sale.pk, source="subscription")
+                except DomainError as refused:  # no address: the sale stands, the history says why no parcel
+                    cycle.fulfilment_note = str(refused.message)[:200]
+            if sub.status in (Subscription.Status.ACTIVE, Subscription.Status.OVERDUE, Subscription.Status.SCHEDULED):
+                audits.append(_advanced(sub, cycle, now))
+                advanced.append(sub)
+    jobs.update_rows(SubscriptionCycle, list(cycles.values()), PAID_FIELDS)
+    if advanced:
+        jobs.update_rows(Subscription, advanced, ADVANCE_FIELDS)
+        audit_record_many(audits)
 
 
 def cycle_failed(payment: Payment) -> None:

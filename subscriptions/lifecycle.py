@@ -6,7 +6,7 @@ import datetime
 
 from django.utils.translation import gettext as _
 
-from accounts.services import audit_record
+from accounts.services import audit_row as accounts_audit_row
 from accounts.tenancy import scoped
 from payments.gateway import MERCHANT, get_gateway
 from posbackoffice.errors import DomainError
@@ -41,8 +41,13 @@ def state(sub: Subscription) -> dict:
 
 
 def audit(sub: Subscription, action: str, actor, before, now, **extra):
-    audit_record(account=sub.account, actor=actor, action=action, target=sub, before=before,
-                 after=state(sub) | extra, at=now)
+    audit_row(sub, action, actor, before, now, **extra).save(force_insert=True)
+
+
+def audit_row(sub: Subscription, action: str, actor, before, now, **extra):
+    """The audit row `audit` writes, not saved yet (the batched billing run writes them together)."""
+    return accounts_audit_row(account=sub.account, actor=actor, action=action, target=sub, before=before,
+                              after=state(sub) | extra, at=now)
 
 
 def take_back_type(sub: Subscription, *, actor, now) -> None:

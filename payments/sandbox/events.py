@@ -71,16 +71,17 @@ def event_emit(event_type: str, obj: dict, *, now=None, previous_attributes: dic
         payload={"id": event_id, "object": "event", "type": event_type, "created": int(now.timestamp()),
                  "livemode": False, "api_version": "sandbox", "pending_webhooks": 1, "data": data})
     if not _held:
-        transaction.on_commit(lambda: event_deliver(event_pk=event.pk), robust=True)
+        transaction.on_commit(lambda: event_deliver(event_pk=event.pk, event=event), robust=True)
     return event
 
 
-def event_deliver(*, event_pk: int) -> bool:
+def event_deliver(*, event_pk: int, event: SandboxEvent | None = None) -> bool:
     """Sign and hand one event to the registered receivers; True once they all accepted it. A receiver
-    error is kept on the event (its type only) and the event stays pending for `events_deliver_pending`."""
+    error is kept on the event (its type only) and the event stays pending for `events_deliver_pending`.
+    `event`: the row as just emitted (its payload never changes), not read again."""
     if not RECEIVERS:
         return False
-    event = SandboxEvent.objects.get(pk=event_pk)
+    event = event if event is not None else SandboxEvent.objects.get(pk=event_pk)
     payload = payload_bytes(event)
     signature = sign(payload, settings.SANDBOX_WEBHOOK_SECRET)
     try:

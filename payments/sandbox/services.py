@@ -19,7 +19,7 @@ import json
 import re
 from collections.abc import Callable
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from payments.gateway.errors import (
@@ -102,8 +102,7 @@ def _idempotent(key: str, operation: str, params: dict, perform: Callable[[], di
         raise InvalidRequest("An idempotency key of 1 to 255 characters is required.")
     request_hash = _request_hash(operation, params)
     with transaction.atomic():
-        record, created = SandboxIdempotencyKey.objects.get_or_create(
-            key=key, defaults={"operation": operation, "request_hash": request_hash})
+        record, created = _key_take(key, operation, request_hash)
         if not created:
             record = SandboxIdempotencyKey.objects.select_for_update().get(pk=record.pk)
             if record.request_hash != request_hash:
@@ -127,6 +126,21 @@ def _idempotent(key: str, operation: str, params: dict, perform: Callable[[], di
     if card_error is not None:
         raise card_error
     return response
+
+
+def _key_take(key: str, operation: str, request_hash: str) -> tuple[SandboxIdempotencyKey, bool]:
+    """The key's row, made now (True) or made by an earlier request (False), in one statement when new:
+    INSERT … ON CONFLICT DO NOTHING RETURNING (a concurrent first request waits on the unique index)."""
+    record = SandboxIdempotencyKey(key=key, operation=operation, request_hash=request_hash)
+    table = connection.ops.quote_name(SandboxIdempotencyKey._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"INSERT INTO {table} (key, operation, request_hash, created_at) VALUES (%s, %s, %s, %s) "
+                       "ON CONFLICT (key) DO NOTHING RETURNING id", [key, operation, request_hash, record.created_at])
+        row = cursor.fetchone()
+    if row is None:
+        return SandboxIdempotencyKey.objects.get(key=key), False
+    record.pk, record._state.adding = row[0], False
+    return record, True
 
 
 # ---- lookups --------------------------------------------------------------------------------------

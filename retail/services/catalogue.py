@@ -102,8 +102,16 @@ def apply_stock_moves(*, account, outlet_id: int, moves: list[tuple[int, int]], 
                       actor=None, at=None) -> None:
     """Move stock for (product_id, delta) pairs of inventory-tracked products, with a StockMove each.
     Runs inside the caller's transaction; two statements whatever the number of products."""
+    apply_stock_moves_many(account=account, outlet_id=outlet_id, reason=reason, at=at,
+                           moves=[(pid, delta, sale, actor) for pid, delta in moves])
+
+
+def apply_stock_moves_many(*, account, outlet_id: int, moves: list[tuple[int, int, object, object]], reason: str,
+                           at=None) -> None:
+    """`apply_stock_moves` for the moves of many sales recorded together: (product_id, delta, sale, actor)
+    each; still two statements."""
     deltas: dict[int, int] = {}
-    for pid, delta in moves:
+    for pid, delta, _sale, _actor in moves:
         if delta:
             deltas[pid] = deltas.get(pid, 0) + delta
     if not deltas:
@@ -113,7 +121,7 @@ def apply_stock_moves(*, account, outlet_id: int, moves: list[tuple[int, int]], 
     StockMove.objects.bulk_create(
         StockMove(account=account, product_id=pid, outlet_id=outlet_id, delta=delta, reason=reason, sale=sale,
                   actor=actor if actor and actor.pk else None, created_at=at)
-        for pid, delta in moves if pid in tracked and delta
+        for pid, delta, sale, actor in moves if pid in tracked and delta
     )
 
 

@@ -274,15 +274,16 @@ def sale_remove_payment(*, actor, account, sale_id: int, payment_id: int) -> Non
 
 # ---- completing ----------------------------------------------------------------------------------
 
-def _next_receipt_number(account, outlet_id: int) -> int:
+def _next_receipt_number(account, outlet_id: int, count: int = 1) -> int:
     """The outlet's next receipt number, in one statement: the sequence row (made by the outlet's first
     sale) moves on by one and stays locked until the sale's transaction ends, so a second cashier's
-    sale waits and takes the following number — numbers follow each other and never repeat."""
+    sale waits and takes the following number — numbers follow each other and never repeat. `count`:
+    that many numbers taken at once (the first is returned), for sales recorded together."""
     table = connection.ops.quote_name(ReceiptSequence._meta.db_table)
     with connection.cursor() as cursor:
-        cursor.execute(f"INSERT INTO {table} (account_id, outlet_id, next_number) VALUES (%s, %s, 2) "
-                       f"ON CONFLICT (outlet_id) DO UPDATE SET next_number = {table}.next_number + 1 "
-                       "RETURNING next_number - 1", [account.pk, outlet_id])
+        cursor.execute(f"INSERT INTO {table} (account_id, outlet_id, next_number) VALUES (%s, %s, %s) "
+                       f"ON CONFLICT (outlet_id) DO UPDATE SET next_number = {table}.next_number + %s "
+                       "RETURNING next_number - %s", [account.pk, outlet_id, count + 1, count, count])
         return cursor.fetchone()[0]
 
 

@@ -70,11 +70,10 @@ def succeeds(card) -> None:
 
 
 def run_due():
-    """What beat and the workers do: bill every due subscription."""
-    from subscriptions import billing
+    """What beat and the workers do: bill every due subscription, a batch a message."""
+    from subscriptions import batch, billing
 
-    for pk in billing.due_ids():
-        billing.bill(pk)
+    batch.bill_many(billing.due_ids())
 
 
 def refreshed(sub) -> Subscription:
