@@ -44,8 +44,10 @@ def sale_record_paid(*, actor, account, register_id: int, customer_id: int, line
     products = {p.pk: p for p in scoped(Product, account).select_related("tax_rate")
                 .filter(pk__in=[product_id for product_id, _q, _p in lines])}
     # The sale records the customer's type, so the sales report groups it there; its discount is not taken:
-    # the plan's recurring prices are what was charged.
+    # the plan's recurring prices are what was charged. Completed from its first write: an open row would
+    # collide with the cart a cashier has in progress on the same register (one open sale per register).
     sale = Sale(account=account, outlet_id=register.outlet_id, register=register, customer=customer,
+                status=Sale.Status.COMPLETED, completed_at=now,
                 customer_type_id=customer.customer_type_id,
                 customer_type_name=customer.customer_type.name if customer.customer_type_id else "",
                 currency=account.currency, prices_include_tax=include_tax, created_by=actor, created_at=now,
@@ -73,7 +75,6 @@ def sale_record_paid(*, actor, account, register_id: int, customer_id: int, line
     sale.receipt_number = _next_receipt_number(account, sale.outlet_id)
     apply_stock_moves(account=account, outlet_id=sale.outlet_id, reason=StockMove.Reason.SALE, sale=sale,
                       actor=actor, at=now, moves=[(row.product_id, -row.quantity) for row in rows])
-    sale.status, sale.completed_at = Sale.Status.COMPLETED, now
     sale.save()
     audit_record(account=account, actor=actor, action="sale.completed", target=sale,
                  after=_sale_after(sale) | {"source": source}, at=now)
