@@ -58,9 +58,7 @@ serve:
 	@$(RUN_ENV) RUN_ADDRESS=$(HOST):$(PORT) SITE_URL=$(SITE_URL) PYTHONUNBUFFERED=1 $(VENV)/bin/honcho start --procfile Procfile
 
 # What the suite needs from the machine (tests/system_check.py): everything missing, named at once.
-system-# The application code bandit reads (`make check`); its configuration is in pyproject.toml.
-APP_PACKAGES := posbackoffice accounts retail payments saved_cards subscriptions paylinks terminal billing
-check: install-dev
+system-check: install-dev
 	@$(PY) -m tests.system_check
 
 # The suite in parallel processes, one per CPU (pytest-xdist; tests/conftest.py says what stays together).
@@ -69,6 +67,8 @@ TEST_PROCESSES ?= auto
 test: install-dev system-check messages
 	$(VENV)/bin/pytest -n $(TEST_PROCESSES) --dist loadgroup
 
+# The application code bandit reads (`make check`); its configuration is in pyproject.toml.
+APP_PACKAGES := posbackoffice accounts retail payments saved_cards subscriptions paylinks terminal billing
 check: install-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/bandit -q -c pyproject.toml -r $(APP_PACKAGES) manage.py
