@@ -24,6 +24,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.services import audit_record
+from accounts.tenancy import scoped
 from payments.gateway import PAYEES, get_gateway
 from payments.gateway.base import PaymentStatus
 from payments.gateway.errors import NotFound
@@ -106,9 +107,7 @@ def compare(*, account=None, since: datetime.datetime | None = None) -> Result:
 
 
 def _ours(model, payees: list[str], account, since, payee_field: str):
-    rows = model.objects.filter(**{f"{payee_field}__in": payees})
-    if account is not None:
-        rows = rows.filter(account=account)
+    rows = (scoped(model, account) if account is not None else model.objects).filter(**{f"{payee_field}__in": payees})
     if since is not None:
         rows = rows.filter(created_at__gte=since)
     return rows
