@@ -67,8 +67,11 @@ TEST_PROCESSES ?= auto
 test: install-dev system-check messages
 	$(VENV)/bin/pytest -n $(TEST_PROCESSES) --dist loadgroup
 
+# The application code bandit reads (`make check`); its configuration is in pyproject.toml.
+APP_PACKAGES := posbackoffice accounts retail payments saved_cards subscriptions paylinks terminal billing
 check: install-dev
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/bandit -q -c pyproject.toml -r $(APP_PACKAGES) manage.py
 	$(RUN_ENV) $(PY) manage.py makemigrations --check --dry-run
 
 clean:

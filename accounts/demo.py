@@ -6,7 +6,7 @@ from accounts import services
 from accounts.models import Membership, Outlet, Register, StaffRole, User
 from accounts.tenancy import scoped
 
-DEMO_PASSWORD = "demo"
+DEMO_PASSWORD = "demo"  # the demo's published password  # nosec B105
 SHOP_NAME = "Boutique Léa"
 OTHER_SHOP_NAME = "Autre Boutique"
 STAFF = [

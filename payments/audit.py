@@ -15,4 +15,5 @@ ACTION_LABELS = {
     "payment.refund_failed": _("Refund failed"),
     "payment_settings.changed": _("Payment settings changed"),
     "payment.attached_to_sale": _("Standalone payment added to a sale"),
+    "payment.reconciled": _("Payments compared with the processor"),
 }

@@ -56,3 +56,22 @@ WEBHOOK_FAILURES = {
 
 def webhook_failure_message(code: str) -> str:
     return str(WEBHOOK_FAILURES.get(code or "", _("The event could not be read.")))
+
+
+# What the reconciliation found (payments.reconciliation.Kind), as the owner reads it in Finance › Payments.
+RECONCILIATION_KINDS = {
+    "missing_at_processor": _("Paid here, unknown to the processor"),
+    "not_paid_at_processor": _("Paid here, not paid at the processor"),
+    "paid_at_processor": _("Failed here, paid at the processor"),
+    "amount": _("Amounts differ"),
+    "refunded": _("Refunded amounts differ"),
+    "charged_twice": _("Charged more than once"),
+    "unknown_payment": _("A payment at the processor we have no record of"),
+    "refund_missing": _("Refunded here, unknown to the processor"),
+    "refund_differs": _("Refunds differ"),
+    "unknown_refund": _("A refund at the processor we have no record of"),
+}
+
+
+def reconciliation_kind_label(kind: str) -> str:
+    return RECONCILIATION_KINDS.get(kind, kind)

@@ -271,3 +271,25 @@ class PaymentSettings(TenantModel):
 
     def __str__(self):
         return str(self.account)
+
+
+class ReconciliationReport(TenantModel):
+    """One run of `manage.py reconcile` for an account (payments.reconciliation): how much was compared with
+    the processor's records and each difference found. The newest is shown to the owner in Finance › Payments."""
+
+    ran_at = models.DateTimeField()
+    since = models.DateTimeField(null=True, blank=True)  # only what was created since; None: everything
+    payments_checked = models.PositiveIntegerField(default=0)
+    refunds_checked = models.PositiveIntegerField(default=0)
+    in_flight = models.PositiveIntegerField(default=0)  # pending at the time: not compared yet
+    # [{kind, processor_id, payment_id, refund_id, ours, theirs}] (payments.reconciliation.Discrepancy)
+    discrepancies = models.JSONField(default=list)
+
+    class Meta:
+        verbose_name = _("reconciliation report")
+        verbose_name_plural = _("reconciliation reports")
+        ordering = ["-ran_at", "-id"]
+        indexes = [models.Index(fields=["account", "-ran_at"], name="reconciliation_account_recent")]
+
+    def __str__(self):
+        return f"{self.ran_at:%Y-%m-%d %H:%M} ({len(self.discrepancies)})"

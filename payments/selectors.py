@@ -15,8 +15,8 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import AuditEvent
 from accounts.tenancy import get_scoped_or_404, scoped
-from payments.messages import webhook_failure_message
-from payments.models import Payment, PaymentAttempt, Refund, WebhookEvent
+from payments.messages import reconciliation_kind_label, webhook_failure_message
+from payments.models import Payment, PaymentAttempt, ReconciliationReport, Refund, WebhookEvent
 from posbackoffice import exports
 from posbackoffice.keyset import Keyset, KeysetPage
 from posbackoffice.params import parse_id
@@ -217,3 +217,26 @@ def failed_processor_events(account) -> list[WebhookEvent]:
     for event in events:
         event.reason = webhook_failure_message(event.failure_code)
     return events
+
+
+@dataclass(frozen=True)
+class ReconciliationRow:
+    label: str
+    payment: Payment | None  # the shop's own payment it is about, when there is one
+    processor_id: str
+    ours: str
+    theirs: str
+
+
+def last_reconciliation(account) -> tuple[ReconciliationReport | None, list[ReconciliationRow]]:
+    """The newest `manage.py reconcile` result of the account, and its discrepancies with their payments."""
+    report = scoped(ReconciliationReport, account).order_by("-ran_at", "-id").first()
+    if report is None:
+        return None, []
+    ids = [found.get("payment_id") for found in report.discrepancies if isinstance(found.get("payment_id"), int)]
+    payments = shop_payments(account).in_bulk(ids) if ids else {}
+    return report, [ReconciliationRow(label=reconciliation_kind_label(found.get("kind", "")),
+                                      payment=payments.get(found.get("payment_id")),
+                                      processor_id=found.get("processor_id", ""), ours=found.get("ours", ""),
+                                      theirs=found.get("theirs", ""))
+                    for found in report.discrepancies]

@@ -38,6 +38,9 @@ def payment_list(request):
     valid = form.is_valid()
     page = selectors.payments_page(request.account, form.params(), **cursor_arguments(request.GET))
     context = {"form": form, "page": page, "query": query_without_cursor(request.GET)}
+    membership = getattr(request, "membership", None)
+    if membership is not None and membership.role.is_owner:
+        context["reconciliation"], context["discrepancies"] = selectors.last_reconciliation(request.account)
     return render_page(request, "payments/list.html", context, status=200 if valid and not page.refused else 400)
 
 

@@ -143,7 +143,7 @@ def backoff(tries: int, *, base: float, cap: float) -> float:
     """Seconds before try number `tries` + 1: doubling from `base` up to `cap`, with jitter (half of it
     random) so that rows failing together do not come back together."""
     ceiling = min(cap, base * 2 ** max(tries - 1, 0))
-    return ceiling / 2 + random.uniform(0, ceiling / 2)
+    return ceiling / 2 + random.uniform(0, ceiling / 2)  # jitter, not a secret  # nosec B311
 
 
 class ClaimLost(Exception):

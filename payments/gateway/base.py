@@ -8,6 +8,7 @@ the same result and never charges twice; the same key with other parameters rais
 IdempotencyConflict.
 """
 
+import datetime
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -77,6 +78,7 @@ class ProcessorPayment:
     card: CardDetails = field(default_factory=CardDetails)
     failure_code: str = ""
     metadata: dict = field(default_factory=dict)
+    created: int = 0  # when the processor made it: seconds since the epoch (Stripe's `created`)
 
 
 @dataclass(frozen=True)
@@ -85,6 +87,7 @@ class ProcessorRefund:
     payment_id: str
     amount: int
     status: str  # succeeded, pending, failed
+    created: int = 0
 
 
 @dataclass(frozen=True)
@@ -193,6 +196,16 @@ class Gateway(Protocol):
         ...
 
     def refund(self, *, payment_id: str, amount: int, idempotency_key: str, reason: str = "") -> ProcessorRefund: ...
+
+    # Listing, for the reconciliation (payments.reconciliation): what the processor holds, in any order
+    def list_payments(self, *, created_since: datetime.datetime | None = None) -> list[ProcessorPayment]:
+        """Every payment (card and card present, whatever its status) created at or after `created_since`
+        (an aware datetime; None: all), with its card and what was refunded of it."""
+        ...
+
+    def list_refunds(self, *, created_since: datetime.datetime | None = None) -> list[ProcessorRefund]:
+        """Every refund created at or after `created_since` (None: all)."""
+        ...
 
     # Browser
     def browser_config(self) -> dict:

@@ -64,13 +64,13 @@ def payment(obj: dict, *, hidden_metadata: frozenset = frozenset()) -> Processor
         client_secret=obj.get("client_secret") or "", payment_method_id=_id(method),
         customer_id=_id(obj.get("customer")), card=card_details(method if isinstance(method, dict) else None),
         failure_code=error.get("decline_code") or error.get("code") or "",
-        metadata=metadata,
+        metadata=metadata, created=obj.get("created") or 0,
     )
 
 
 def refund(obj: dict) -> ProcessorRefund:
     return ProcessorRefund(id=obj["id"], payment_id=_id(obj.get("payment_intent")), amount=obj["amount"],
-                           status=obj["status"])
+                           status=obj["status"], created=obj.get("created") or 0)
 
 
 def location(obj: dict) -> TerminalLocation:

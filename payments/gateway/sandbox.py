@@ -51,7 +51,8 @@ from payments.sandbox.events import hold_events  # noqa: F401 - re-exported for 
 OPERATIONS = frozenset({
     "create_customer", "update_customer", "start_card_setup", "finish_card_setup", "list_cards", "get_card",
     "detach_card", "charge_saved_card", "create_card_payment", "retrieve_payment", "cancel_payment", "find_payment",
-    "refund", "create_terminal_location", "register_reader", "retrieve_reader", "update_reader", "delete_reader",
+    "refund", "list_payments", "list_refunds",
+    "create_terminal_location", "register_reader", "retrieve_reader", "update_reader", "delete_reader",
     "create_terminal_payment", "process_payment_on_reader", "collect_inputs_on_reader", "cancel_reader_action",
 })
 BEFORE, AFTER = "before", "after"
@@ -197,6 +198,15 @@ class SandboxGateway:
     def refund(self, *, payment_id: str, amount: int, idempotency_key: str, reason: str = "") -> ProcessorRefund:
         return self._call("refund", lambda: objects.refund(services.refund_create(
             payment_intent_id=payment_id, amount=amount, reason=reason, idempotency_key=idempotency_key)))
+
+    # Listing
+    def list_payments(self, *, created_since=None) -> list[ProcessorPayment]:
+        return self._call("list_payments", lambda: [
+            objects.payment(intent) for intent in services.payment_intent_list(created_since=created_since)])
+
+    def list_refunds(self, *, created_since=None) -> list[ProcessorRefund]:
+        return self._call("list_refunds", lambda: [
+            objects.refund(refund) for refund in services.refund_list(created_since=created_since)])
 
     # Terminal
     def create_terminal_location(self, *, display_name: str, address: dict, idempotency_key: str,

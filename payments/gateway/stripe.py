@@ -220,6 +220,27 @@ class StripeGateway:
             params=params, options=self._key(idempotency_key))))
         return dataclasses.replace(refunded, status=_REFUND_STATUS.get(refunded.status, refunded.status))
 
+    # Listing: every page (the SDK's auto-paging), newest first, 100 a page
+    def _list_all(self, resource, params: dict) -> list[dict]:
+        try:
+            return [item.to_dict() for item in resource.list(params=params).auto_paging_iter()]
+        except stripe.StripeError as error:
+            raise gateway_error(error) from None  # unchained: the SDK error's text may echo input
+
+    @staticmethod
+    def _since(params: dict, created_since) -> dict:
+        return {**params, "created": {"gte": int(created_since.timestamp())}} if created_since is not None else params
+
+    def list_payments(self, *, created_since=None) -> list[ProcessorPayment]:
+        params = self._since({"limit": 100, "expand": [f"data.{field}" for field in _PAYMENT_EXPAND]}, created_since)
+        return [objects.payment(intent, hidden_metadata=_HIDDEN_METADATA)
+                for intent in self._list_all(self._v1.payment_intents, params)]
+
+    def list_refunds(self, *, created_since=None) -> list[ProcessorRefund]:
+        return [dataclasses.replace(refund, status=_REFUND_STATUS.get(refund.status, refund.status))
+                for refund in map(objects.refund, self._list_all(self._v1.refunds, self._since({"limit": 100},
+                                                                                              created_since)))]
+
     # Terminal
     def create_terminal_location(self, *, display_name: str, address: dict, idempotency_key: str,
                                  metadata: dict | None = None) -> TerminalLocation:

@@ -402,6 +402,14 @@ def payment_intent_find(*, idempotency_key: str) -> dict | None:
     return payment_intent_object(intent, expand=True) if intent else None
 
 
+def payment_intent_list(*, created_since=None) -> list[dict]:
+    """Stripe's GET /v1/payment_intents, every page: newest first, `created[gte]` when given."""
+    intents = SandboxPaymentIntent.objects.select_related("payment_method").order_by("-created_at", "-id")
+    if created_since is not None:
+        intents = intents.filter(created_at__gte=created_since)
+    return [payment_intent_object(intent, expand=True) for intent in intents]
+
+
 @transaction.atomic
 def payment_intent_authenticate(*, payment_intent_id: str, client_secret: str, approve: bool) -> dict:
     """The cardholder's answer to their bank (the sandbox's confirm step) for a payment in the browser.
@@ -471,3 +479,11 @@ def refund_create(*, payment_intent_id: str, amount: int, reason: str = "", idem
         return obj
 
     return _idempotent(idempotency_key, "refund_create", params, perform)
+
+
+def refund_list(*, created_since=None) -> list[dict]:
+    """Stripe's GET /v1/refunds, every page: newest first, `created[gte]` when given."""
+    refunds = SandboxRefund.objects.select_related("payment_intent").order_by("-created_at", "-id")
+    if created_since is not None:
+        refunds = refunds.filter(created_at__gte=created_since)
+    return [refund_object(refund) for refund in refunds]

@@ -102,7 +102,8 @@ def sales_record_paid(*, account, sales: list[PaidSale]) -> list[Sale]:
 def _paid_sale(account, paid: PaidSale, register, customer, products, include_tax: bool) -> tuple[Sale, list]:
     """The completed sale (not saved) and its lines; refused when the lines do not add up to the amount."""
     # The sale records the customer's type, so the sales report groups it there; its discount is not taken:
-    # the plan's recurring prices are what was charged.
+    # the plan's recurring prices are what was charged. Completed from its first write: an open row would
+    # collide with the cart a cashier has in progress on the same register (one open sale per register).
     sale = Sale(account=account, outlet_id=register.outlet_id, register=register, customer=customer,
                 customer_type_id=customer.customer_type_id,
                 customer_type_name=customer.customer_type.name if customer.customer_type_id else "",

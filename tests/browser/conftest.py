@@ -3,6 +3,7 @@ import logging
 import pytest
 
 from accounts.models import Account
+from tests.browser import accessibility
 from tests.browser.card_numbers import found_in_database, found_in_logs
 from tests.browser.steps import sign_in
 
@@ -30,6 +31,30 @@ def _no_outside_requests(page, live_server):
             if not request.url.startswith((live_server.url, "data:", "about:")) else None)
     yield
     assert outside == [], f"requests outside the server: {outside}"
+
+
+@pytest.fixture(autouse=True)
+def _accessible(context, monkeypatch):
+    """axe on every page the journey opens, in its own context and in those it opens (a customer's phone):
+    no serious or critical violation (tests/browser/accessibility.py)."""
+    from playwright.sync_api import Browser
+
+    reports, contexts = [], [context]
+    accessibility.watch(context, reports)
+    new_context = Browser.new_context
+
+    def watched_context(self, *args, **kwargs):
+        opened = new_context(self, *args, **kwargs)
+        accessibility.watch(opened, reports)
+        contexts.append(opened)
+        return opened
+
+    monkeypatch.setattr(Browser, "new_context", watched_context)
+    yield reports
+    accessibility.finish(contexts)
+    problems = accessibility.problems(reports)
+    assert problems == [], "\n".join(problems)
+    assert reports, "axe checked no page"
 
 
 class _EveryLine(logging.Handler):

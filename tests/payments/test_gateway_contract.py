@@ -541,6 +541,41 @@ def test_payment_is_refunded_in_part_then_in_full(gateway, cardholder):
     assert gateway.retrieve_payment(payment.id).amount_refunded == 1000
 
 
+def test_payments_and_refunds_are_listed_with_their_amounts_and_metadata(gateway, cardholder):
+    """The reconciliation's read of the processor (payments.reconciliation)."""
+    paid = pay(gateway, cardholder, amount=1000, metadata={"payment": "41", "account": "7"})
+    refund = gateway.refund(payment_id=paid.id, amount=300, idempotency_key=key("refund"))
+    other = pay(gateway, cardholder, amount=700)
+
+    payments = {payment.id: payment for payment in gateway.list_payments()}
+    refunds = {listed.id: listed for listed in gateway.list_refunds()}
+
+    listed = payments[paid.id]
+    assert (listed.status, listed.amount, listed.currency, listed.amount_refunded) == (
+        PaymentStatus.SUCCEEDED, 1000, "EUR", 300)
+    assert listed.metadata == {"payment": "41", "account": "7"} and listed.created > 0
+    assert (payments[other.id].amount, payments[other.id].amount_refunded) == (700, 0)
+    assert (refunds[refund.id].payment_id, refunds[refund.id].amount, refunds[refund.id].status) == (
+        paid.id, 300, "succeeded")
+
+
+@pytest.mark.adapter_cannot("stripe", reason="localstripe's lists take no `created` filter",
+                            covered_by="test_payments_and_refunds_are_listed_since_a_date")
+def test_listing_since_a_date_leaves_older_payments_and_refunds_out(gateway, cardholder):
+    with time_machine.travel(timezone.now() - datetime.timedelta(days=3)):
+        old = pay(gateway, cardholder, amount=1000)
+        old_refund = gateway.refund(payment_id=old.id, amount=100, idempotency_key=key("refund"))
+    new = pay(gateway, cardholder, amount=500)
+    new_refund = gateway.refund(payment_id=old.id, amount=200, idempotency_key=key("refund"))
+
+    since = timezone.now() - datetime.timedelta(days=1)
+    payments = {payment.id for payment in gateway.list_payments(created_since=since)}
+    refunds = {refund.id for refund in gateway.list_refunds(created_since=since)}
+
+    assert new.id in payments and old.id not in payments
+    assert new_refund.id in refunds and old_refund.id not in refunds
+
+
 @pytest.mark.adapter_cannot("stripe", reason="localstripe refunds more than what remains",
                             covered_by="test_a_refund_above_what_remains_is_refused")
 def test_refund_above_what_remains_is_refused(gateway, cardholder):

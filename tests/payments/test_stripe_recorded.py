@@ -8,6 +8,7 @@ the port's terms, plus what the adapter must send for Stripe to answer that way:
 the idempotency key as Stripe's Idempotency-Key header, and only ids (never card data).
 """
 
+import datetime
 import socket
 
 import pytest
@@ -223,6 +224,27 @@ def test_a_refund_of_a_failed_payment_is_refused(api, gateway):
         gateway.refund(payment_id=refused.value.payment_id, amount=100, idempotency_key=REFUND_KEY)
 
     assert gateway.retrieve_payment(refused.value.payment_id).amount_refunded == 0
+
+
+# ---- listing (the reconciliation) -----------------------------------------------------------------
+
+def test_payments_and_refunds_are_listed_since_a_date(api, gateway):
+    api.play("payments_and_refunds_listed_since")
+    since = datetime.datetime(2026, 12, 1, tzinfo=datetime.UTC)
+
+    payments = gateway.list_payments(created_since=since)
+    refunds = gateway.list_refunds(created_since=since)
+
+    assert [(payment.id, payment.amount, payment.amount_refunded, payment.status) for payment in payments] == [
+        ("pi_3RgA11Lk8Hd7Qw3x0Lst1Aa1", 2500, 0, PaymentStatus.SUCCEEDED),
+        ("pi_3RgA02Lk8Hd7Qw3x0Lst2Bb2", 1000, 300, PaymentStatus.SUCCEEDED)]
+    assert payments[1].metadata == {"payment": "41", "account": "3"} and payments[1].created == 1796194800
+    assert [(refund.id, refund.payment_id, refund.amount, refund.status) for refund in refunds] == [
+        ("re_3RgA02Lk8Hd7Qw3x0Rfd1Cc3", "pi_3RgA02Lk8Hd7Qw3x0Lst2Bb2", 300, "succeeded")]
+    first, second, listed_refunds = (request.fields for request in api.requests)
+    assert first["created[gte]"] == str(int(since.timestamp())) == listed_refunds["created[gte]"]
+    assert first["limit"] == "100" and first["expand[0]"] == "data.payment_method"
+    assert second["starting_after"] == "pi_3RgA11Lk8Hd7Qw3x0Lst1Aa1"
 
 
 # ---- idempotency ----------------------------------------------------------------------------------

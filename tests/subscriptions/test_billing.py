@@ -55,6 +55,27 @@ def test_subscribing_charges_the_first_cycle_and_makes_its_sale_and_fulfilment(s
                                         subject="Votre abonnement Box café chez Boutique Test").exists()
 
 
+def test_a_renewal_is_recorded_while_a_cashier_has_a_cart_open_on_its_register(shop):
+    """Found by the randomized integrity run (tests/integrity/): the renewal's sale was first written open, and
+    the register's cart in progress (one open sale per register) refused it, so the charged cycle never
+    settled while the cashier kept the cart open."""
+    from tests.retail import report_factories as rf
+
+    customer = subscriber(shop)
+    plan = monthly_box(shop, ships=False)
+    rf.open_register(shop)
+    cart = rf.leave_in_progress(shop, [(shop.fee, 1)])
+    sub = subscribe(shop, customer, plan)
+
+    payment = billing.bill(sub.pk)
+
+    assert payment.status == Payment.Status.SUCCEEDED and refreshed(sub).status == Subscription.Status.ACTIVE
+    renewal = Sale.objects.get(account=shop.account, status=Sale.Status.COMPLETED)
+    assert (renewal.register_id, renewal.paid_total, renewal.customer_id) == (shop.register.pk, 3000, customer.pk)
+    cart.refresh_from_db()
+    assert (cart.status, cart.total, cart.paid_total) == (Sale.Status.OPEN, 500, 0)
+
+
 def test_month_end_renewals_and_one_sale_per_cycle(shop):
     customer = subscriber(shop)
     plan = monthly_box(shop, ships=False)

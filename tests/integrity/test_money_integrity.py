@@ -1,0 +1,35 @@
+"""The randomized money-integrity run (tests/integrity/machine.py), short: about 200 steps. The long run
+(10,000 steps, with the counts) is `make -C bench integrity`."""
+
+import os
+
+import pytest
+from hypothesis import HealthCheck, Phase, settings
+from hypothesis.stateful import run_state_machine_as_test
+
+from payments import services
+from tests.integrity.machine import COUNTS, MoneyMachine
+
+pytestmark = pytest.mark.django_db
+
+STEPS = int(os.environ.get("INTEGRITY_STEPS", "200"))
+# A run is a new shop (about 2 s to set up): long runs, few of them.
+STEPS_PER_RUN = int(os.environ.get("INTEGRITY_STEPS_PER_RUN", "40"))
+
+
+@pytest.fixture(autouse=True)
+def _quick_retries(monkeypatch):
+    monkeypatch.setattr(services, "RETRY_DELAYS", (0, 0))
+
+
+def test_money_is_never_lost_doubled_or_invented():
+    COUNTS.clear()
+    run_state_machine_as_test(MoneyMachine, settings=settings(
+        max_examples=STEPS // STEPS_PER_RUN + 1, stateful_step_count=STEPS_PER_RUN, deadline=None,
+        # `make test` runs the same sequence every time; the bench (INTEGRITY_RANDOM=1) new ones each run.
+        database=None, derandomize=not os.environ.get("INTEGRITY_RANDOM"),
+        suppress_health_check=list(HealthCheck),
+        # Shrinking a failing run of services on PostgreSQL takes minutes: INTEGRITY_SHRINK=1 asks for it.
+        phases=list(Phase) if os.environ.get("INTEGRITY_SHRINK") else [Phase.explicit, Phase.generate]))
+    print("integrity:", dict(sorted(COUNTS.items())))
+    assert COUNTS["discrepancies"] == 0 and COUNTS["steps"] > 0
