@@ -300,3 +300,14 @@ def test_the_reminder_goes_seven_days_before_the_estimated_date(held):
     reminders = OutgoingEmail.objects.filter(account=held, subject__in=["Your account is due to be reactivated soon",
                                                                        "La réactivation de votre compte approche"])
     assert reminders.count() == 1
+
+
+def test_the_balance_and_the_invoices_stay_exact_through_a_hold_and_a_reactivation(held):
+    from tests.integrity.machine import billing_ledger_problems
+
+    with travel(at(2026, 6, 20)):
+        invoice = services.reactivation_start(actor=_owner(held), account=held, plan_id=Plan.objects.get(code="pro").pk,
+                                              frequency="monthly", addons=["subscriptions"])
+        runs.invoice_charge(invoice.pk)
+    assert Invoice.objects.filter(account=held, status=Invoice.Status.PAID).count() >= 3  # plan, fee, reactivation
+    assert billing_ledger_problems(held) == []

@@ -19,7 +19,6 @@ import datetime
 import json
 from collections import Counter, defaultdict
 
-from django.apps import apps
 from django.db import transaction
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
@@ -89,18 +88,21 @@ def _with_fault(fault: str, operation: str, work):
 # ---- the invariants ---------------------------------------------------------------------------------
 
 def billing_ledger_problems(account) -> list[str]:
-    """Each account's balance ledger (billing: what the merchant owes the platform) sums to the balance
-    shown. Billing's ledger is being built in another branch: this checks it once `billing` has a model
-    with a `balance` and entries with an `amount` (`BalanceLedgerEntry` or `LedgerEntry`), and finds
-    nothing to check before."""
-    models = {model.__name__: model for model in apps.get_app_config("billing").get_models()}
-    entry = models.get("BalanceLedgerEntry") or models.get("LedgerEntry")
-    if entry is None:
-        return []
-    shown = next((model for name, model in models.items() if name.endswith("Balance")), None)
-    total = entry.objects.filter(account=account).aggregate(total=Sum("amount"))["total"] or 0
-    balance = shown.objects.filter(account=account).values_list("balance", flat=True).first() if shown else None
-    return [] if balance is None or balance == total else [f"billing ledger sums to {total}, balance shows {balance}"]
+    """The account's balance with us (billing) is the sum of its append-only ledger, never below zero,
+    and each paid invoice was paid exactly: what the balance gave plus what the card paid is its total."""
+    from billing.ledger import balance
+    from billing.models import Invoice, LedgerEntry
+
+    problems = []
+    total = LedgerEntry.objects.filter(account=account).aggregate(total=Sum("amount"))["total"] or 0
+    shown = balance(account)
+    if shown != total or shown < 0:
+        problems.append(f"billing ledger sums to {total}, balance shows {shown}")
+    for invoice in Invoice.objects.filter(account=account, status=Invoice.Status.PAID).select_related("payment"):
+        by_card = invoice.payment.amount if invoice.payment and invoice.payment.status == "succeeded" else 0
+        if invoice.from_balance + by_card != invoice.total:
+            problems.append(f"invoice {invoice.number}: {invoice.from_balance} + {by_card} paid of {invoice.total}")
+    return problems
 
 
 def check_all(account, since=None) -> list[str]:
