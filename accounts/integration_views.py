@@ -38,8 +38,11 @@ def apps_context(request) -> dict:
             "may_manage": has_permission(request, services.PERMISSION)}
 
 
+# Open while the account is on hold, with Disconnect and Cancel: reactivation onto a plan that does not
+# allow an integration in use cannot be completed until it is removed (seed 000's FAQ), and the
+# reactivation page links here. Connecting and posting stay refused until the account is active.
 @require_GET
-@staff_view(services.PERMISSION)
+@staff_view(services.PERMISSION, while_inactive=True)
 def integrations(request):
     apps = apps_context(request)
     return render(request, PAGE, {
@@ -98,7 +101,7 @@ def accounting_callback(request):
 
 
 @require_POST
-@staff_view(services.PERMISSION)
+@staff_view(services.PERMISSION, while_inactive=True)
 def accounting_disconnect(request):
     try:
         services.accounting_disconnect(actor=request.user, account=request.account)
@@ -151,7 +154,7 @@ def app_connect(request):
 
 
 @require_POST
-@staff_view(services.PERMISSION)
+@staff_view(services.PERMISSION, while_inactive=True)
 def app_cancel(request, connection_id: int):
     """Cancel: in place (htmx) on this page and on the hold checklist, the apps block again; without
     htmx, back to this page."""

@@ -40,6 +40,32 @@ def pytest_configure(config):
     settings.MEDIA_ROOT = Path(settings.VAR_DIR) / f"media-{worker}"
     # Hashing passwords the production way costs ~0.3 s per user; tests create hundreds.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    _catalogues_survive_flushes()
+
+
+# The platform's catalogues seeded by data migrations (billing's plans and prices, accounts' third-party
+# apps). A test that commits (transaction=True, the browser journeys' live server) ends with Django's
+# flush, which empties every table, these included, and the tests after it in the same process would
+# find no plan (Django documents this caveat of TransactionTestCase). They are put back right after
+# each such flush, the way the migrations wrote them.
+CATALOGUE_SEEDS = ("billing.migrations.0002_seed_catalogue", "accounts.migrations.0009_third_party_app_catalogue")
+
+
+def _catalogues_survive_flushes():
+    import importlib
+
+    from django.apps import apps
+    from django.test import TransactionTestCase
+
+    flush = TransactionTestCase._fixture_teardown
+
+    @functools.wraps(flush)
+    def flush_then_reseed(self):
+        flush(self)
+        for module in CATALOGUE_SEEDS:
+            importlib.import_module(module).seed(apps, None)
+
+    TransactionTestCase._fixture_teardown = flush_then_reseed
 
 
 @pytest.fixture(scope="session")

@@ -22,6 +22,7 @@ pytestmark = pytest.mark.django_db
 
 def test_the_demo_shop_has_card_payments_to_show_in_finance(client, monkeypatch):
     monkeypatch.setattr("subscriptions.demo.load", lambda account: None)  # tests/subscriptions/test_demo.py
+    monkeypatch.setattr("billing.demo.load", lambda account: None)  # the platform's charges: tests/billing/test_demo.py
     call_command("demo_data", "--small", stdout=io.StringIO())
     shop = Account.objects.get(name="Boutique Léa")
 
