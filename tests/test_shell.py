@@ -63,7 +63,7 @@ def test_a_suspended_account_shows_only_the_pages_that_stay_open(client, account
     with_addons(account)
     suspend(account)
     client.force_login(member(account, perms.ADMIN, language="en"))
-    assert menu_of(client, reverse("account_inactive")) == {"Setup": ["Billing"]}
+    assert menu_of(client, reverse("account_inactive")) == {"Setup": ["Billing", "Integrations"]}
     client.force_login(member(account, perms.CASHIER, language="en"))
     assert menu_of(client, reverse("account_inactive")) == {}
 

@@ -42,4 +42,5 @@ def test_a_cashier_is_taken_to_the_not_active_page_and_the_owner_to_billing(bout
     expect(page.get_by_role("heading", level=1)).to_have_text("This account is not active")
     page.get_by_role("link", name="Go to Setup › Billing").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Billing")
-    expect(page.get_by_role("navigation", name="Main menu").get_by_role("link")).to_have_text(["Billing"])
+    menu = page.get_by_role("navigation", name="Main menu").get_by_role("link")
+    expect(menu).to_have_text(["Billing", "Integrations"])  # the card, and removing integrations
