@@ -26,7 +26,6 @@ A payment whose purpose has no handler is refused when it is created and, should
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from accounts.tenancy import scoped
 from posbackoffice.registry import Registry
 
 
@@ -62,23 +61,13 @@ def handler_for(purpose: str) -> SettlementHandler:
 # ---- the handlers payments registers (PaymentsConfig.ready) ----------------------------------------
 
 def pay_sale(payment) -> None:
-    """The money is in: record it on the sale. A sale in progress stays open, paid, for the cashier to
-    complete ("Complete sale", as after every way of paying); an on-account sale is settled."""
-    from retail.models import PaymentType, Sale
+    """The money is in: record it on the sale (retail's `sale_add_card_payment`: a sale in progress stays
+    open, paid, for the cashier to complete; an on-account sale is settled)."""
     from retail.services import sales as sale_services
 
-    account = payment.account
-    card_type = scoped(PaymentType, account).filter(kind=PaymentType.Kind.CARD).order_by("pk").first()
-    sale = Sale.objects.get(pk=payment.sale_id)
-    if sale.status == Sale.Status.ON_ACCOUNT:
-        # Paid online (a pay link): recorded on the sale's register, opened by the payment if closed.
-        sale_services.sale_take_payment(actor=payment.created_by, account=account, sale_id=sale.pk,
-                                        payment_type_id=card_type.pk, amount=payment.amount,
-                                        processor_payment_id=payment.pk,
+    sale_services.sale_add_card_payment(actor=payment.created_by, account=payment.account, sale_id=payment.sale_id,
+                                        amount=payment.amount, processor_payment_id=payment.pk,
                                         online=payment.mode == payment.Mode.ONLINE)
-        return
-    sale_services.sale_add_payment(actor=payment.created_by, account=account, sale_id=sale.pk,
-                                   payment_type_id=card_type.pk, amount=payment.amount, processor_payment_id=payment.pk)
 
 
 SALE = SettlementHandler(succeeded=pay_sale)

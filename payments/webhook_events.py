@@ -199,22 +199,27 @@ def webhook_event_handle(*, event_id: int) -> str | None:
     if claim is None:
         return None
     try:
-        outcome = webhook_event_process(event_id=event_id)
+        return webhook_event_process(event_id=event_id, claim=claim)
     except GatewayError:
         tries = WebhookEvent.objects.values_list("tries", flat=True).get(pk=event_id)
         countdown = jobs.backoff(tries, base=EVENT_RETRY_BASE_SECONDS, cap=EVENT_RETRY_CAP_SECONDS)
         claim.release(hold=countdown)
         raise jobs.TryLater(countdown) from None
-    claim.release()
-    return outcome
 
 
-def webhook_event_process(*, event_id: int) -> str:
-    """Handle a stored event once. Returns what was done (kept on the row)."""
-    with transaction.atomic():
-        event = WebhookEvent.objects.select_for_update().get(pk=event_id)
-        if event.processed_at:
-            return event.outcome
+def webhook_event_process(*, event_id: int, claim: jobs.Claim | None = None) -> str:
+    """Handle a stored event once. Returns what was done (kept on the row). With the worker's `claim` the
+    row is already ours: it is read without a lock, and the claim is given back by the same UPDATE that
+    marks it processed (this runs for every payment a card reader takes: two statements fewer)."""
+    if claim is None:
+        with transaction.atomic():
+            event = WebhookEvent.objects.select_for_update().get(pk=event_id)
+    else:
+        event = WebhookEvent.objects.get(pk=event_id)
+    if event.processed_at:
+        if claim is not None:
+            claim.release()
+        return event.outcome
     failure_code = ""
     try:
         outcome, payment = _handle(event)
@@ -229,7 +234,8 @@ def webhook_event_process(*, event_id: int) -> str:
         raise
     else:
         account_id = payment.account_id if payment else None
-    WebhookEvent.objects.filter(pk=event.pk, processed_at__isnull=True).update(
-        processed_at=timezone.now(), outcome=outcome[:100], failure_code=failure_code, payment=payment,
-        account_id=account_id)
+    done = {"processed_at": timezone.now(), "outcome": outcome[:100], "failure_code": failure_code,
+            "payment": payment, "account_id": account_id}
+    if claim is None or not claim.release(**done):  # without it (or once it ran out): marked only if not yet
+        WebhookEvent.objects.filter(pk=event.pk, processed_at__isnull=True).update(**done)
     return outcome

@@ -23,7 +23,7 @@ from django.utils import timezone
 from payments.gateway import PAYEES, payee_setting
 from payments.models import PaymentAttempt, WebhookEvent
 from payments.tasks import process_webhook_event
-from payments.webhook_events import PAYMENT_EVENTS, _pk, handled_types, is_text
+from payments.webhook_events import PAYMENT_EVENTS, REFUND_EVENTS, _pk, handled_types, is_text
 from posbackoffice import jobs
 
 logger = logging.getLogger(__name__)
@@ -70,10 +70,18 @@ def webhook_receive(*, processor: str, payee: str, payload: bytes, signature: st
         return WebhookEvent.objects.get(processor=processor, payee=payee, event_id=event["id"][:100])
     if stored.type in handled_types():
         if not _charge_in_flight(stored):
-            jobs.enqueue(process_webhook_event, stored.pk)
+            jobs.enqueue(process_webhook_event, stored.pk, priority=_priority(stored))
     else:
         WebhookEvent.objects.filter(pk=stored.pk).update(processed_at=timezone.now(), outcome="ignored")
     return stored
+
+
+def _priority(event: WebhookEvent) -> int:
+    """Money first: a payment's or a refund's event goes before the others (a card reader's, a card
+    setup's). When 50 readers take payments at once, each payment's event settles the payment and ends its
+    reader's action (the cashier's screen moves on), and each reader then sends an event of its own that
+    has nothing left to do: queued behind the payments, those no longer delay the next cashier."""
+    return jobs.FIRST if event.type in PAYMENT_EVENTS or event.type in REFUND_EVENTS else jobs.AFTER
 
 
 def _charge_in_flight(event: WebhookEvent) -> bool:

@@ -162,10 +162,16 @@ class TryLater(Exception):
 
 # ---- enqueueing --------------------------------------------------------------------------------------
 
-def publish(task, *args, countdown: float | None = None) -> bool:
+# Broker priorities. With Redis, 0 is served first (kombu keeps one list per step, 0, 3, 6, 9, and a
+# worker asks for them in that order); a message without a priority is 0. The filesystem broker of
+# `make run` ignores them. AFTER is for work that may wait behind the rest without anyone waiting on it.
+FIRST, AFTER = 0, 3
+
+
+def publish(task, *args, countdown: float | None = None, priority: int = FIRST) -> bool:
     """Send `task(*args)` to the broker now. False when the broker is unavailable (logged, not raised)."""
     try:
-        task.apply_async(args, countdown=countdown, retry=True, retry_policy=PUBLISH_RETRY_POLICY)
+        task.apply_async(args, countdown=countdown, priority=priority, retry=True, retry_policy=PUBLISH_RETRY_POLICY)
     except BrokerUnavailable as error:
         logger.warning("%s%r not queued, the broker is unavailable (%s): the next sweep queues it",
                        task.name, args, type(error.__cause__ or error).__name__)
@@ -173,10 +179,10 @@ def publish(task, *args, countdown: float | None = None) -> bool:
     return True
 
 
-def enqueue(task, *args) -> None:
+def enqueue(task, *args, priority: int = FIRST) -> None:
     """Queue `task(*args)` once the caller's transaction commits (at once outside one): the fast path
     after a service wrote a due row. Never raises a broker failure into the caller."""
-    transaction.on_commit(lambda: publish(task, *args))
+    transaction.on_commit(lambda: publish(task, *args, priority=priority))
 
 
 def sweep(task, ids: Iterable[int], *, batch: int = 1) -> int:

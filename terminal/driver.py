@@ -167,10 +167,12 @@ def _cancel_processor_payment(payment: Payment) -> None:
 
 
 def finish(action_id: int, *, failure_code: str = "", cancel_payment: bool = False,
-            status: str | None = None) -> ReaderAction:
+            status: str | None = None, reader_id: int | None = None) -> ReaderAction:
     """End an action (failed with its code, or `status`), its pending payment failing with the same code;
-    then the standalone loop's next step."""
-    payment_id, reader_id = ReaderAction.objects.values_list("payment_id", "reader_id").get(pk=action_id)
+    then the standalone loop's next step. `reader_id`: the action's reader, when the caller has it."""
+    payment_id = None
+    if reader_id is None or cancel_payment:
+        payment_id, reader_id = ReaderAction.objects.values_list("payment_id", "reader_id").get(pk=action_id)
     if payment_id and cancel_payment:
         payment = Payment.objects.get(pk=payment_id)
         try:
@@ -432,14 +434,15 @@ def follow_payment(payment: Payment) -> None:
     if payment.method != Payment.Method.CARD_PRESENT or payment.status not in (Payment.Status.SUCCEEDED,
                                                                                Payment.Status.FAILED):
         return
-    action_id = ReaderAction.objects.filter(payment=payment, kind=ReaderAction.Kind.PAYMENT,
-                                            status__in=ReaderAction.OPEN).values_list("pk", flat=True).first()
-    if action_id is None:
+    found = ReaderAction.objects.filter(payment=payment, kind=ReaderAction.Kind.PAYMENT,
+                                        status__in=ReaderAction.OPEN).values_list("pk", "reader_id").first()
+    if found is None:
         return
+    action_id, reader_id = found
     if payment.status == Payment.Status.SUCCEEDED:
-        finish(action_id, status=ReaderAction.Status.SUCCEEDED)
+        finish(action_id, status=ReaderAction.Status.SUCCEEDED, reader_id=reader_id)
     else:
-        finish(action_id, failure_code=payment.failure_code)
+        finish(action_id, failure_code=payment.failure_code, reader_id=reader_id)
 
 
 def actions_due(now=None) -> list[int]:

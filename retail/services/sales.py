@@ -224,15 +224,43 @@ def sale_add_payment(*, actor, account, sale_id: int, payment_type_id: int, amou
                      processor_payment_id: int | None = None, now=None) -> SalePayment:
     """Record money taken at the register. Cash may exceed what is due: the difference is change.
     A card payment is recorded only by the payments app, once the processor has taken the money
-    (`processor_payment_id` is our payments.Payment row). The payment's `sale` has the new paid total."""
-    now = now or timezone.now()
+    (`processor_payment_id` is our payments.Payment row; `sale_add_card_payment`). The payment's `sale`
+    has the new paid total."""
     sale = _lock_sale(account, sale_id, Sale.Status.OPEN)
-    if not sale.lines.exists():
-        raise DomainError(_("Add products before taking payment."))
     try:
         payment_type = scoped(PaymentType, account).get(pk=payment_type_id, is_active=True)
     except PaymentType.DoesNotExist:
         raise DomainError(_("Choose a payment type.")) from None
+    return _record_payment(actor=actor, account=account, sale=sale, payment_type=payment_type, amount=amount,
+                           processor_payment_id=processor_payment_id, now=now or timezone.now())
+
+
+@transaction.atomic
+def sale_add_card_payment(*, actor, account, sale_id: int, amount: int, processor_payment_id: int,
+                          online: bool = False, now=None) -> SalePayment:
+    """The processor has taken a card payment (our payments.Payment row `processor_payment_id`): record it
+    on its sale under the account's card payment type. A sale in progress stays open, paid, for the cashier
+    to complete ("Complete sale", as after every way of paying); an on-account sale (paid online: a pay
+    link) is settled (`sale_take_payment`). Every card settlement runs this: the sale is read once, locked."""
+    card_type = scoped(PaymentType, account).filter(kind=PaymentType.Kind.CARD).order_by("pk").first()
+    if card_type is None or not card_type.is_active:
+        raise DomainError(_("Choose a payment type."))
+    sale = _lock_sale(account, sale_id)
+    if sale.status == Sale.Status.ON_ACCOUNT:
+        return sale_take_payment(actor=actor, account=account, sale_id=sale.pk, payment_type_id=card_type.pk,
+                                 amount=amount, processor_payment_id=processor_payment_id, online=online, now=now)
+    if sale.status != Sale.Status.OPEN:
+        raise DomainError(_("This sale is %(status)s; it cannot be changed this way.")
+                          % {"status": sale.get_status_display().lower()})
+    return _record_payment(actor=actor, account=account, sale=sale, payment_type=card_type, amount=amount,
+                           processor_payment_id=processor_payment_id, now=now or timezone.now())
+
+
+def _record_payment(*, actor, account, sale: Sale, payment_type: PaymentType, amount: int,
+                    processor_payment_id: int | None, now) -> SalePayment:
+    """A payment on the open sale `sale`, locked by the caller."""
+    if not sale.lines.exists():
+        raise DomainError(_("Add products before taking payment."))
     if payment_type.kind == PaymentType.Kind.ON_ACCOUNT:
         raise DomainError(_("Use “On account” to leave the rest owed by the customer."))
     if (payment_type.kind == PaymentType.Kind.CARD) != (processor_payment_id is not None):
