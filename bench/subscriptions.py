@@ -170,9 +170,12 @@ def _pgbench(seconds: int) -> str:
     return next(line for line in out.splitlines() if line.startswith("tps"))
 
 
-def run_workers(n: int, workers: int, pool: str, concurrency: int, batch: int) -> None:
+def run_workers(n: int, workers: int, pool: str, concurrency: int, batch: int, latency_ms: int = 0,
+                rate_limit: int = 0) -> None:
     """The billing run as production does it: beat's sweep publishes `bill_subscriptions` tasks (`batch`
-    ids each) to a redis-server of this run's own, `workers` `celery worker` processes bill them."""
+    ids each) to a redis-server of this run's own, `workers` `celery worker` processes bill them. With
+    `latency_ms` / `rate_limit` the sandbox answers like a live processor (each request that late, a 429
+    above that many a second) and the workers pace themselves 5 % under the limit (PROCESSOR_RATE_LIMIT)."""
     import shutil
     import socket
     import subprocess
@@ -180,7 +183,7 @@ def run_workers(n: int, workers: int, pool: str, concurrency: int, batch: int) -
 
     from django.db import connection
 
-    from payments.models import Payment
+    from payments.models import Payment, PaymentAttempt
     from posbackoffice.celery import app
     from retail.models import Sale
     from subscriptions import billing
@@ -199,7 +202,9 @@ def run_workers(n: int, workers: int, pool: str, concurrency: int, batch: int) -
     time.sleep(1)
     broker = f"redis://127.0.0.1:{port}/1"
     env = {**os.environ, "CELERY_BROKER_URL": broker, "REDIS_URL": f"redis://127.0.0.1:{port}/0",
-           "CELERY_TASK_ALWAYS_EAGER": "false", "LOG_LEVEL": "WARNING"}
+           "CELERY_TASK_ALWAYS_EAGER": "false", "LOG_LEVEL": "WARNING",
+           "SANDBOX_LATENCY_MS": str(latency_ms), "SANDBOX_RATE_LIMIT": str(rate_limit),
+           "PROCESSOR_RATE_LIMIT": str(rate_limit - max(1, rate_limit // 20) if rate_limit else 0)}
     celery = str(Path(sys.executable).parent / "celery")
     procs = [subprocess.Popen([celery, "-A", "posbackoffice", "worker", "--pool", pool, f"--concurrency={concurrency}",
                                "--without-gossip", "--without-mingle", "--without-heartbeat", "--loglevel=WARNING",
@@ -235,6 +240,12 @@ def run_workers(n: int, workers: int, pool: str, concurrency: int, batch: int) -
     payments = Payment.objects.filter(account=account, purpose="subscription_cycle")
     assert payments.count() == n and payments.filter(status="succeeded").count() == n
     assert Sale.objects.filter(account=account).count() == n
+    retried = PaymentAttempt.objects.filter(payment__in=payments, tries__gt=1).count()
+    if rate_limit:
+        print(f"| sandbox | answers in {latency_ms} ms, 429 above {rate_limit} requests/s; workers paced at "
+              f"{env['PROCESSOR_RATE_LIMIT']}/s |\n"
+              f"| renewals/s against the limit | {100 * n / wall / rate_limit:.1f} % of {rate_limit}/s |\n"
+              f"| charges retried (a 429 or a lost answer) | {retried} |")
     print(f"| workers | {workers} × `celery worker --pool {pool} --concurrency {concurrency}`, {batch} ids a task |\n"
           f"| renewals/s | {n / wall:.1f} ({n} in {wall:.0f} s) |\n"
           f"| workers' CPU per renewal | {1000 * cpu / n:.0f} ms |\n"
@@ -291,12 +302,15 @@ if __name__ == "__main__":
     parser.add_argument("--pool", default="prefork")
     parser.add_argument("--concurrency", type=int, default=2)
     parser.add_argument("--batch", type=int, default=50)
+    parser.add_argument("--latency-ms", type=int, default=0, help="with --workers: the sandbox answers this late")
+    parser.add_argument("--rate-limit", type=int, default=0, help="with --workers: the sandbox's requests/s limit")
     parser.add_argument("--pages", type=int, default=0, help="time the Manage pages (this many requests each)")
     parser.add_argument("--profile", default="", help="in-process run: write cProfile stats to this file")
     options = parser.parse_args()
     if options.pages:
         run_pages(options.n, options.pages)
     elif options.workers:
-        run_workers(options.n, options.workers, options.pool, options.concurrency, options.batch)
+        run_workers(options.n, options.workers, options.pool, options.concurrency, options.batch,
+                    options.latency_ms, options.rate_limit)
     else:
         run(options.n, options.sample_queries, options.batch, options.profile)

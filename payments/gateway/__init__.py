@@ -32,20 +32,27 @@ def payee_setting(payee: str, name: str) -> str:
 
 
 @cache
-def _build(name: str, secret_key: str, publishable_key: str, api_base: str) -> Gateway:
+def _build(name: str, secret_key: str, publishable_key: str, api_base: str, payee: str, per_second: int) -> Gateway:
     if name == "stripe":
         from payments.gateway.stripe import StripeGateway
 
-        return StripeGateway(secret_key=secret_key, publishable_key=publishable_key, api_base=api_base)
-    from payments.gateway.sandbox import SandboxGateway
+        gateway = StripeGateway(secret_key=secret_key, publishable_key=publishable_key, api_base=api_base)
+    else:
+        from payments.gateway.sandbox import SandboxGateway
 
-    return SandboxGateway()
+        gateway = SandboxGateway()
+    if per_second:
+        from payments.gateway.pacing import PacedGateway, RateWindow
+
+        return PacedGateway(gateway, RateWindow(payee, per_second))
+    return gateway
 
 
 def get_gateway(payee: str) -> Gateway:
     """The adapter of this payee's processor account (MERCHANT or PLATFORM)."""
     return _build(payee_setting(payee, "PAYMENTS_GATEWAY"), payee_setting(payee, "STRIPE_SECRET_KEY"),
-                  payee_setting(payee, "STRIPE_PUBLISHABLE_KEY"), settings.STRIPE_API_BASE)
+                  payee_setting(payee, "STRIPE_PUBLISHABLE_KEY"), settings.STRIPE_API_BASE, payee,
+                  settings.PROCESSOR_RATE_LIMIT)
 
 
 def reset_gateway_cache() -> None:

@@ -139,6 +139,17 @@ class TerminalReader:
     action: ReaderAction | None = None
 
 
+# The port's operations that reach the processor (browser_config is read locally): what the sandbox's
+# fault injection and the rate limit's pacing (payments.gateway.pacing) apply to.
+OPERATIONS = frozenset({
+    "create_customer", "update_customer", "start_card_setup", "finish_card_setup", "list_cards", "get_card",
+    "detach_card", "charge_saved_card", "create_card_payment", "retrieve_payment", "cancel_payment", "find_payment",
+    "refund", "list_payments", "list_refunds",
+    "create_terminal_location", "register_reader", "retrieve_reader", "update_reader", "delete_reader",
+    "create_terminal_payment", "process_payment_on_reader", "collect_inputs_on_reader", "cancel_reader_action",
+})
+
+
 class Gateway(Protocol):
     """One processor. Implementations: payments.gateway.sandbox.SandboxGateway (offline, the default)
     and payments.gateway.stripe.StripeGateway."""

@@ -28,14 +28,17 @@ them too); wrap the block in `payments.sandbox.events.hold_events()` to hold the
 """
 
 import threading
+import time
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.urls import reverse
 
 from payments.gateway import objects
 from payments.gateway.base import (
+    OPERATIONS,
     CardSetup,
     ProcessorCustomer,
     ProcessorPayment,
@@ -45,16 +48,10 @@ from payments.gateway.base import (
     TerminalReader,
 )
 from payments.gateway.errors import GatewayError, ProcessorUnavailable
+from payments.gateway.pacing import RateWindow
 from payments.sandbox import services, terminal
 from payments.sandbox.events import hold_events  # noqa: F401 - re-exported for tests
 
-OPERATIONS = frozenset({
-    "create_customer", "update_customer", "start_card_setup", "finish_card_setup", "list_cards", "get_card",
-    "detach_card", "charge_saved_card", "create_card_payment", "retrieve_payment", "cancel_payment", "find_payment",
-    "refund", "list_payments", "list_refunds",
-    "create_terminal_location", "register_reader", "retrieve_reader", "update_reader", "delete_reader",
-    "create_terminal_payment", "process_payment_on_reader", "collect_inputs_on_reader", "cancel_reader_action",
-})
 BEFORE, AFTER = "before", "after"
 
 
@@ -111,6 +108,22 @@ def _lost(when: str, operation: str) -> ProcessorUnavailable:
     return ProcessorUnavailable(f"sandbox fault: the processor answered {operation}, but the answer was lost")
 
 
+def _like_a_live_processor(operation: str) -> None:
+    """SANDBOX_LATENCY_MS and SANDBOX_RATE_LIMIT (0 by default: off) make the sandbox answer like a live
+    processor over the network, for the benchmarks: each request takes that long, and above that many
+    requests a second (counted across processes, as Stripe counts per account) it is refused with a 429
+    before the processor records anything (ProcessorUnavailable `rate_limited`: retried with the same key)."""
+    if settings.SANDBOX_RATE_LIMIT and not _sandbox_window().try_take():
+        raise ProcessorUnavailable(f"sandbox: more than {settings.SANDBOX_RATE_LIMIT} requests a second ({operation})",
+                                   code="rate_limited")
+    if settings.SANDBOX_LATENCY_MS:
+        time.sleep(settings.SANDBOX_LATENCY_MS / 1000)
+
+
+def _sandbox_window() -> RateWindow:
+    return RateWindow("sandbox-processor", settings.SANDBOX_RATE_LIMIT)
+
+
 def _url_template(name: str) -> str:
     placeholder = "sbxidplaceholder"
     return reverse(name, kwargs={"intent_id": placeholder}).replace(placeholder, "{id}")
@@ -122,6 +135,7 @@ class SandboxGateway:
     name = "sandbox"
 
     def _call(self, operation: str, run: Callable):
+        _like_a_live_processor(operation)
         if _take_fault(BEFORE, operation):
             raise _lost(BEFORE, operation)
         try:
