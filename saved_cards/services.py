@@ -25,7 +25,7 @@ from payments.gateway.errors import GatewayError, ProcessorUnavailable
 from payments.ids import payment_method_id_clean
 from payments.messages import failure_message
 from payments.models import Payment
-from payments.services import payment_charge, payment_create
+from payments.services.charges import payment_charge, payment_create
 from posbackoffice import jobs
 from posbackoffice.errors import DomainError
 from retail.models import Customer, Sale
