@@ -12,6 +12,7 @@ from accounts.models import (
     ThirdPartyApp,
     User,
 )
+from posbackoffice.admin import ReadOnlyAdmin
 
 
 @admin.register(User)
@@ -42,18 +43,9 @@ class TenantRowAdmin(admin.ModelAdmin):
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(ReadOnlyAdmin):
     list_display = ["created_at", "account", "actor", "action", "object_repr"]
     list_filter = ["account", "action"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(OutgoingEmail)

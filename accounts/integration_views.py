@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts import integration_selectors as selectors
 from accounts import integration_services as services
 from accounts.accounting import get_adapter
+from accounts.accounting.base import AuthorisingAdapter
 from accounts.accounting.sources import SOURCES
 from accounts.models import AppConnection
 from accounts.tenancy import get_scoped_or_404, has_permission, staff_view
@@ -62,7 +63,7 @@ def accounting_connect(request):
     """With the sandbox, connects at once; with Xero, sends the merchant to Xero's consent page, which
     comes back to accounting_callback with a code and our signed state."""
     adapter = get_adapter()
-    if adapter.needs_authorisation:
+    if isinstance(adapter, AuthorisingAdapter):
         state = signing.dumps({"account": request.account.pk, "user": request.user.pk}, salt=STATE_SALT)
         return redirect(adapter.authorisation_url(state=state, redirect_uri=_callback_url()))
     return _connect(request)

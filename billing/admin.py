@@ -4,6 +4,7 @@ merchants' own rows (plans, balance, invoices, holds) are read-only here: they c
 from django.contrib import admin
 
 from billing.models import AddonPrice, HoldFee, Invoice, LedgerEntry, MerchantPlan, Plan, PlanPrice
+from posbackoffice.admin import ReadOnlyAdmin
 
 
 class PlanPriceInline(admin.TabularInline):
@@ -26,17 +27,6 @@ class AddonPriceAdmin(admin.ModelAdmin):
 @admin.register(HoldFee)
 class HoldFeeAdmin(admin.ModelAdmin):
     list_display = ("country", "currency", "amount")
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(MerchantPlan)

@@ -26,7 +26,7 @@ from billing.activation import account_reactivate
 from billing.ledger import balance, ledger_add
 from billing.models import Invoice, InvoiceLine, LedgerEntry, MerchantPlan
 from payments.models import Payment
-from payments.services import payment_charge, payment_create
+from payments.services.charges import payment_charge, payment_create
 from posbackoffice.money import format_money
 
 logger = logging.getLogger(__name__)

@@ -23,10 +23,9 @@ from billing import invoices, pricing, tasks
 from billing.activation import plan_state
 from billing.ledger import ledger_add
 from billing.models import AddonPrice, Frequency, Hold, Invoice, LedgerEntry, MerchantPlan, Plan
+from payments.card_setups import card_setup_result
 from payments.gateway import PLATFORM, get_gateway
-from payments.gateway.base import SetupStatus
 from payments.gateway.errors import GatewayError
-from payments.messages import failure_message
 from posbackoffice import jobs
 from posbackoffice.errors import DomainError
 from posbackoffice.money import format_money
@@ -113,16 +112,10 @@ def billing_card_setup_finish(*, actor, account, now=None) -> MerchantPlan:
     mp = merchant_plan_for(account)
     if not mp.card_setup_id:
         raise DomainError(_("This card setup has ended. Start again."))
-    gateway = get_gateway(PLATFORM)
     try:
-        finished = gateway.finish_card_setup(mp.card_setup_id)
-        card = gateway.get_card(finished.payment_method_id) if finished.status == SetupStatus.SUCCEEDED else None
+        card = card_setup_result(payee=PLATFORM, setup_id=mp.card_setup_id, customer_id=mp.processor_customer_id)
     except GatewayError as error:
         raise DomainError(_unavailable(error)) from None
-    if finished.status == SetupStatus.FAILED:
-        raise DomainError(failure_message(finished.failure_code))
-    if card is None or card.customer_id != mp.processor_customer_id:
-        raise DomainError(_("The card is not confirmed yet. Finish entering it, then try again."))
     with transaction.atomic():
         mp = _lock_plan(account)
         before = plan_state(mp)

@@ -12,7 +12,7 @@ from paylinks.availability import unavailable_reason
 from paylinks.models import PayLink
 from payments.gateway import MERCHANT, get_gateway
 from payments.sandbox import services as sandbox
-from payments.services import payment_charge
+from payments.services.charges import payment_charge
 from posbackoffice.errors import DomainError
 from retail.models import RegisterSession, Sale
 from retail.services.registers import register_close

@@ -23,7 +23,7 @@ from paylinks.models import PayLink
 from payments.card_entry import card_entry_context, card_entry_page, pending_confirmation
 from payments.messages import failure_message
 from payments.models import Payment
-from payments.services import payment_charge, payment_finish_action
+from payments.services.charges import payment_charge, payment_finish_action
 from posbackoffice import ratelimit
 from posbackoffice.errors import DomainError
 from posbackoffice.money import parse_money

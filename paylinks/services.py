@@ -189,10 +189,10 @@ def _queue_attempts(link: PayLink) -> None:
 def pay_link_start_payment(*, link_id: int, amount: int, payment_method_id: str) -> Payment:
     """The customer pays the link with a card (the card-entry module gave us a payment method id): our
     Payment row first (mode online, purpose the sale), committed before the processor is called
-    (payments.services.payment_charge). Whatever arrives at once — a double click, two tabs, a retry, fifty
+    (payments.services.charges.payment_charge). Whatever arrives at once — a double click, two tabs, a retry, fifty
     requests — queues on the link's row: the first writes the payment; the others find it pending (and are
     told to wait) or the link paid. The amount posted must be the link's: a changed form charges nothing."""
-    from payments.services import payment_create
+    from payments.services.charges import payment_create
 
     link = PayLink.objects.select_related("account").filter(pk=link_id).first()
     if link is None:

@@ -4,17 +4,7 @@ payments.services and payments.settings_services (locks, audit rows), never by e
 from django.contrib import admin
 
 from payments.models import Payment, PaymentAttempt, PaymentSettings, Refund, WebhookEvent
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+from posbackoffice.admin import ReadOnlyAdmin
 
 
 @admin.register(Payment)

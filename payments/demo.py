@@ -16,7 +16,8 @@ from accounts.tenancy import scoped
 from payments.gateway import MERCHANT, get_gateway
 from payments.models import Payment
 from payments.sandbox import services as sandbox
-from payments.services import payment_charge, payment_create, payment_refund
+from payments.services.charges import payment_charge, payment_create
+from payments.services.refunds import payment_refund
 from retail.models import Sale
 
 VISA, MASTERCARD, DECLINED = "4242424242424242", "5555555555554444", "4000000000000002"

@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from payments.models import Payment, PaymentSettings
 from payments.selectors import PAYOUT_NONE
 from posbackoffice.errors import DomainError
-from posbackoffice.forms import DateField, MoneyField, SearchField
+from posbackoffice.forms import DateField, MoneyField, SearchField, filter_params
 from posbackoffice.money import format_money, parse_money
 
 
@@ -38,12 +38,7 @@ class PaymentFilterForm(forms.Form):
     def params(self) -> dict:
         """The valid filters, JSON-safe (an export job stores them). The search text is also read as
         an amount here, in the reader's language ("12,50" or "12.50"), so the worker finds the same rows."""
-        data = getattr(self, "cleaned_data", {})
-        params = {}
-        for key, value in data.items():
-            if value in (None, "") or key in self.errors:
-                continue
-            params[key] = value.isoformat() if hasattr(value, "isoformat") else value
+        params = filter_params(self)
         if params.get("q"):
             try:
                 params["q_amount"] = parse_money(params["q"], self.currency)

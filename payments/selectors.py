@@ -113,7 +113,7 @@ def payment_detail(account, payment_id: int) -> Payment:
 
 def refundable_now(payment: Payment) -> int:
     """What a new refund may take: what remains, less refunds still waiting for the processor
-    (the same rule as payments.services.refund_create)."""
+    (the same rule as payments.services.refunds.refund_create)."""
     if payment.refundable <= 0:
         return 0
     pending = payment.refunds.filter(status=Refund.Status.PENDING).aggregate(total=Sum("amount"))["total"] or 0

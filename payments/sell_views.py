@@ -15,7 +15,8 @@ from payments.card_entry import card_entry_context, card_entry_page, pending_con
 from payments.messages import failure_message
 from payments.models import Payment
 from payments.selectors import shop_payment_or_404
-from payments.services import payment_cancel, payment_charge, payment_check, payment_create, payment_finish_action
+from payments.services.charges import payment_cancel, payment_charge, payment_create, payment_finish_action
+from payments.services.reconciling import payment_check
 from posbackoffice.errors import DomainError
 from posbackoffice.money import format_input, format_money, parse_money
 from posbackoffice.pages import refusals

@@ -25,16 +25,16 @@ def sweep_webhook_events() -> int:
 
 @jobs.job_task()
 def reconcile_payment(self, *payment_ids: int) -> None:
-    """Settle pending charges by asking the processor (payments.services.payment_reconcile), one claim
+    """Settle pending charges by asking the processor (payments.services.reconciling.payment_reconcile), one claim
     and one processor call each; what cannot be settled now stays due for the next sweep."""
-    from payments.services import payment_reconcile
+    from payments.services.reconciling import payment_reconcile
 
     jobs.run_rows(self, payment_ids, lambda pk: payment_reconcile(payment_id=pk))
 
 
 @jobs.job_task()
 def reconcile_refund(self, *refund_ids: int) -> None:
-    from payments.services import refund_reconcile
+    from payments.services.refunds import refund_reconcile
 
     jobs.run_rows(self, refund_ids, lambda pk: refund_reconcile(refund_id=pk))
 
@@ -44,7 +44,7 @@ def reconcile_payments() -> int:
     """Beat, every 2 minutes: the sweep of charges and refunds left pending (a crash, a timeout, a lost
     answer). One task per payment and per refund; within the processor's idempotency window, what never
     arrived is sent again with its own key."""
-    from payments.services import stale_pending_payment_ids, stale_pending_refund_ids
+    from payments.services.reconciling import stale_pending_payment_ids, stale_pending_refund_ids
 
     now = timezone.now()
     return (jobs.sweep(reconcile_payment, stale_pending_payment_ids(now))

@@ -16,7 +16,7 @@ from payments.forms import PaymentFilterForm, PaymentSettingsForm, RefundForm
 from payments.messages import MESSAGES
 from payments.messages import failure_message as card_failure_message
 from payments.models import Refund
-from payments.services import payment_refund
+from payments.services.refunds import payment_refund
 from payments.settings_services import payment_settings_of, payment_settings_update
 from posbackoffice.errors import DomainError
 from posbackoffice.export_requests import export_or_queue

@@ -24,7 +24,8 @@ from payments.gateway import get_gateway
 from payments.gateway.base import ProcessorRefund
 from payments.gateway.errors import GatewayError
 from payments.models import Payment, Refund, WebhookEvent
-from payments.services import payment_settle, refund_settle
+from payments.services.refunds import refund_settle
+from payments.services.settling import payment_settle
 from posbackoffice import jobs
 
 logger = logging.getLogger(__name__)

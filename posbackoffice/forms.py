@@ -8,6 +8,8 @@ the field answers a value the database takes or a clear message on the form, nev
 - IdField: an id from a hidden field (posbackoffice.params.parse_id).
 - DateField: a date between FIRST_DATE and LAST_DATE (a whole day in any time zone stays a valid moment).
 - SearchField: search text, control characters (NUL included) cleaned away.
+
+`filter_params(form)` answers a filter form's valid values, JSON-safe, for the list and its export job.
 """
 
 import datetime
@@ -120,3 +122,15 @@ class SearchField(forms.CharField):
 
     def to_python(self, value):
         return clean_text(super().to_python(value), self.max_length or SEARCH_MAX_LENGTH)
+
+
+def filter_params(form: forms.Form) -> dict:
+    """A filter form's valid values, JSON-safe (an export job stores them): an empty or invalid filter is
+    left out, a date is in ISO format."""
+    data = getattr(form, "cleaned_data", {})
+    params = {}
+    for key, value in data.items():
+        if value in (None, "") or key in form.errors:
+            continue
+        params[key] = value.isoformat() if hasattr(value, "isoformat") else value
+    return params

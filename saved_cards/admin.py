@@ -3,7 +3,7 @@ through saved_cards.services (locks, audit rows, the processor), never by editin
 
 from django.contrib import admin
 
-from payments.admin import ReadOnlyAdmin
+from posbackoffice.admin import ReadOnlyAdmin
 from saved_cards.models import CardCustomer, CardDetachment, CardInvite, CardSetup, SavedCard, SavedCardSettings
 
 

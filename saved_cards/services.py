@@ -19,13 +19,13 @@ from django.utils.translation import gettext as _
 
 from accounts.services import audit_record, require_owner_or_admin, snapshot
 from accounts.tenancy import scoped
+from payments.card_setups import CardSetupFailed, card_setup_result
 from payments.gateway import MERCHANT, get_gateway
-from payments.gateway.base import CardDetails, SetupStatus
+from payments.gateway.base import CardDetails
 from payments.gateway.errors import GatewayError, ProcessorUnavailable
 from payments.ids import payment_method_id_clean
-from payments.messages import failure_message
 from payments.models import Payment
-from payments.services import payment_charge, payment_create
+from payments.services.charges import payment_charge, payment_create
 from posbackoffice import jobs
 from posbackoffice.errors import DomainError
 from retail.models import Customer, Sale
@@ -282,18 +282,15 @@ def card_setup_finish(*, account, setup_id: int, invite_id: int | None = None, n
         return setup.saved_card
     if setup.outcome == CardSetup.Outcome.FAILED or not setup.processor_setup_id:
         raise DomainError(_("This card setup has ended. Start again."))
-    gateway = get_gateway(MERCHANT)
     try:
-        finished = gateway.finish_card_setup(setup.processor_setup_id)
-        method = gateway.get_card(finished.payment_method_id) if finished.status == SetupStatus.SUCCEEDED else None
+        method = card_setup_result(payee=MERCHANT, setup_id=setup.processor_setup_id,
+                                   customer_id=setup.processor_customer_id)
     except GatewayError as error:
         raise DomainError(_unavailable(error)) from None
-    if finished.status == SetupStatus.FAILED:
+    except CardSetupFailed as failed:
         CardSetup.objects.filter(pk=setup.pk, outcome=CardSetup.Outcome.PENDING).update(
-            outcome=CardSetup.Outcome.FAILED, failure_code=finished.failure_code[:60], finished_at=timezone.now())
-        raise DomainError(failure_message(finished.failure_code))
-    if method is None or method.customer_id != setup.processor_customer_id:
-        raise DomainError(_("The card is not confirmed yet. Finish entering it, then try again."))
+            outcome=CardSetup.Outcome.FAILED, failure_code=failed.failure_code[:60], finished_at=timezone.now())
+        raise
     return _setup_keep(setup_id=setup.pk, payment_method_id=method.id, card=method.card, now=now or timezone.now())
 
 

@@ -37,7 +37,7 @@ from accounts.addons import SUBSCRIPTIONS
 from accounts.guard import money_task_may_run
 from accounts.services import audit_record_many
 from payments.models import Payment
-from payments.services import payments_charge_many, payments_create_many
+from payments.services.batch import payments_charge_many, payments_create_many
 from posbackoffice import jobs
 from subscriptions import billing, lifecycle, periods
 from subscriptions.models import Subscription, SubscriptionCycle

@@ -24,7 +24,7 @@ from accounts.guard import money_task_may_run
 from accounts.services import audit_record_many
 from accounts.tenancy import scoped
 from payments.models import Payment
-from payments.services import payment_charge, payment_create
+from payments.services.charges import payment_charge, payment_create
 from posbackoffice import jobs
 from posbackoffice.errors import DomainError
 from retail.services.fulfilments import fulfilment_create

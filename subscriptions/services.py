@@ -13,7 +13,7 @@ from accounts.models import Register
 from accounts.services import audit_record, snapshot
 from accounts.tenancy import scoped
 from payments.models import Payment
-from payments.services import payment_refund
+from payments.services.refunds import payment_refund
 from posbackoffice.errors import DomainError
 from retail.models import Customer, Product
 from retail.services.customers import customer_type_assign, customer_type_ensure

@@ -9,7 +9,7 @@ lock: the first one settles, the others find it settled.
 
 Integrated: `sale_payment_start` writes a card_present Payment for the sale (payments.payment_create,
 purpose sale) and its PAYMENT action; `action_send` creates the processor's payment (its key comes from
-the Payment row: payments.services.charge_key) and hands it to the reader (key from the action row: a
+the Payment row: payments.services.charges.charge_key) and hands it to the reader (key from the action row: a
 timed-out request is sent again with the same key, never as a new one). The Payment settles through
 payments.payment_settle, which pays the sale; the sale stays open for "Complete sale".
 
@@ -35,7 +35,9 @@ from payments.gateway.base import ReaderActionStatus, TerminalReader
 from payments.gateway.errors import GatewayError, InvalidRequest, ProcessorUnavailable
 from payments.messages import failure_message
 from payments.models import Payment
-from payments.services import payment_charge, payment_create, payment_refund, payment_settle
+from payments.services.charges import payment_charge, payment_create
+from payments.services.refunds import payment_refund
+from payments.services.settling import payment_settle
 from posbackoffice import jobs
 from posbackoffice.errors import DomainError
 from posbackoffice.money import format_money, parse_money

@@ -16,7 +16,7 @@ from accounts.tenancy import scoped
 from payments.gateway.errors import GatewayError, InvalidRequest, ProcessorUnavailable
 from payments.messages import failure_message
 from payments.models import Payment
-from payments.services import payment_create
+from payments.services.charges import payment_create
 from payments.settings_services import payment_settings_of
 from posbackoffice import jobs
 from posbackoffice.errors import DomainError

@@ -148,7 +148,7 @@ def sell_card_start(request):
 def attach_standalone(request, payment_id):
     """Beyond seed 002: the standalone payment becomes the card payment of the sale in progress."""
     from payments.selectors import shop_payment_or_404
-    from payments.services import payment_attach_to_sale
+    from payments.services.standalone import payment_attach_to_sale
 
     payment = shop_payment_or_404(request.account, payment_id)
     sale = sale_in_progress(request)

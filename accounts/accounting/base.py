@@ -4,6 +4,7 @@ answers with. Two adapters implement it: `sandbox` (offline, deterministic, its 
 
 import datetime
 from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
 
 
 class AccountingError(Exception):
@@ -111,19 +112,29 @@ class Connection:
     refreshed: Organisation | None = field(default=None)
 
 
-class AccountingAdapter:
-    name = ""
-    # Whether connecting sends the merchant to the system's own consent page (OAuth2) and back.
-    needs_authorisation = False
+class AccountingAdapter(Protocol):
+    """One accounting system. Implementations: accounts.accounting.sandbox.SandboxAdapter (offline, the
+    default) and accounts.accounting.xero.XeroAdapter."""
 
-    def authorisation_url(self, *, state: str, redirect_uri: str) -> str:
-        raise NotImplementedError
+    name: str  # "sandbox" or "xero": stored on the connection, which posts through the adapter it was made with
 
     def connect(self, *, account_name: str, code: str = "", redirect_uri: str = "") -> Organisation:
-        raise NotImplementedError
+        """The organisation the merchant connects: at once, or with the `code` the consent page gave."""
+        ...
 
     def post(self, *, connection: Connection, documents: list[Document], idempotency_key: str) -> dict[str, str]:
         """Send the documents (each has a body) in as few calls as the system allows; answer
         {document.reference: the system's id}. All or nothing from our side: any error raises, and the
         caller records nothing (a retry with the same key creates nothing twice)."""
-        raise NotImplementedError
+        ...
+
+
+@runtime_checkable
+class AuthorisingAdapter(AccountingAdapter, Protocol):
+    """An adapter whose connecting sends the merchant to the system's own consent page (OAuth2) and back:
+    Xero. The sandbox connects at once and has no such page, so the port itself does not ask for one;
+    the view redirects only an adapter that is an AuthorisingAdapter."""
+
+    def authorisation_url(self, *, state: str, redirect_uri: str) -> str:
+        """The consent page, which sends the merchant back to `redirect_uri` with a code and `state`."""
+        ...

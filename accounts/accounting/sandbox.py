@@ -13,12 +13,7 @@ import uuid
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 
-from accounts.accounting.base import (
-    AccountingAdapter,
-    Connection,
-    Document,
-    Organisation,
-)
+from accounts.accounting.base import Connection, Document, Organisation
 from accounts.models import SandboxAccountingDocument
 
 
@@ -30,9 +25,10 @@ def _payload(body) -> dict:
     return json.loads(json.dumps(dataclasses.asdict(body), cls=DjangoJSONEncoder))
 
 
-class SandboxAdapter(AccountingAdapter):
+class SandboxAdapter:
+    """The accounting port (base.AccountingAdapter), connecting at once: no consent page."""
+
     name = "sandbox"
-    needs_authorisation = False
 
     def connect(self, *, account_name: str, code: str = "", redirect_uri: str = "") -> Organisation:
         return Organisation(tenant_id=_stable_id("sandbox-tenant", account_name),

@@ -67,9 +67,10 @@ def _translate(error: Exception) -> base.AccountingError:
     return base.AccountingUnavailable(type(error).__name__)
 
 
-class XeroAdapter(base.AccountingAdapter):
+class XeroAdapter:
+    """The accounting port (base.AccountingAdapter) with Xero's consent page (base.AuthorisingAdapter)."""
+
     name = "xero"
-    needs_authorisation = True
 
     def __init__(self, *, client_id: str, client_secret: str, pool_manager=None):
         self.client_id, self.client_secret = client_id, client_secret

@@ -3,7 +3,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from posbackoffice.forms import DateField, MoneyField, SearchField, WholeNumberField
+from posbackoffice.forms import DateField, MoneyField, SearchField, WholeNumberField, filter_params
 from posbackoffice.params import BIGINT_MAX
 from retail.forms.filters import RegisterFilterMixin, register_field
 from retail.models import Sale
@@ -35,13 +35,7 @@ class HistoryFilterForm(RegisterFilterMixin, forms.Form):
 
     def params(self) -> dict:
         """The valid filters, JSON-safe (an export job stores them)."""
-        data = getattr(self, "cleaned_data", {})
-        params = {}
-        for key, value in data.items():
-            if value in (None, "") or key in self.errors:
-                continue
-            params[key] = value.isoformat() if hasattr(value, "isoformat") else value
-        return params
+        return filter_params(self)
 
 
 class VoidForm(forms.Form):

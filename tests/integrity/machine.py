@@ -28,12 +28,15 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 from accounts.models import AuditEvent
 from paylinks.models import PayLink
 from paylinks.services import pay_link_send, pay_link_start_payment, paylink_settings_update
-from payments import reconciliation, services
+from payments import reconciliation
 from payments.gateway import sandbox
 from payments.models import Payment, PaymentAttempt, Refund, WebhookEvent
 from payments.sandbox import services as processor
 from payments.sandbox.events import payload_bytes, sign
 from payments.sandbox.models import SandboxEvent, SandboxPaymentIntent, SandboxRefund
+from payments.services.charges import payment_charge, payment_create
+from payments.services.reconciling import payment_reconcile
+from payments.services.refunds import refund_create, refund_reconcile, refund_send
 from payments.webhook_events import webhook_event_process
 from payments.webhooks import BadSignature, deliver_sandbox_event
 from posbackoffice.errors import DomainError
@@ -220,10 +223,10 @@ class MoneyMachine(RuleBasedStateMachine):
     def card_sale(self, quantity, number, fault):
         sale = self._sale(quantity)
         method = processor.payment_method_create(number=number, expiry="12/40", cvc="123")["id"]
-        payment = services.payment_create(actor=self.shop.actor, account=self.account, amount=sale.balance_due,
-                                          currency="EUR", method=Payment.Method.CARD_NOT_PRESENT,
-                                          mode=Payment.Mode.INTEGRATED, sale_id=sale.pk, payment_method_id=method)
-        _with_fault(fault, "create_card_payment", lambda: services.payment_charge(payment_id=payment.pk))
+        payment = payment_create(actor=self.shop.actor, account=self.account, amount=sale.balance_due,
+                                 currency="EUR", method=Payment.Method.CARD_NOT_PRESENT,
+                                 mode=Payment.Mode.INTEGRATED, sale_id=sale.pk, payment_method_id=method)
+        _with_fault(fault, "create_card_payment", lambda: payment_charge(payment_id=payment.pk))
         self._complete_if_paid(sale.pk)
 
     @precondition(lambda self: not self._busy())
@@ -254,7 +257,7 @@ class MoneyMachine(RuleBasedStateMachine):
             payment = pay_link_start_payment(link_id=link.pk, amount=link.amount, payment_method_id=method)
         except DomainError:
             return  # a payment of this invoice is still pending: the customer is told to wait
-        _with_fault(fault, "create_card_payment", lambda: services.payment_charge(payment_id=payment.pk))
+        _with_fault(fault, "create_card_payment", lambda: payment_charge(payment_id=payment.pk))
 
     # -- subscriptions --
     @rule(declining=st.booleans(), days=st.sampled_from([3, 31]), fault=st.sampled_from(FAULTS))
@@ -276,11 +279,11 @@ class MoneyMachine(RuleBasedStateMachine):
                         .order_by("pk"))
         payment = payments[pick % len(payments)]
         try:
-            refund = services.refund_create(actor=self.shop.actor, account=self.account, payment_id=payment.pk,
-                                            amount=max(payment.refundable // share, 1))
+            refund = refund_create(actor=self.shop.actor, account=self.account, payment_id=payment.pk,
+                                   amount=max(payment.refundable // share, 1))
         except DomainError:
             return  # what is left is held by a pending refund
-        _with_fault(fault, "refund", lambda: services.refund_send(refund_id=refund.pk))
+        _with_fault(fault, "refund", lambda: refund_send(refund_id=refund.pk))
 
     @precondition(lambda self: Payment.objects.filter(
         account=self.account, status__in=reconciliation.MONEY_MOVED[:2]).exists())
@@ -289,8 +292,8 @@ class MoneyMachine(RuleBasedStateMachine):
         payment = Payment.objects.filter(account=self.account, status__in=reconciliation.MONEY_MOVED[:2]).first()
         with transaction.atomic():
             try:
-                services.refund_create(actor=self.shop.actor, account=self.account, payment_id=payment.pk,
-                                       amount=payment.refundable + 1)
+                refund_create(actor=self.shop.actor, account=self.account, payment_id=payment.pk,
+                              amount=payment.refundable + 1)
             except DomainError:
                 return
         raise AssertionError("a refund above what remains was accepted")
@@ -300,10 +303,10 @@ class MoneyMachine(RuleBasedStateMachine):
     def reconcile(self):
         for payment_id in Payment.objects.filter(account=self.account, status=Payment.Status.PENDING).values_list(
                 "pk", flat=True):
-            services.payment_reconcile(payment_id=payment_id)
+            payment_reconcile(payment_id=payment_id)
         for refund_id in Refund.objects.filter(account=self.account, status=Refund.Status.PENDING).values_list(
                 "pk", flat=True):
-            services.refund_reconcile(refund_id=refund_id)
+            refund_reconcile(refund_id=refund_id)
         for sale_id in Sale.objects.filter(account=self.account, status=Sale.Status.OPEN).values_list("pk", flat=True):
             self._complete_if_paid(sale_id)
 

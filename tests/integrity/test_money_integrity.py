@@ -7,7 +7,6 @@ import pytest
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis.stateful import run_state_machine_as_test
 
-from payments import services
 from tests.integrity.machine import COUNTS, MoneyMachine
 
 pytestmark = pytest.mark.django_db
@@ -19,7 +18,7 @@ STEPS_PER_RUN = int(os.environ.get("INTEGRITY_STEPS_PER_RUN", "40"))
 
 @pytest.fixture(autouse=True)
 def _quick_retries(monkeypatch):
-    monkeypatch.setattr(services, "RETRY_DELAYS", (0, 0))
+    monkeypatch.setattr("payments.services.attempts.RETRY_DELAYS", (0, 0))
 
 
 def test_money_is_never_lost_doubled_or_invented():

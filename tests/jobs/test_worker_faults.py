@@ -12,10 +12,10 @@ from django.utils import timezone
 
 from accounts import permissions as perms
 from accounts.models import AuditEvent, OutgoingEmail
-from payments import services
 from payments.models import Payment, PaymentAttempt
 from payments.sandbox import services as processor
 from payments.sandbox.models import SandboxIdempotencyKey, SandboxPaymentIntent
+from payments.services.charges import charge_key, payment_create
 from posbackoffice import outbox
 from retail.models import Sale
 from tests.factories import member
@@ -34,9 +34,9 @@ def pending_card_payment(account, *, waited: datetime.timedelta) -> Payment:
     scarf = rf.product(shop, sku=f"ECH-{shop.register.pk}", name="Écharpe", price=2450, rate_bp=2000)
     sale = rf.leave_in_progress(shop, [(scarf, 1)])
     method = processor.payment_method_create(number="4242424242424242", expiry="12/40", cvc="123")["id"]
-    payment = services.payment_create(actor=shop.actor, account=shop.account, amount=2450, currency="EUR",
-                                      method=Payment.Method.CARD_NOT_PRESENT, mode=Payment.Mode.INTEGRATED,
-                                      sale_id=sale.pk, payment_method_id=method)
+    payment = payment_create(actor=shop.actor, account=shop.account, amount=2450, currency="EUR",
+                             method=Payment.Method.CARD_NOT_PRESENT, mode=Payment.Mode.INTEGRATED,
+                             sale_id=sale.pk, payment_method_id=method)
     PaymentAttempt.objects.filter(payment=payment).update(created_at=timezone.now() - waited)
     return payment
 
@@ -55,7 +55,7 @@ def test_a_worker_killed_mid_charge_loses_nothing_and_never_charges_twice(accoun
     from payments.tasks import reconcile_payments
 
     payment = pending_card_payment(account, waited=datetime.timedelta(minutes=2))
-    key = services.charge_key(payment)
+    key = charge_key(payment)
     slow = start_worker(JOBS_TEST_CHARGE_PAUSE="60")
     with celery_app_on(private_redis.url(1)):
         assert reconcile_payments() == 1  # beat's sweep: one task for the payment
@@ -97,7 +97,7 @@ def test_two_sweeps_at_once_enqueue_duplicates_that_claim_once(account, private_
     eventually(lambda: not Payment.objects.filter(status=Payment.Status.PENDING).exists(),
                what="every payment settling", logs=[worker.log])
     for payment in payments:
-        key = services.charge_key(payment)
+        key = charge_key(payment)
         assert Payment.objects.get(pk=payment.pk).status == Payment.Status.SUCCEEDED
         assert charges_with_key(key) == 1
         assert PaymentAttempt.objects.get(payment=payment).tries == 1  # one claim sent it, F() counted it

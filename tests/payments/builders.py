@@ -88,7 +88,7 @@ class FakeGateway:
 
 
 def use_gateway(monkeypatch, gateway: FakeGateway) -> FakeGateway:
-    monkeypatch.setattr("payments.services.get_gateway", lambda payee: gateway)
+    monkeypatch.setattr("payments.services.attempts.get_gateway", lambda payee: gateway)
     return gateway
 
 

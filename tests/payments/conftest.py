@@ -20,7 +20,6 @@ from pathlib import Path
 
 import pytest
 
-from payments import services
 from retail.models import Sale
 from tests.retail import report_factories as rf
 
@@ -100,7 +99,7 @@ def localstripe(tmp_path_factory):
 @pytest.fixture(autouse=True)
 def _quick_retries(monkeypatch):
     """The inline retries of an unknown outcome, without their waits."""
-    monkeypatch.setattr(services, "RETRY_DELAYS", (0, 0))
+    monkeypatch.setattr("payments.services.attempts.RETRY_DELAYS", (0, 0))
 
 
 @pytest.fixture

@@ -11,10 +11,11 @@ from celery import shared_task
 from django.utils import timezone, translation
 
 from accounts.guard import AccountInactive, money_task_may_run
-from payments import services
 from payments.gateway import sandbox
 from payments.models import Payment, Refund
 from payments.sandbox.models import SandboxPaymentIntent, SandboxRefund
+from payments.services.charges import payment_charge, payment_create
+from payments.services.refunds import payment_refund
 from payments.tasks import reconcile_payments
 from retail.models import Sale
 from tests.factories import suspend, with_addons
@@ -40,17 +41,17 @@ def take_the_balance_by_card(*, sale_id: int, payment_method_id: str) -> str:
     sale = Sale.objects.select_related("account", "created_by").get(pk=sale_id)
     if not money_task_may_run(sale.account, task="take_the_balance_by_card", sale=sale_id):
         return "skipped"
-    payment = services.payment_create(actor=sale.created_by, account=sale.account, amount=sale.balance_due,
-                                      currency=sale.currency, method=Payment.Method.CARD_NOT_PRESENT,
-                                      mode=Payment.Mode.INTEGRATED, sale_id=sale.pk,
-                                      payment_method_id=payment_method_id)
-    return services.payment_charge(payment_id=payment.pk).status
+    payment = payment_create(actor=sale.created_by, account=sale.account, amount=sale.balance_due,
+                             currency=sale.currency, method=Payment.Method.CARD_NOT_PRESENT,
+                             mode=Payment.Mode.INTEGRATED, sale_id=sale.pk,
+                             payment_method_id=payment_method_id)
+    return payment_charge(payment_id=payment.pk).status
 
 
 def start(shop, sale) -> Payment:
-    return services.payment_create(actor=shop.actor, account=shop.account, amount=sale.balance_due, currency="EUR",
-                                   method=Payment.Method.CARD_NOT_PRESENT, mode=Payment.Mode.INTEGRATED,
-                                   sale_id=sale.pk, payment_method_id=card())
+    return payment_create(actor=shop.actor, account=shop.account, amount=sale.balance_due, currency="EUR",
+                          method=Payment.Method.CARD_NOT_PRESENT, mode=Payment.Mode.INTEGRATED,
+                          sale_id=sale.pk, payment_method_id=card())
 
 
 def everything(account) -> tuple:
@@ -69,12 +70,12 @@ def test_a_card_payment_is_refused_while_suspended_and_nothing_changes(shop, car
 
 
 def test_a_refund_is_refused_while_suspended_and_nothing_changes(shop, cart):
-    payment = services.payment_charge(payment_id=start(shop, cart).pk)
+    payment = payment_charge(payment_id=start(shop, cart).pk)
     suspend(shop.account)
     before = everything(shop.account), SandboxRefund.objects.count()
 
     with pytest.raises(AccountInactive, match="No card payment or refund"):
-        services.payment_refund(actor=shop.actor, account=shop.account, payment_id=payment.pk, amount=1000)
+        payment_refund(actor=shop.actor, account=shop.account, payment_id=payment.pk, amount=1000)
 
     assert (everything(shop.account), SandboxRefund.objects.count()) == before
 
@@ -90,7 +91,7 @@ def suspend_then_reconcile(account, run_on_commit) -> None:
 def test_a_payment_under_way_is_still_reconciled_and_pays_its_sale(shop, cart, django_capture_on_commit_callbacks):
     payment = start(shop, cart)
     with sandbox.hold_events(), sandbox.faults("after", operation="create_card_payment", times=None):
-        payment = services.payment_charge(payment_id=payment.pk)
+        payment = payment_charge(payment_id=payment.pk)
     assert payment.status == Payment.Status.PENDING
 
     suspend_then_reconcile(shop.account, django_capture_on_commit_callbacks)
@@ -102,9 +103,9 @@ def test_a_payment_under_way_is_still_reconciled_and_pays_its_sale(shop, cart, d
 
 
 def test_a_refund_under_way_still_settles(shop, cart, django_capture_on_commit_callbacks):
-    payment = services.payment_charge(payment_id=start(shop, cart).pk)
+    payment = payment_charge(payment_id=start(shop, cart).pk)
     with sandbox.hold_events(), sandbox.faults("before", operation="refund", times=None):
-        refund = services.payment_refund(actor=shop.actor, account=shop.account, payment_id=payment.pk, amount=1000)
+        refund = payment_refund(actor=shop.actor, account=shop.account, payment_id=payment.pk, amount=1000)
     assert refund.status == Refund.Status.PENDING
 
     suspend_then_reconcile(shop.account, django_capture_on_commit_callbacks)

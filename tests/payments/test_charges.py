@@ -11,12 +11,15 @@ from django.db.models import Q
 from django.utils import timezone, translation
 
 from accounts.models import AuditEvent
-from payments import services
 from payments.gateway import sandbox
 from payments.messages import failure_message
 from payments.models import Payment, PaymentAttempt
 from payments.sandbox import services as processor
 from payments.sandbox.models import SandboxPaymentIntent, SandboxRefund
+from payments.services.attempts import ATTEMPT_LEASE_SECONDS
+from payments.services.charges import payment_cancel, payment_charge, payment_create, payment_finish_action
+from payments.services.reconciling import payment_check, payment_reconcile, stale_pending_payment_ids
+from payments.services.refunds import payment_refund, refund_reconcile
 from posbackoffice import jobs
 from posbackoffice.errors import DomainError
 from retail.models import Sale
@@ -35,10 +38,10 @@ def _in_english():
 
 
 def start(shop, sale, *, number="4242424242424242", amount=None, **extra) -> Payment:
-    return services.payment_create(actor=shop.actor, account=shop.account, amount=amount or sale.balance_due,
-                                   currency="EUR", method=Payment.Method.CARD_NOT_PRESENT,
-                                   mode=Payment.Mode.INTEGRATED, sale_id=sale.pk, payment_method_id=card(number),
-                                   **extra)
+    return payment_create(actor=shop.actor, account=shop.account, amount=amount or sale.balance_due,
+                          currency="EUR", method=Payment.Method.CARD_NOT_PRESENT,
+                          mode=Payment.Mode.INTEGRATED, sale_id=sale.pk, payment_method_id=card(number),
+                          **extra)
 
 
 def charges() -> int:
@@ -51,7 +54,7 @@ def test_an_accepted_card_pays_the_sale_which_the_cashier_then_completes(shop, c
         payment = start(shop, cart)
         attempt = payment.attempts.get()
         assert (payment.status, attempt.idempotency_key) == (Payment.Status.PENDING, f"payment-{payment.pk}-charge")
-        payment = services.payment_charge(payment_id=payment.pk)
+        payment = payment_charge(payment_id=payment.pk)
 
     cart.refresh_from_db()
     assert payment.status == Payment.Status.SUCCEEDED and payment.card_last4 == "4242"
@@ -64,7 +67,7 @@ def test_an_accepted_card_pays_the_sale_which_the_cashier_then_completes(shop, c
 
 
 def test_a_declined_card_leaves_the_sale_open_and_unpaid(shop, cart):
-    payment = services.payment_charge(payment_id=start(shop, cart, number="4000000000000002").pk)
+    payment = payment_charge(payment_id=start(shop, cart, number="4000000000000002").pk)
 
     cart.refresh_from_db()
     assert payment.status == Payment.Status.FAILED and payment.failure_code == "generic_decline"
@@ -77,7 +80,7 @@ def test_a_declined_card_leaves_the_sale_open_and_unpaid(shop, cart):
 def test_a_lost_request_is_retried_inline_with_the_same_key(shop, cart):
     payment = start(shop, cart)
     with sandbox.faults("before", operation="create_card_payment") as plan:
-        payment = services.payment_charge(payment_id=payment.pk)
+        payment = payment_charge(payment_id=payment.pk)
 
     assert plan.triggered == 1
     assert payment.status == Payment.Status.SUCCEEDED and charges() == 1
@@ -86,7 +89,7 @@ def test_a_lost_request_is_retried_inline_with_the_same_key(shop, cart):
 def test_a_lost_answer_leaves_the_payment_pending_then_reconciliation_settles_it_once(shop, cart):
     payment = start(shop, cart)
     with sandbox.hold_events(), sandbox.faults("after", operation="create_card_payment", times=None) as plan:
-        payment = services.payment_charge(payment_id=payment.pk)
+        payment = payment_charge(payment_id=payment.pk)
 
     assert plan.triggered == 3  # the call and its two retries, all with the same key
     assert payment.status == Payment.Status.PENDING and not payment.processor_payment_id
@@ -97,8 +100,8 @@ def test_a_lost_answer_leaves_the_payment_pending_then_reconciliation_settles_it
         start(shop, cart)  # and no second card payment can start meanwhile
 
     with time_machine.travel(timezone.now() + datetime.timedelta(minutes=2)):
-        assert services.stale_pending_payment_ids() == [payment.pk]
-        payment = services.payment_reconcile(payment_id=payment.pk)
+        assert stale_pending_payment_ids() == [payment.pk]
+        payment = payment_reconcile(payment_id=payment.pk)
 
     cart.refresh_from_db()
     assert payment.status == Payment.Status.SUCCEEDED and charges() == 1
@@ -108,10 +111,10 @@ def test_a_lost_answer_leaves_the_payment_pending_then_reconciliation_settles_it
 def test_a_request_that_never_arrived_is_sent_again_with_its_key_by_reconciliation(shop, cart):
     payment = start(shop, cart)
     with sandbox.faults("before", operation="create_card_payment", times=None):
-        payment = services.payment_charge(payment_id=payment.pk)
+        payment = payment_charge(payment_id=payment.pk)
     assert payment.status == Payment.Status.PENDING and charges() == 0
 
-    payment = services.payment_check(account=shop.account, payment_id=payment.pk)  # "Check again"
+    payment = payment_check(account=shop.account, payment_id=payment.pk)  # "Check again"
 
     assert payment.status == Payment.Status.SUCCEEDED and charges() == 1
     assert SandboxPaymentIntent.objects.get().idempotency_key == f"payment-{payment.pk}-charge"
@@ -120,40 +123,40 @@ def test_a_request_that_never_arrived_is_sent_again_with_its_key_by_reconciliati
 def test_nobody_talks_to_the_processor_about_a_payment_the_reconciliation_holds(shop, cart):
     payment = start(shop, cart)
     with sandbox.faults("before", operation="create_card_payment", times=None):
-        services.payment_charge(payment_id=payment.pk)
+        payment_charge(payment_id=payment.pk)
     attempt = PaymentAttempt.objects.get(payment=payment)
     later = timezone.now() + datetime.timedelta(minutes=2)
-    held = jobs.claim(PaymentAttempt, attempt.pk, seconds=services.ATTEMPT_LEASE_SECONDS, due=Q(), now=later)
+    held = jobs.claim(PaymentAttempt, attempt.pk, seconds=ATTEMPT_LEASE_SECONDS, due=Q(), now=later)
 
     with time_machine.travel(later):
-        assert services.stale_pending_payment_ids() == []  # the sweep passes it by
-        assert services.payment_check(account=shop.account, payment_id=payment.pk).status == Payment.Status.PENDING
-        assert services.payment_charge(payment_id=payment.pk).status == Payment.Status.PENDING
+        assert stale_pending_payment_ids() == []  # the sweep passes it by
+        assert payment_check(account=shop.account, payment_id=payment.pk).status == Payment.Status.PENDING
+        assert payment_charge(payment_id=payment.pk).status == Payment.Status.PENDING
         assert charges() == 0 and PaymentAttempt.objects.get(pk=attempt.pk).tries == 1
         held.release()
-        assert services.payment_reconcile(payment_id=payment.pk).status == Payment.Status.SUCCEEDED
+        assert payment_reconcile(payment_id=payment.pk).status == Payment.Status.SUCCEEDED
     assert charges() == 1 and PaymentAttempt.objects.get(pk=attempt.pk).tries == 2
 
 
 def test_the_reconciliation_makes_one_call_and_leaves_the_payment_due_when_the_processor_is_down(shop, cart):
     payment = start(shop, cart)
     with sandbox.faults("before", operation="create_card_payment", times=None):
-        services.payment_charge(payment_id=payment.pk)
+        payment_charge(payment_id=payment.pk)
 
     with time_machine.travel(timezone.now() + datetime.timedelta(minutes=2)), \
             sandbox.faults("before", operation="find_payment", times=None) as plan:
-        assert services.payment_reconcile(payment_id=payment.pk).status == Payment.Status.PENDING
+        assert payment_reconcile(payment_id=payment.pk).status == Payment.Status.PENDING
         assert plan.triggered == 1  # no inline retries in a task: nothing sleeps
-        assert services.stale_pending_payment_ids() == [payment.pk]  # due for the next sweep
+        assert stale_pending_payment_ids() == [payment.pk]  # due for the next sweep
 
 
 def test_after_a_day_a_charge_the_processor_never_saw_is_not_sent_again(shop, cart):
     payment = start(shop, cart)
     with sandbox.faults("before", operation="create_card_payment", times=None):
-        services.payment_charge(payment_id=payment.pk)
+        payment_charge(payment_id=payment.pk)
 
     with time_machine.travel(timezone.now() + datetime.timedelta(hours=24)):
-        payment = services.payment_reconcile(payment_id=payment.pk)
+        payment = payment_reconcile(payment_id=payment.pk)
 
     assert payment.status == Payment.Status.FAILED and payment.failure_code == "never_arrived"
     assert charges() == 0  # its key may be forgotten by now: a resend could have charged twice
@@ -162,14 +165,14 @@ def test_after_a_day_a_charge_the_processor_never_saw_is_not_sent_again(shop, ca
 
 @pytest.mark.parametrize("lost,expected", [("before", "failed"), ("after", "succeeded")])
 def test_after_a_day_a_pending_refund_is_settled_from_what_the_processor_refunded(shop, cart, lost, expected):
-    payment = services.payment_charge(payment_id=start(shop, cart).pk)
+    payment = payment_charge(payment_id=start(shop, cart).pk)
     with sandbox.hold_events(), sandbox.faults(lost, operation="refund", times=None):
-        refund = services.payment_refund(actor=shop.actor, account=shop.account, payment_id=payment.pk,
-                                         amount=1000, comment="Geste commercial")
+        refund = payment_refund(actor=shop.actor, account=shop.account, payment_id=payment.pk,
+                                amount=1000, comment="Geste commercial")
     assert refund.status == "pending"
 
     with time_machine.travel(timezone.now() + datetime.timedelta(hours=24)):
-        refund = services.refund_reconcile(refund_id=refund.pk)
+        refund = refund_reconcile(refund_id=refund.pk)
 
     payment.refresh_from_db()
     assert refund.status == expected
@@ -178,13 +181,13 @@ def test_after_a_day_a_pending_refund_is_settled_from_what_the_processor_refunde
 
 
 def test_the_bank_asks_the_cardholder_then_the_payment_settles(shop, cart):
-    payment = services.payment_charge(payment_id=start(shop, cart, number="4000002500003155").pk)
+    payment = payment_charge(payment_id=start(shop, cart, number="4000002500003155").pk)
     assert payment.status == Payment.Status.PENDING and payment.requires_action
 
     intent = SandboxPaymentIntent.objects.get()
     processor.payment_intent_authenticate(payment_intent_id=intent.id, client_secret=intent.client_secret,
                                           approve=True)
-    payment = services.payment_finish_action(account=shop.account, payment_id=payment.pk)
+    payment = payment_finish_action(account=shop.account, payment_id=payment.pk)
 
     cart.refresh_from_db()
     assert payment.status == Payment.Status.SUCCEEDED
@@ -192,46 +195,46 @@ def test_the_bank_asks_the_cardholder_then_the_payment_settles(shop, cart):
 
 
 def test_a_cardholder_who_refuses_their_bank_fails_the_payment(shop, cart):
-    payment = services.payment_charge(payment_id=start(shop, cart, number="4000002500003155").pk)
+    payment = payment_charge(payment_id=start(shop, cart, number="4000002500003155").pk)
     intent = SandboxPaymentIntent.objects.get()
     processor.payment_intent_authenticate(payment_intent_id=intent.id, client_secret=intent.client_secret,
                                           approve=False)
-    payment = services.payment_finish_action(account=shop.account, payment_id=payment.pk)
+    payment = payment_finish_action(account=shop.account, payment_id=payment.pk)
 
     assert payment.status == Payment.Status.FAILED
     assert failure_message(payment.failure_code) == "The cardholder did not confirm the payment with their bank."
 
 
 def test_cancelling_a_payment_waiting_for_the_cardholder_frees_the_sale(shop, cart):
-    payment = services.payment_charge(payment_id=start(shop, cart, number="4000002500003155").pk)
+    payment = payment_charge(payment_id=start(shop, cart, number="4000002500003155").pk)
 
-    payment = services.payment_cancel(actor=shop.actor, account=shop.account, payment_id=payment.pk)
+    payment = payment_cancel(actor=shop.actor, account=shop.account, payment_id=payment.pk)
 
     assert payment.status == Payment.Status.FAILED and payment.failure_code == "canceled"
     assert SandboxPaymentIntent.objects.get().status == "canceled"  # it can never be taken later
     assert AuditEvent.objects.filter(action="payment.failed", actor=shop.actor).exists()
-    second = services.payment_charge(payment_id=start(shop, cart).pk)  # another card now
+    second = payment_charge(payment_id=start(shop, cart).pk)  # another card now
     assert second.status == Payment.Status.SUCCEEDED
 
 
 def test_only_a_payment_waiting_for_the_cardholder_can_be_cancelled(shop, cart, other_account):
-    payment = services.payment_charge(payment_id=start(shop, cart).pk)
+    payment = payment_charge(payment_id=start(shop, cart).pk)
     before = payments_state(shop.account)
 
     with pytest.raises(DomainError, match="Only a card payment waiting for the cardholder can be cancelled."):
-        services.payment_cancel(actor=shop.actor, account=shop.account, payment_id=payment.pk)
+        payment_cancel(actor=shop.actor, account=shop.account, payment_id=payment.pk)
     with pytest.raises(DomainError, match="This payment does not exist."):
-        services.payment_cancel(actor=shop.actor, account=other_account, payment_id=payment.pk)
+        payment_cancel(actor=shop.actor, account=other_account, payment_id=payment.pk)
     assert payments_state(shop.account) == before
 
 
 def test_a_confirmation_nobody_gives_expires_and_the_sale_is_freed(shop, cart):
-    payment = services.payment_charge(payment_id=start(shop, cart, number="4000002500003155").pk)
+    payment = payment_charge(payment_id=start(shop, cart, number="4000002500003155").pk)
 
     with time_machine.travel(timezone.now() + datetime.timedelta(minutes=5)):
-        assert services.payment_reconcile(payment_id=payment.pk).status == Payment.Status.PENDING
+        assert payment_reconcile(payment_id=payment.pk).status == Payment.Status.PENDING
     with time_machine.travel(timezone.now() + datetime.timedelta(minutes=16)):
-        payment = services.payment_reconcile(payment_id=payment.pk)
+        payment = payment_reconcile(payment_id=payment.pk)
 
     assert payment.status == Payment.Status.FAILED and payment.failure_code == "canceled"
     assert SandboxPaymentIntent.objects.get().status == "canceled"
@@ -252,7 +255,7 @@ def test_bad_input_is_refused_and_changes_nothing(shop, cart, change, message):
                  "payment_method_id": card()} | change
 
     with pytest.raises(DomainError, match=message):
-        services.payment_create(**arguments)
+        payment_create(**arguments)
     assert payments_state(shop.account) == before and charges() == 0
 
 
@@ -260,9 +263,9 @@ def test_a_sale_that_is_not_in_progress_takes_no_card_payment(shop, cart, other_
     parked = rf.park(shop, [(Sale.objects.get(pk=cart.pk).lines.get().product, 1)])
     for account, sale_id in ((shop.account, parked.pk), (other_account, cart.pk)):
         with pytest.raises(DomainError, match="This sale cannot take a payment now."):
-            services.payment_create(actor=shop.actor, account=account, amount=100, currency="EUR",
-                                    method=Payment.Method.CARD_NOT_PRESENT, mode=Payment.Mode.INTEGRATED,
-                                    sale_id=sale_id, payment_method_id=card())
+            payment_create(actor=shop.actor, account=account, amount=100, currency="EUR",
+                           method=Payment.Method.CARD_NOT_PRESENT, mode=Payment.Mode.INTEGRATED,
+                           sale_id=sale_id, payment_method_id=card())
     assert not Payment.objects.exists() and not PaymentAttempt.objects.exists()
 
 
@@ -273,13 +276,13 @@ def test_an_on_account_sale_paid_later_by_card_is_settled_at_once(shop):
     scarf = rf.product(shop, sku="ECH-1", name="Écharpe", price=2450, rate_bp=2000)
     owed = rf.sell(shop, [(scarf, 2)], payments=[], buyer=buyer, on_account=True)
 
-    first = services.payment_charge(payment_id=start(shop, owed, amount=1000).pk)
+    first = payment_charge(payment_id=start(shop, owed, amount=1000).pk)
     owed.refresh_from_db()
     buyer.refresh_from_db()
     assert first.status == Payment.Status.SUCCEEDED
     assert (owed.status, owed.balance_due, buyer.balance) == (Sale.Status.ON_ACCOUNT, 3900, 3900)
 
-    rest = services.payment_charge(payment_id=start(shop, owed).pk)
+    rest = payment_charge(payment_id=start(shop, owed).pk)
     owed.refresh_from_db()
     buyer.refresh_from_db()
     assert (owed.status, owed.balance_due, buyer.balance) == (Sale.Status.COMPLETED, 0, 0)
@@ -289,7 +292,7 @@ def test_an_on_account_sale_paid_later_by_card_is_settled_at_once(shop):
 @pytest.mark.parametrize("put_aside", [sale_services.sale_discard, sale_services.sale_park])
 def test_a_sale_with_a_card_payment_pending_is_not_put_aside(shop, cart, put_aside):
     with sandbox.hold_events(), sandbox.faults("after", operation="create_card_payment", times=None):
-        pending = services.payment_charge(payment_id=start(shop, cart).pk)
+        pending = payment_charge(payment_id=start(shop, cart).pk)
     assert pending.status == Payment.Status.PENDING
     before = payments_state(shop.account), pos_state(shop.account)
 

@@ -13,11 +13,11 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from payments import services
 from payments.models import Payment, WebhookEvent
 from payments.sandbox import services as processor
 from payments.sandbox.events import events_deliver_pending
 from payments.sandbox.models import SandboxEvent, SandboxPaymentIntent
+from payments.services.charges import payment_create
 from retail.models import Sale
 from tests.jobs.workers import subprocess_database_url
 from tests.retail import report_factories as rf
@@ -33,7 +33,7 @@ CHARGE_THEN_DIE = textwrap.dedent("""
     import django
     django.setup()
     from payments.gateway import sandbox
-    from payments.services import payment_charge
+    from payments.services.charges import payment_charge
 
     original = sandbox.SandboxGateway._call
 
@@ -56,9 +56,9 @@ def test_a_charge_killed_before_its_answer_is_settled_once_by_reconciliation(acc
     scarf = rf.product(shop, sku="ECH-1", name="Écharpe", price=2450, rate_bp=2000)
     sale = rf.leave_in_progress(shop, [(scarf, 1)])
     method = processor.payment_method_create(number="4242424242424242", expiry="12/40", cvc="123")["id"]
-    payment = services.payment_create(actor=shop.actor, account=account, amount=2450, currency="EUR",
-                                      method=Payment.Method.CARD_NOT_PRESENT, mode=Payment.Mode.INTEGRATED,
-                                      sale_id=sale.pk, payment_method_id=method)
+    payment = payment_create(actor=shop.actor, account=account, amount=2450, currency="EUR",
+                             method=Payment.Method.CARD_NOT_PRESENT, mode=Payment.Mode.INTEGRATED,
+                             sale_id=sale.pk, payment_method_id=method)
 
     env = {**os.environ, "DATABASE_URL": subprocess_database_url(), "DJANGO_SETTINGS_MODULE": "posbackoffice.settings"}
     killed = subprocess.run([sys.executable, "-c", CHARGE_THEN_DIE, str(payment.pk)], cwd=ROOT, env=env,

@@ -10,7 +10,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 
 from accounts.models import AuditEvent
-from payments import services, settlement
+from payments import settlement
 from payments.gateway import MERCHANT, PLATFORM, get_gateway, reset_gateway_cache, sandbox
 from payments.gateway.base import PaymentStatus, ProcessorPayment
 from payments.gateway.sandbox import SandboxGateway
@@ -18,6 +18,10 @@ from payments.gateway.stripe import StripeGateway
 from payments.models import Payment, PaymentAttempt, WebhookEvent
 from payments.sandbox import events
 from payments.sandbox.events import sign
+from payments.services.charges import payment_charge, payment_create
+from payments.services.reconciling import payment_reconcile
+from payments.services.refunds import payment_refund, refund_create, refund_send
+from payments.services.settling import payment_settle
 from posbackoffice.errors import DomainError
 from posbackoffice.registry import NotRegistered, Registry
 from retail.models import Sale
@@ -46,7 +50,7 @@ def handled(monkeypatch):
 
 def create(shop, purpose, *, sale=None, number=ACCEPTED) -> Payment:
     """A pending card payment of 49,00 € for `purpose` (a sale's payment pays `sale`)."""
-    return services.payment_create(
+    return payment_create(
         actor=shop.actor, account=shop.account, amount=4900, currency="EUR",
         method=Payment.Method.CARD_NOT_PRESENT, mode=Payment.Mode.ONLINE, payment_method_id=card(number),
         sale_id=sale.pk if purpose == Payment.Purpose.SALE else None,
@@ -59,14 +63,14 @@ def settle_through(source, payment, capture) -> Payment:
     the processor's answer to our call is lost (it did the work), so the payment is still pending until
     that other way tells us."""
     if source == "api":
-        return services.payment_charge(payment_id=payment.pk)
+        return payment_charge(payment_id=payment.pk)
     with events.hold_events(), sandbox.faults("after", operation="create_card_payment", times=None):
-        assert services.payment_charge(payment_id=payment.pk).status == Payment.Status.PENDING
+        assert payment_charge(payment_id=payment.pk).status == Payment.Status.PENDING
     if source == "webhook":
         with capture(execute=True):
             events.events_deliver_pending()
     else:
-        services.payment_reconcile(payment_id=payment.pk)
+        payment_reconcile(payment_id=payment.pk)
     settled = Payment.objects.get(pk=payment.pk)
     [settling] = AuditEvent.objects.filter(object_id=str(payment.pk), action=f"payment.{settled.status}")
     assert settling.after["source"] == source
@@ -77,8 +81,8 @@ def every_other_answer(payment, capture) -> None:
     """The answers that come after the first: the webhook, the reconciliation, a charge sent again."""
     with capture(execute=True):
         events.events_deliver_pending()
-    services.payment_reconcile(payment_id=payment.pk)
-    services.payment_charge(payment_id=payment.pk)
+    payment_reconcile(payment_id=payment.pk)
+    payment_charge(payment_id=payment.pk)
 
 
 @pytest.mark.parametrize("source", SOURCES)
@@ -123,7 +127,7 @@ def test_a_payment_for_nothing_settles_with_no_side_effect(shop, cart):
     payment = create(shop, Payment.Purpose.NONE)
     audit_before = set(AuditEvent.objects.values_list("pk", flat=True))
 
-    payment = services.payment_charge(payment_id=payment.pk)
+    payment = payment_charge(payment_id=payment.pk)
 
     assert (payment.status, payment.purpose, payment.sale_id, payment.purpose_ref) == ("succeeded", "none", None, None)
     assert list(Sale.objects.order_by("pk").values_list("pk", "status", "paid_total")) == sales_before
@@ -143,7 +147,7 @@ def test_a_purpose_without_a_handler_raises_and_settles_nothing(shop, handled, m
     answer = ProcessorPayment(id="pi_sbx_answer", status=PaymentStatus.SUCCEEDED, amount=4900, currency="EUR")
 
     with pytest.raises(NotRegistered, match="settlement handlers: nothing is registered under 'subscription_cycle'"):
-        services.payment_settle(payment_id=payment.pk, result=answer)
+        payment_settle(payment_id=payment.pk, result=answer)
 
     assert _rows(payment) == before and handled == []
 
@@ -165,9 +169,9 @@ def test_a_payment_cannot_be_created_for_a_purpose_nobody_settles(shop, monkeypa
 ])
 def test_a_purpose_without_what_it_pays_for_is_refused(shop, handled, arguments):
     with pytest.raises(ValueError):
-        services.payment_create(actor=shop.actor, account=shop.account, amount=100, currency="EUR",
-                                method=Payment.Method.CARD_NOT_PRESENT, mode=Payment.Mode.ONLINE,
-                                payment_method_id=card(), **arguments)
+        payment_create(actor=shop.actor, account=shop.account, amount=100, currency="EUR",
+                       method=Payment.Method.CARD_NOT_PRESENT, mode=Payment.Mode.ONLINE,
+                       payment_method_id=card(), **arguments)
 
     assert not Payment.objects.exists()
 
@@ -197,7 +201,7 @@ def payees_called(monkeypatch):
         called.append(payee)
         return get_gateway(payee)
 
-    monkeypatch.setattr("payments.services.get_gateway", recording)
+    monkeypatch.setattr("payments.services.attempts.get_gateway", recording)
     monkeypatch.setattr("payments.webhook_events.get_gateway", recording)
     return called
 
@@ -208,11 +212,11 @@ def test_what_the_merchant_pays_us_goes_to_the_platforms_processor_account_for_e
     assert (payment.payee, payment.purpose, payment.purpose_ref) == ("platform", "merchant_invoice", 7)
 
     with events.hold_events(), sandbox.faults("after", operation="create_card_payment", times=None):
-        services.payment_charge(payment_id=payment.pk)  # the charge, its answer lost
-    services.payment_reconcile(payment_id=payment.pk)  # found with our key
+        payment_charge(payment_id=payment.pk)  # the charge, its answer lost
+    payment_reconcile(payment_id=payment.pk)  # found with our key
     with django_capture_on_commit_callbacks(execute=True):
         events.events_deliver_pending()  # the webhook reads the payment again
-    services.refund_send(refund_id=services.refund_create(
+    refund_send(refund_id=refund_create(
         actor=shop.actor, account=shop.account, payment_id=payment.pk, amount=900, payee=PLATFORM).pk)
 
     assert Payment.objects.get(pk=payment.pk).status == Payment.Status.PARTIALLY_REFUNDED
@@ -220,16 +224,16 @@ def test_what_the_merchant_pays_us_goes_to_the_platforms_processor_account_for_e
 
 
 def test_the_shops_customers_payments_go_to_the_merchants_account(shop, cart, payees_called):
-    payment = services.payment_charge(payment_id=create(shop, Payment.Purpose.SALE, sale=cart).pk)
+    payment = payment_charge(payment_id=create(shop, Payment.Purpose.SALE, sale=cart).pk)
 
     assert (payment.payee, payment.status) == ("merchant", "succeeded") and set(payees_called) == {MERCHANT}
 
 
 def test_staff_cannot_refund_what_the_shop_paid_the_platform(shop, handled):
-    payment = services.payment_charge(payment_id=create(shop, Payment.Purpose.MERCHANT_INVOICE).pk)
+    payment = payment_charge(payment_id=create(shop, Payment.Purpose.MERCHANT_INVOICE).pk)
 
     with pytest.raises(DomainError, match="This payment does not exist."):
-        services.payment_refund(actor=shop.actor, account=shop.account, payment_id=payment.pk, amount=100)
+        payment_refund(actor=shop.actor, account=shop.account, payment_id=payment.pk, amount=100)
 
     payment.refresh_from_db()
     assert payment.amount_refunded == 0 and not payment.refunds.exists()

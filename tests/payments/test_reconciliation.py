@@ -13,11 +13,12 @@ from django.utils import timezone
 
 from accounts import permissions as perms
 from accounts.models import AuditEvent
-from payments import services
 from payments.models import Payment, ReconciliationReport, Refund
 from payments.reconciliation import Kind, compare
 from payments.sandbox import services as processor
 from payments.sandbox.models import SandboxPaymentIntent
+from payments.services.charges import payment_charge, payment_create
+from payments.services.refunds import payment_refund, refund_create, refund_send
 from tests.factories import member, owner_of
 from tests.payments.builders import page_text
 
@@ -27,10 +28,10 @@ pytestmark = pytest.mark.django_db
 def card_payment(account, amount=2000, number="4242424242424242") -> Payment:
     """A card payment taken through the services (our row, then the sandbox processor)."""
     method = processor.payment_method_create(number=number, expiry="12/40", cvc="123")["id"]
-    payment = services.payment_create(actor=owner_of(account), account=account, amount=amount, currency="EUR",
-                                      method=Payment.Method.CARD_NOT_PRESENT, mode=Payment.Mode.ONLINE,
-                                      payment_method_id=method)
-    return services.payment_charge(payment_id=payment.pk)
+    payment = payment_create(actor=owner_of(account), account=account, amount=amount, currency="EUR",
+                             method=Payment.Method.CARD_NOT_PRESENT, mode=Payment.Mode.ONLINE,
+                             payment_method_id=method)
+    return payment_charge(payment_id=payment.pk)
 
 
 def reconcile(*args) -> tuple[int, str]:
@@ -44,7 +45,7 @@ def reconcile(*args) -> tuple[int, str]:
 
 def test_records_that_match_the_processor_have_no_discrepancy(account):
     paid = card_payment(account, 2000)
-    services.payment_refund(actor=owner_of(account), account=account, payment_id=paid.pk, amount=500)
+    payment_refund(actor=owner_of(account), account=account, payment_id=paid.pk, amount=500)
     card_payment(account, 700, number="4000000000000002")  # declined: failed here, not paid there
 
     code, out = reconcile()
@@ -85,14 +86,14 @@ def test_pending_payments_and_refunds_are_in_flight_not_discrepancies(account):
     from payments.gateway import sandbox
 
     paid = card_payment(account, 2000)
-    refund = services.refund_create(actor=None, account=account, payment_id=paid.pk, amount=400)
+    refund = refund_create(actor=None, account=account, payment_id=paid.pk, amount=400)
     with sandbox.faults("after", operation="refund", times=None), sandbox.hold_events():
-        services.refund_send(refund_id=refund.pk)  # the processor refunded; the answer was lost
+        refund_send(refund_id=refund.pk)  # the processor refunded; the answer was lost
     method = processor.payment_method_create(number="4242424242424242", expiry="12/40", cvc="123")["id"]
-    lost = services.payment_create(actor=None, account=account, amount=600, currency="EUR", payment_method_id=method,
-                                   method=Payment.Method.CARD_NOT_PRESENT, mode=Payment.Mode.ONLINE)
+    lost = payment_create(actor=None, account=account, amount=600, currency="EUR", payment_method_id=method,
+                          method=Payment.Method.CARD_NOT_PRESENT, mode=Payment.Mode.ONLINE)
     with sandbox.faults("after", operation="create_card_payment", times=None), sandbox.hold_events():
-        services.payment_charge(payment_id=lost.pk)
+        payment_charge(payment_id=lost.pk)
 
     assert Refund.objects.get(pk=refund.pk).status == Refund.Status.PENDING
     assert Payment.objects.get(pk=lost.pk).status == Payment.Status.PENDING

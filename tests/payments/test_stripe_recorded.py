@@ -28,7 +28,7 @@ from payments.gateway.errors import (
 )
 from payments.gateway.stripe import API_VERSION, KEY_METADATA, StripeGateway
 from payments.models import Payment
-from payments.services import charge_key, payment_charge, payment_create
+from payments.services.charges import charge_key, payment_charge, payment_create
 from tests.payments.recorded_stripe import RecordedStripe
 
 CUSTOMER = "cus_RfZk3Jd8Wq2mLp"
@@ -363,8 +363,8 @@ def test_a_charge_answered_503_is_sent_again_with_the_same_key_and_recorded_once
                                                                                   monkeypatch):
     """payments.services' retry on the stripe adapter: Stripe's 503, then the same request with the same key."""
     api.play("retried_after_503")
-    monkeypatch.setattr("payments.services.get_gateway", lambda payee: gateway)
-    monkeypatch.setattr("payments.services.RETRY_DELAYS", (0, 0))
+    monkeypatch.setattr("payments.services.attempts.get_gateway", lambda payee: gateway)
+    monkeypatch.setattr("payments.services.attempts.RETRY_DELAYS", (0, 0))
     payment = payment_create(actor=owner, account=account, amount=1000, currency="EUR",
                              method=Payment.Method.CARD_NOT_PRESENT, mode=Payment.Mode.INTEGRATED,
                              payment_method_id="pm_1RfZz1Lk8Hd7Qw3xCnp04242")

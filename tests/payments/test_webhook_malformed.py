@@ -9,9 +9,10 @@ from django.conf import settings
 from django.urls import reverse
 
 from accounts.models import AuditEvent
-from payments import services
 from payments.models import Payment, Refund, WebhookEvent
 from payments.sandbox.events import sign
+from payments.services.charges import payment_charge, payment_create
+from payments.services.refunds import refund_create
 from tests.factories import owner_of
 from tests.payments.builders import card
 from tests.retail import report_factories as rf
@@ -40,12 +41,12 @@ def paid(account):
     rf.open_register(shop)
     item = rf.product(shop, sku="ECH-1", name="Écharpe", price=2450, rate_bp=2000)
     sale = rf.leave_in_progress(shop, [(item, 1)])
-    payment = services.payment_create(actor=shop.actor, account=account, amount=2450, currency="EUR",
-                                      method=Payment.Method.CARD_NOT_PRESENT, mode=Payment.Mode.INTEGRATED,
-                                      sale_id=sale.pk, payment_method_id=card())
-    payment = services.payment_charge(payment_id=payment.pk)
+    payment = payment_create(actor=shop.actor, account=account, amount=2450, currency="EUR",
+                             method=Payment.Method.CARD_NOT_PRESENT, mode=Payment.Mode.INTEGRATED,
+                             sale_id=sale.pk, payment_method_id=card())
+    payment = payment_charge(payment_id=payment.pk)
     assert payment.status == Payment.Status.SUCCEEDED
-    refund = services.refund_create(actor=shop.actor, account=account, payment_id=payment.pk, amount=500)
+    refund = refund_create(actor=shop.actor, account=account, payment_id=payment.pk, amount=500)
     return payment, refund
 
 

@@ -12,12 +12,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import AuditEvent
-from payments import services
 from payments.gateway import sandbox
 from payments.models import Payment, WebhookEvent
 from payments.sandbox import services as processor
 from payments.sandbox.events import hold_events, payload_bytes, sign
 from payments.sandbox.models import SandboxEvent, SandboxPaymentIntent
+from payments.services.charges import payment_charge, payment_create
 from posbackoffice import jobs
 from tests.retail import report_factories as rf
 
@@ -35,10 +35,10 @@ def pending(account):
     sale = rf.leave_in_progress(shop, [(item, 1)])
     method = processor.payment_method_create(number="4000002500003155", expiry="12/40", cvc="123")["id"]
     with hold_events():
-        payment = services.payment_create(actor=shop.actor, account=account, amount=2450, currency="EUR",
-                                          method=Payment.Method.CARD_NOT_PRESENT, mode=Payment.Mode.INTEGRATED,
-                                          sale_id=sale.pk, payment_method_id=method)
-        payment = services.payment_charge(payment_id=payment.pk)
+        payment = payment_create(actor=shop.actor, account=account, amount=2450, currency="EUR",
+                                 method=Payment.Method.CARD_NOT_PRESENT, mode=Payment.Mode.INTEGRATED,
+                                 sale_id=sale.pk, payment_method_id=method)
+        payment = payment_charge(payment_id=payment.pk)
         intent = SandboxPaymentIntent.objects.get()
         processor.payment_intent_authenticate(payment_intent_id=intent.id, client_secret=intent.client_secret,
                                               approve=True)

@@ -1,6 +1,5 @@
 import pytest
 
-from payments import services as payment_services
 from tests.retail import report_factories as rf
 from tests.saved_cards.builders import enable
 
@@ -8,7 +7,7 @@ from tests.saved_cards.builders import enable
 @pytest.fixture(autouse=True)
 def _quick_retries(monkeypatch):
     """The payments core's inline retries of an unknown outcome, without their waits."""
-    monkeypatch.setattr(payment_services, "RETRY_DELAYS", (0, 0))
+    monkeypatch.setattr("payments.services.attempts.RETRY_DELAYS", (0, 0))
 
 
 @pytest.fixture

@@ -8,10 +8,10 @@ from django.core import mail
 from django.urls import reverse
 
 from accounts import permissions as perms
-from payments import services as payment_services
 from payments.models import Payment
 from payments.sandbox import services as processor
 from payments.sandbox.models import SandboxPaymentMethod
+from payments.services.reconciling import payment_reconcile
 from retail.models import Sale
 from saved_cards import services
 from saved_cards.models import SavedCard
@@ -327,8 +327,8 @@ def test_a_lost_answer_still_saves_the_card_once_the_payment_is_reconciled(adder
         response = pay_and_save(adder)
     assert response.json()["status"] == "pending" and not SavedCard.objects.exists()
 
-    payment = payment_services.payment_reconcile(payment_id=Payment.objects.get().pk)
-    payment_services.payment_reconcile(payment_id=payment.pk)  # a second look changes nothing
+    payment = payment_reconcile(payment_id=Payment.objects.get().pk)
+    payment_reconcile(payment_id=payment.pk)  # a second look changes nothing
 
     assert payment.status == Payment.Status.SUCCEEDED
     assert SavedCard.objects.filter(customer=buyer).count() == 1

@@ -8,9 +8,10 @@ import datetime
 import pytest
 
 from accounts.models import AuditEvent, OutgoingEmail
-from payments import services as payment_services
 from payments.models import Payment, PaymentAttempt
 from payments.sandbox.models import CardBehaviour, SandboxPaymentIntent, SandboxPaymentMethod
+from payments.services import batch as payment_batch
+from payments.services.charges import charge_key
 from retail.models import Fulfilment, Sale, SaleLine
 from saved_cards.models import SavedCard
 from subscriptions import batch, billing
@@ -35,7 +36,7 @@ class WorkerKilled(BaseException):
 
 
 def charges(payment: Payment) -> int:
-    return SandboxPaymentIntent.objects.filter(idempotency_key=payment_services.charge_key(payment)).count()
+    return SandboxPaymentIntent.objects.filter(idempotency_key=charge_key(payment)).count()
 
 
 def mixed_batch(shop, tag: str) -> dict[str, Subscription]:
@@ -145,7 +146,7 @@ def killed_in(monkeypatch, module, name: str, ids: list[int]) -> None:
 def test_a_worker_dying_after_the_charges_never_charges_twice_and_the_next_run_makes_the_sales(shop, monkeypatch):
     subs = due_batch(shop)
     ids = [sub.pk for sub in subs]
-    killed_in(monkeypatch, payment_services, "payments_settle_many", ids)
+    killed_in(monkeypatch, payment_batch, "payments_settle_many", ids)
     payments = list(Payment.objects.filter(purpose=Payment.Purpose.SUBSCRIPTION_CYCLE).order_by("pk"))
     assert len(payments) == 3 and all(payment.status == Payment.Status.PENDING for payment in payments)
     assert all(charges(payment) == 1 for payment in payments)  # the processor took every charge

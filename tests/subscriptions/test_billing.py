@@ -181,7 +181,7 @@ def test_hard_decline_skips_the_retries_and_sends_the_card_update_link(shop):
         sub = subscribe(shop, customer, monthly_box(shop))
         sub = Subscription.objects.get(pk=sub.pk)
         payment_id = billing.cycle_prepare(subscription_id=sub.pk, now=paris(2028, 3, 1))
-        from payments.services import payment_settle
+        from payments.services.settling import payment_settle
 
         Payment.objects.filter(pk=payment_id).update(failure_code="")
         from payments.gateway.errors import CardDeclined
@@ -206,7 +206,7 @@ def test_a_customer_who_reads_english_gets_the_subscription_e_mails_in_english(s
         sub = Subscription.objects.get(pk=sub.pk)
         payment_id = billing.cycle_prepare(subscription_id=sub.pk, now=paris(2028, 3, 1))
         from payments.gateway.errors import CardDeclined
-        from payments.services import payment_settle
+        from payments.services.settling import payment_settle
 
         payment_settle(payment_id=payment_id, error=CardDeclined("lost", code="card_declined",
                                                                   decline_code="lost_card"))

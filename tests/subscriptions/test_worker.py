@@ -7,9 +7,9 @@ import datetime
 import pytest
 from django.utils import timezone
 
-from payments import services as payment_services
 from payments.models import Payment, PaymentAttempt
 from payments.sandbox.models import SandboxPaymentIntent
+from payments.services.charges import charge_key
 from retail.models import Sale
 from subscriptions.models import Subscription
 from tests.jobs.workers import celery_app_on, eventually
@@ -27,7 +27,7 @@ def due_now(shop, customer, plan) -> Subscription:
 
 
 def charges(payment: Payment) -> int:
-    return SandboxPaymentIntent.objects.filter(idempotency_key=payment_services.charge_key(payment)).count()
+    return SandboxPaymentIntent.objects.filter(idempotency_key=charge_key(payment)).count()
 
 
 def cycle_payments():

@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from accounts import permissions as perms
 from payments.models import Payment
-from payments.services import payment_attach_to_sale
+from payments.services.standalone import payment_attach_to_sale
 from posbackoffice.errors import DomainError
 from retail.models import Sale
 from retail.services.sales import sale_complete

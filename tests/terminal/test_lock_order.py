@@ -12,7 +12,7 @@ from django.db import connection, transaction
 from payments.gateway import get_gateway
 from payments.models import Payment
 from payments.sandbox.events import hold_events
-from payments.services import payment_settle
+from payments.services.settling import payment_settle
 from retail.models import SalePayment
 from retail.services import sales as sale_services
 from terminal import driver, services
