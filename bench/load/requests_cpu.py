@@ -20,7 +20,7 @@ import re
 import statistics
 import sys
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent.parent))
@@ -156,11 +156,13 @@ def main() -> None:
         tasks = ", ".join(
             f"{name.rsplit('.', 1)[-1]} × {count / len(rows):.1f}" for name, count in sorted(record.tasks[kind].items())
         )
-        sql = sorted({r[2] for r in rows})
+        # Each count of statements seen, with how many requests made it (e.g. "19 ×80, 27 ×20").
+        counts = sorted(Counter(r[2] for r in rows).items())
+        sql = ", ".join(f"{count} ×{times}" for count, times in counts) if len(counts) > 1 else str(counts[0][0])
         print(
             f"| {kind} | {len(rows)} | {statistics.median(r[0] for r in rows):.1f} | "
             f"{statistics.mean(r[0] for r in rows):.1f} | {statistics.median(r[1] for r in rows):.1f} | "
-            f"{'–'.join(map(str, (sql[0], sql[-1]))) if len(sql) > 1 else sql[0]} | {tasks} |"
+            f"{sql} | {tasks} |"
         )
     per_kind = {kind: statistics.mean(r[0] for r in rows) for kind, rows in record.rows.items()}
     cash = 5 * per_kind["sell: add a line"] + per_kind["sell: pay cash"] + per_kind["sell: complete"]
