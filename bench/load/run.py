@@ -294,8 +294,8 @@ class Processes:
                 command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
             )
 
-    def pids(self) -> list[int]:
-        return [pid for process in self.started.values() for pid in _tree(process.pid)]
+    def pids(self, name: str) -> list[int]:
+        return _tree(self.started[name].pid)
 
     def stop(self):
         for process in self.started.values():
@@ -446,7 +446,8 @@ def main() -> None:  # noqa: PLR0915 - one run, step by step
             return {
                 "wall": time.time(),
                 "at": datetime.now(UTC),
-                "servers": _cpu(servers.pids()),
+                "gunicorn": _cpu(servers.pids("gunicorn")),
+                "worker": _cpu(servers.pids("worker")),
                 "postgres": _cpu(_backends(connection.settings_dict["NAME"])),
                 "locust": _cpu(_tree(locust.pid)),
                 "machine": _machine_busy(),
@@ -475,7 +476,8 @@ def main() -> None:  # noqa: PLR0915 - one run, step by step
     samples = json.loads(samples_path.read_text())
     rows = request_table(samples, first["wall"], last["wall"])
     requests = sum(row["count"] for row in rows)
-    servers_cpu, postgres_cpu, locust_cpu = spent("servers"), spent("postgres"), spent("locust")
+    gunicorn_cpu, worker_cpu = spent("gunicorn"), spent("worker")
+    servers_cpu, postgres_cpu, locust_cpu = gunicorn_cpu + worker_cpu, spent("postgres"), spent("locust")
     machine_busy = last["machine"][0] - first["machine"][0]
     sales = counts["completed_sales"]
     result = {
@@ -497,6 +499,8 @@ def main() -> None:  # noqa: PLR0915 - one run, step by step
         "rows": rows,
         "cpu_seconds": {
             "servers": servers_cpu,
+            "gunicorn": gunicorn_cpu,
+            "worker": worker_cpu,
             "postgres_backends": postgres_cpu,
             "locust": locust_cpu,
             "machine_busy": machine_busy,
@@ -523,7 +527,8 @@ def main() -> None:  # noqa: PLR0915 - one run, step by step
     print(f"| requests/s | {requests / seconds:.1f} ({sum(r['failures'] for r in rows)} failed) |")
     print(
         f"| CPU of gunicorn + Celery worker per completed sale | {per_sale(servers_cpu)} "
-        f"({servers_cpu:.1f} s over the window, {servers_cpu / seconds * 100:.0f} % of one core) |"
+        f"({servers_cpu:.1f} s over the window, {servers_cpu / seconds * 100:.0f} % of one core: gunicorn "
+        f"{gunicorn_cpu:.1f} s, worker {worker_cpu:.1f} s) |"
     )
     print(
         f"| CPU of PostgreSQL's backends of this database per sale | {per_sale(postgres_cpu)} ({postgres_cpu:.1f} s) |"
