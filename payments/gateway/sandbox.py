@@ -25,13 +25,24 @@ find_payment finds it). `times=None` breaks every matching call while the block 
 down for longer than our retries). Plans are per process; nested blocks stack, the first matching open
 plan is used. The processor's webhook events still go out for an answer lost "after" (Stripe would send
 them too); wrap the block in `payments.sandbox.events.hold_events()` to hold them back.
+
+A `faults()` block reaches only its own process. For runs with real worker processes
+(bench/faults/processor_failures.py) the environment sets `SANDBOX_FAILURE_RATE` (0 to 1, 0 by default):
+that share of the calls fails at random (`_random_failure`), each one way among a request lost "before"
+(a 500), an answer lost "after" (a timeout) and a rate limit (a 429, nothing done), all three raising
+ProcessorUnavailable as the Stripe adapter does; `SANDBOX_FAILURE_SEED` makes each process's sequence
+the same on every run.
 """
 
+import logging
+import os
+import random
 import threading
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.urls import reverse
 
 from payments.gateway import objects
@@ -55,7 +66,10 @@ OPERATIONS = frozenset({
     "create_terminal_location", "register_reader", "retrieve_reader", "update_reader", "delete_reader",
     "create_terminal_payment", "process_payment_on_reader", "collect_inputs_on_reader", "cancel_reader_action",
 })
+logger = logging.getLogger(__name__)
+
 BEFORE, AFTER = "before", "after"
+RATE_LIMITED = "rate_limited"
 
 
 @dataclass
@@ -111,6 +125,37 @@ def _lost(when: str, operation: str) -> ProcessorUnavailable:
     return ProcessorUnavailable(f"sandbox fault: the processor answered {operation}, but the answer was lost")
 
 
+_generator_lock = threading.Lock()
+_generator: dict = {"key": None, "random": None}
+
+
+def _random_failure(operation: str) -> str | None:
+    """With probability SANDBOX_FAILURE_RATE, how this call of `operation` fails: BEFORE, AFTER or
+    RATE_LIMITED, one of the three at random (logged, so that a fault run counts them); None (always, at
+    the default rate 0) otherwise. A generator per process (made again after a fork, so prefork children
+    do not share one sequence), seeded with SANDBOX_FAILURE_SEED when it is set."""
+    rate = settings.SANDBOX_FAILURE_RATE
+    if not rate:
+        return None
+    key = (os.getpid(), settings.SANDBOX_FAILURE_SEED)
+    with _generator_lock:
+        if _generator["key"] != key:
+            seed = settings.SANDBOX_FAILURE_SEED
+            # Fault injection for tests and benchmarks, not a secret.
+            _generator.update(key=key, random=random.Random(seed) if seed else random.Random())  # nosec B311
+        draw = _generator["random"]
+        if draw.random() >= rate:
+            return None
+        failure = draw.choice((BEFORE, AFTER, RATE_LIMITED))
+    logger.warning("sandbox fault injected: %s %s", failure, operation)
+    return failure
+
+
+def _rate_limited(operation: str) -> ProcessorUnavailable:
+    return ProcessorUnavailable(f"sandbox fault: the {operation} request was refused, too many requests",
+                                code=RATE_LIMITED)
+
+
 def _url_template(name: str) -> str:
     placeholder = "sbxidplaceholder"
     return reverse(name, kwargs={"intent_id": placeholder}).replace(placeholder, "{id}")
@@ -122,15 +167,18 @@ class SandboxGateway:
     name = "sandbox"
 
     def _call(self, operation: str, run: Callable):
-        if _take_fault(BEFORE, operation):
+        failure = _random_failure(operation)
+        if failure == RATE_LIMITED:
+            raise _rate_limited(operation)
+        if failure == BEFORE or _take_fault(BEFORE, operation):
             raise _lost(BEFORE, operation)
         try:
             result = run()
         except GatewayError:
-            if _take_fault(AFTER, operation):
+            if failure == AFTER or _take_fault(AFTER, operation):
                 raise _lost(AFTER, operation) from None
             raise
-        if _take_fault(AFTER, operation):
+        if failure == AFTER or _take_fault(AFTER, operation):
             raise _lost(AFTER, operation)
         return result
 
