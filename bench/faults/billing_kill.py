@@ -37,7 +37,7 @@ def main() -> int:
             f"{kills} × SIGKILL of a worker during the billing run",
             {"workers killed (SIGKILL) and restarted": kills_made.made},
         )
-        return status if kills_made.made == kills else 1
+        return kills_made.status(status)
 
 
 if __name__ == "__main__":

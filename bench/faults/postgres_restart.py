@@ -69,7 +69,7 @@ def main() -> int:
                 ),
             },
         )
-        return status if restarts_made.made == restarts else 1
+        return restarts_made.status(status)
 
 
 if __name__ == "__main__":
