@@ -342,7 +342,11 @@ class BillingRun:
 
     def log_lines(self, text: str) -> int:
         """How many lines of the workers' logs contain `text`."""
-        return sum(path.read_text(errors="replace").count(text) for path in self.workdir.glob("worker*.log"))
+        return sum(
+            text in line
+            for path in self.workdir.glob("worker*.log")
+            for line in path.read_text(errors="replace").splitlines()
+        )
 
     def report(self, title: str, extra: dict | None = None) -> int:
         """Print the figure; 0 when every invariant holds, 1 otherwise."""
