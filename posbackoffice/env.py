@@ -54,6 +54,19 @@ def env_int(name: str, default: int, *, minimum: int | None = None) -> int:
     return number
 
 
+def env_float(name: str, default: float, *, minimum: float, maximum: float) -> float:
+    value = _raw(name)
+    if value is None:
+        return default
+    try:
+        number = float(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a number, got {value!r}.") from None
+    if not minimum <= number <= maximum:
+        raise ImproperlyConfigured(f"{name} must be between {minimum} and {maximum}, got {number}.")
+    return number
+
+
 def env_list(name: str, default: Sequence[str]) -> list[str]:
     value = _raw(name)
     if value is None:

@@ -16,7 +16,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
-from posbackoffice.env import env_bool, env_choice, env_int, env_list, env_str, env_url
+from posbackoffice.env import env_bool, env_choice, env_float, env_int, env_list, env_str, env_url
 from posbackoffice.mailconfig import mailers_from_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -308,6 +308,11 @@ SANDBOX_WEBHOOK_SECRET = env_str("SANDBOX_WEBHOOK_SECRET", "whsec_" + hmac.new(
 PROCESSOR_RATE_LIMIT = env_int("PROCESSOR_RATE_LIMIT", 0, minimum=0)
 SANDBOX_LATENCY_MS = env_int("SANDBOX_LATENCY_MS", 0, minimum=0)
 SANDBOX_RATE_LIMIT = env_int("SANDBOX_RATE_LIMIT", 0, minimum=0)
+# Fault runs with real worker processes (bench/faults/processor_failures.py): the share of sandbox processor
+# calls that fail at random (a request lost, an answer lost, a rate limit; payments.gateway.sandbox), and the
+# seed of each process's sequence of failures (empty: a new sequence each run). Never set in production.
+SANDBOX_FAILURE_RATE = env_float("SANDBOX_FAILURE_RATE", 0.0, minimum=0.0, maximum=1.0)
+SANDBOX_FAILURE_SEED = env_str("SANDBOX_FAILURE_SEED", "")
 # Card readers: how many sell screens may wait at once for their reader's result (a long-poll of at most
 # 10 s each, terminal.live); 0 (the default) leaves every screen polling every 500 ms. Each waiting request
 # holds a web worker while it waits: keep it below the web server's capacity (docs/architecture.md,

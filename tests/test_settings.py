@@ -67,6 +67,8 @@ def test_deploy_check_reports_nothing_with_debug_off():
     ({"SITE_URL": "shop.example.com"}, "SITE_URL must be an address starting with http:// or https://"),
     ({"STRIPE_API_BASE": "notaurl"}, "STRIPE_API_BASE must be an address"),
     ({"LOG_LEVEL": "LOUD"}, "LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR"),
+    ({"SANDBOX_FAILURE_RATE": "often"}, "SANDBOX_FAILURE_RATE must be a number"),
+    ({"SANDBOX_FAILURE_RATE": "1.5"}, "SANDBOX_FAILURE_RATE must be between 0.0 and 1.0, got 1.5"),
 ])
 def test_bad_environment_stops_start_up_naming_the_variable(changes, expected):
     result = run_manage("check", **changes)

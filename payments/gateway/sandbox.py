@@ -25,8 +25,18 @@ find_payment finds it). `times=None` breaks every matching call while the block 
 down for longer than our retries). Plans are per process; nested blocks stack, the first matching open
 plan is used. The processor's webhook events still go out for an answer lost "after" (Stripe would send
 them too); wrap the block in `payments.sandbox.events.hold_events()` to hold them back.
+
+A `faults()` block reaches only its own process. For runs with real worker processes
+(bench/faults/processor_failures.py) the environment sets `SANDBOX_FAILURE_RATE` (0 to 1, 0 by default):
+that share of the calls fails at random (`_random_failure`), each one way among a request lost "before"
+(a 500), an answer lost "after" (a timeout) and a rate limit (a 429, nothing done), all three raising
+ProcessorUnavailable as the Stripe adapter does; `SANDBOX_FAILURE_SEED` makes each process's sequence
+the same on every run.
 """
 
+import logging
+import os
+import random
 import threading
 import time
 from collections.abc import Callable
@@ -52,7 +62,10 @@ from payments.gateway.pacing import RateWindow
 from payments.sandbox import services, terminal
 from payments.sandbox.events import hold_events  # noqa: F401 - re-exported for tests
 
+logger = logging.getLogger(__name__)
+
 BEFORE, AFTER = "before", "after"
+RATE_LIMITED = "rate_limited"
 
 
 @dataclass
@@ -112,16 +125,44 @@ def _like_a_live_processor(operation: str) -> None:
     """SANDBOX_LATENCY_MS and SANDBOX_RATE_LIMIT (0 by default: off) make the sandbox answer like a live
     processor over the network, for the benchmarks: each request takes that long, and above that many
     requests a second (counted across processes, as Stripe counts per account) it is refused with a 429
-    before the processor records anything (ProcessorUnavailable `rate_limited`: retried with the same key)."""
+    before the processor records anything (ProcessorUnavailable RATE_LIMITED: retried with the same key)."""
     if settings.SANDBOX_RATE_LIMIT and not _sandbox_window().try_take():
-        raise ProcessorUnavailable(f"sandbox: more than {settings.SANDBOX_RATE_LIMIT} requests a second ({operation})",
-                                   code="rate_limited")
+        raise _rate_limited(operation)
     if settings.SANDBOX_LATENCY_MS:
         time.sleep(settings.SANDBOX_LATENCY_MS / 1000)
 
 
 def _sandbox_window() -> RateWindow:
     return RateWindow("sandbox-processor", settings.SANDBOX_RATE_LIMIT)
+_generator_lock = threading.Lock()
+_generator: dict = {"key": None, "random": None}
+
+
+def _random_failure(operation: str) -> str | None:
+    """With probability SANDBOX_FAILURE_RATE, how this call of `operation` fails: BEFORE, AFTER or
+    RATE_LIMITED, one of the three at random (logged, so that a fault run counts them); None (always, at
+    the default rate 0) otherwise. A generator per process (made again after a fork, so prefork children
+    do not share one sequence), seeded with SANDBOX_FAILURE_SEED when it is set."""
+    rate = settings.SANDBOX_FAILURE_RATE
+    if not rate:
+        return None
+    key = (os.getpid(), settings.SANDBOX_FAILURE_SEED)
+    with _generator_lock:
+        if _generator["key"] != key:
+            seed = settings.SANDBOX_FAILURE_SEED
+            # Fault injection for tests and benchmarks, not a secret.
+            _generator.update(key=key, random=random.Random(seed) if seed else random.Random())  # nosec B311
+        draw = _generator["random"]
+        if draw.random() >= rate:
+            return None
+        failure = draw.choice((BEFORE, AFTER, RATE_LIMITED))
+    logger.warning("sandbox fault injected: %s %s", failure, operation)
+    return failure
+
+
+def _rate_limited(operation: str) -> ProcessorUnavailable:
+    return ProcessorUnavailable(f"sandbox: the {operation} request was refused, too many requests",
+                                code=RATE_LIMITED)
 
 
 def _url_template(name: str) -> str:
@@ -136,15 +177,18 @@ class SandboxGateway:
 
     def _call(self, operation: str, run: Callable):
         _like_a_live_processor(operation)
-        if _take_fault(BEFORE, operation):
+        failure = _random_failure(operation)
+        if failure == RATE_LIMITED:
+            raise _rate_limited(operation)
+        if failure == BEFORE or _take_fault(BEFORE, operation):
             raise _lost(BEFORE, operation)
         try:
             result = run()
         except GatewayError:
-            if _take_fault(AFTER, operation):
+            if failure == AFTER or _take_fault(AFTER, operation):
                 raise _lost(AFTER, operation) from None
             raise
-        if _take_fault(AFTER, operation):
+        if failure == AFTER or _take_fault(AFTER, operation):
             raise _lost(AFTER, operation)
         return result
 
