@@ -291,7 +291,7 @@ def main() -> int:
                 thread.start()
             time.sleep(args.before)
             made_before = load.tally.made
-            stopped = timezone.now()
+            stopped, stopped_clock = timezone.now(), time.monotonic()
             redis.stop()
             time.sleep(args.outage)
             redis.start()
@@ -321,6 +321,11 @@ def main() -> int:
         ("requests answered with a page (< 500)", f"{tally.answered}"),
         ("5xx / no answer within 30 s", f"{errors_5xx or 0} / {dict(tally.errors) or 0}"),
         ("slowest answer", f"{tally.slowest:.2f} s"),
+        (
+            "answers slower than 2 s (s, started at s from Redis's stop)",
+            ", ".join(f"{seconds:.1f} at {at - stopped_clock:+.0f} {what}" for at, seconds, what in tally.slow)
+            or "none",
+        ),
         ("statuses", ", ".join(f"{status}: {count}" for status, count in sorted(tally.statuses.items()))),
         (
             "sales completed (told the cashier)",

@@ -244,7 +244,7 @@ def handling(account_id: int) -> dict:
     from payments.models import WebhookEvent
 
     settled = AuditEvent.objects.filter(
-        action__in=["payment.succeeded", "payment.failed", "refund.succeeded", "refund.failed", "refund.settled"],
+        action__in=["payment.succeeded", "payment.failed", "payment.refund_succeeded", "payment.refund_failed"],
         account_id=account_id,
     )
     return {

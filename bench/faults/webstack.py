@@ -30,6 +30,7 @@ ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 # Every request waits at most this long for its page; a request still unanswered then counts as a hang.
 REQUEST_TIMEOUT = 30
+SLOW_SECONDS = 2
 PASSWORD = "pass-word-123"  # tests.factories.UserFactory's
 
 
@@ -166,12 +167,16 @@ class Tally:
     statuses: Counter = field(default_factory=Counter)
     errors: Counter = field(default_factory=Counter)
     slowest: float = 0.0
+    # (when it started: time.monotonic(), seconds, "METHOD path") of every request slower than SLOW_SECONDS
+    slow: list = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def record(self, status: int | None, seconds: float, error: str = "") -> None:
+    def record(self, status: int | None, seconds: float, error: str = "", *, what: str = "") -> None:
         with self.lock:
             self.made += 1
             self.slowest = max(self.slowest, seconds)
+            if seconds > SLOW_SECONDS:
+                self.slow.append((time.monotonic() - seconds, seconds, what))
             if status is None:
                 self.errors[error] += 1
                 return
@@ -212,9 +217,9 @@ class Browser:
                 method, self.base_url + path, headers=headers, timeout=REQUEST_TIMEOUT, allow_redirects=False, **kwargs
             )
         except requests.RequestException as error:
-            self.tally.record(None, time.monotonic() - started, type(error).__name__)
+            self.tally.record(None, time.monotonic() - started, type(error).__name__, what=f"{method} {path}")
             return None
-        self.tally.record(response.status_code, time.monotonic() - started)
+        self.tally.record(response.status_code, time.monotonic() - started, what=f"{method} {path}")
         return response
 
     def get(self, path: str, **kwargs):
