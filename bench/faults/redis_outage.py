@@ -10,6 +10,8 @@ fields, complete with a receipt e-mail) and the customers pay the links (the pay
 fields, pay, the thank-you page), each link from its own loopback address (the pay pages' rate limit is per
 address). After `--before` seconds Redis (the cache and the broker) is stopped; `--outage` seconds later it
 starts again, empty (no persistence: every queued message is gone); the load goes on for `--after` seconds.
+With --freeze, Redis is frozen instead (SIGSTOP, then SIGCONT): its port still accepts connections but nothing
+answers, as with a stalled server or a lost network path; it keeps its data.
 
 Then it waits for every side effect to arrive (the sales' receipt e-mails, the links' receipts with their
 PDF, the processor's webhooks stored during the outage) and prints the figures: requests made and
@@ -20,6 +22,7 @@ the sweeps of beat re-dispatched them all, with the time it took."""
 import argparse
 import os
 import random
+import signal
 import sys
 import tempfile
 import threading
@@ -271,6 +274,11 @@ def main() -> int:
     parser.add_argument("--customers", type=int, default=2)
     parser.add_argument("--before", type=float, default=30, help="seconds of load before Redis stops")
     parser.add_argument("--outage", type=float, default=30, help="seconds Redis stays stopped")
+    parser.add_argument(
+        "--freeze",
+        action="store_true",
+        help="freeze Redis (SIGSTOP, then SIGCONT) instead of stopping it: connections hang instead of being refused",
+    )
     parser.add_argument("--after", type=float, default=30, help="seconds of load after Redis is back")
     parser.add_argument("--drain", type=float, default=600, help="seconds to wait for the side effects")
     args = parser.parse_args()
@@ -302,9 +310,15 @@ def main() -> int:
             time.sleep(args.before)
             made_before = load.tally.made
             stopped, stopped_clock = timezone.now(), time.monotonic()
-            redis.stop()
+            if args.freeze:
+                os.kill(redis.process.pid, signal.SIGSTOP)
+            else:
+                redis.stop()
             time.sleep(args.outage)
-            redis.start()
+            if args.freeze:
+                os.kill(redis.process.pid, signal.SIGCONT)
+            else:
+                redis.start()
             restarted, restarted_clock = timezone.now(), time.monotonic()
             made_during = load.tally.made - made_before
             time.sleep(args.after)
@@ -323,7 +337,7 @@ def main() -> int:
     tally = load.tally
     print(
         f"Redis outage: {args.cashiers} cashiers, {args.customers} customers; {args.before:.0f} s of load, "
-        f"Redis stopped {args.outage:.0f} s, {args.after:.0f} s after; load average "
+        f"Redis {'frozen' if args.freeze else 'stopped'} {args.outage:.0f} s, {args.after:.0f} s after; load average "
         f"{load_average[0]:.2f} → {load_average[1]:.2f}; logs in {workdir}\n"
     )
     rows = [
