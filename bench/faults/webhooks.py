@@ -422,7 +422,12 @@ def _statuses(outcomes: Counter) -> str:
 
 
 def _failures(tally: Tally) -> str:
-    return f"{sum(count for status, count in tally.statuses.items() if status >= 500)} / {sum(tally.errors.values())}"
+    errors = f" ({', '.join(f'{name}: {count}' for name, count in tally.errors.items())})" if tally.errors else ""
+    slow = f"; {len(tally.slow)} answers over 2 s, the slowest {tally.slowest:.1f} s" if tally.slow else ""
+    return (
+        f"{sum(count for status, count in tally.statuses.items() if status >= 500)} / {sum(tally.errors.values())}"
+        + (errors + slow)
+    )
 
 
 def _counts(counter: Counter) -> str:

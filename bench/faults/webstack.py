@@ -104,8 +104,16 @@ class WebStack:
                 str(self.threads),
                 "--timeout",
                 "120",
+                # The application is imported before the port opens and the workers fork from it: ready at once,
+                # so the first requests do not wait (30 s at a load average of 20) for workers still importing it.
+                "--preload",
                 "--log-level",
                 "warning",
+                # Each request's status and server time (seconds), to tell a slow server from a lost answer.
+                "--access-logfile",
+                str(self.log("access")),
+                "--access-logformat",
+                '%(t)s "%(r)s" %(s)s %(L)s',
             ],
         )
         self._start(
@@ -141,8 +149,15 @@ class WebStack:
                     str(self.workdir / "celerybeat-schedule"),
                 ],
             )
-        _wait(lambda: _port_open(self.port), 60, "gunicorn listening")
+        _wait(lambda: _port_open(self.port), 120, "gunicorn listening")
+        _wait(self._answers, 120, "gunicorn answering")
         return self
+
+    def _answers(self) -> bool:
+        try:
+            return requests.get(self.base_url + "/login/", timeout=REQUEST_TIMEOUT).status_code == 200
+        except requests.RequestException:
+            return False
 
     def alive(self) -> dict[str, bool]:
         return {name: process.poll() is None for name, process in self.processes.items()}
