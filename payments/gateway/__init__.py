@@ -9,6 +9,7 @@ Both are the offline sandbox by default. `get_gateway(payee)` returns that payee
 processor call about a payment goes to the gateway of its `Payment.payee`.
 """
 
+import hashlib
 from functools import cache
 
 from django.conf import settings
@@ -32,7 +33,9 @@ def payee_setting(payee: str, name: str) -> str:
 
 
 @cache
-def _build(name: str, secret_key: str, publishable_key: str, api_base: str, payee: str, per_second: int) -> Gateway:
+def _build(name: str, secret_key: str, publishable_key: str, api_base: str, per_second: int) -> Gateway:
+    """One adapter per processor account: payees on the same account (both on the sandbox, by default) share
+    it — reconciliation reads each account once — and, with a rate limit, share its count."""
     if name == "stripe":
         from payments.gateway.stripe import StripeGateway
 
@@ -44,14 +47,16 @@ def _build(name: str, secret_key: str, publishable_key: str, api_base: str, paye
     if per_second:
         from payments.gateway.pacing import PacedGateway, RateWindow
 
-        return PacedGateway(gateway, RateWindow(payee, per_second))
+        # The account, not its secret, names the count in Redis.
+        account = hashlib.sha256(f"{name}:{secret_key}".encode()).hexdigest()[:16]
+        return PacedGateway(gateway, RateWindow(account, per_second))
     return gateway
 
 
 def get_gateway(payee: str) -> Gateway:
     """The adapter of this payee's processor account (MERCHANT or PLATFORM)."""
     return _build(payee_setting(payee, "PAYMENTS_GATEWAY"), payee_setting(payee, "STRIPE_SECRET_KEY"),
-                  payee_setting(payee, "STRIPE_PUBLISHABLE_KEY"), settings.STRIPE_API_BASE, payee,
+                  payee_setting(payee, "STRIPE_PUBLISHABLE_KEY"), settings.STRIPE_API_BASE,
                   settings.PROCESSOR_RATE_LIMIT)
 
 
