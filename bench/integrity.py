@@ -31,8 +31,8 @@ def main() -> int:
     env.setdefault("REDIS_URL", "redis://127.0.0.1:6379/10")
     env.setdefault("CELERY_BROKER_URL", "redis://127.0.0.1:6379/11")
     load_before, started = os.getloadavg()[0], time.monotonic()
-    done = subprocess.run([str(ROOT / ".venv/bin/pytest"), "tests/integrity/test_money_integrity.py", "-q", "-s", "-p", "no:randomly",
-                           "--create-db"], cwd=ROOT, env=env, capture_output=True, text=True)
+    done = subprocess.run([str(ROOT / ".venv/bin/pytest"), "tests/integrity/test_money_integrity.py", "-q", "-s",
+                           "-p", "no:randomly", "--create-db"], cwd=ROOT, env=env, capture_output=True, text=True)
     wall = time.monotonic() - started
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     found = re.search(r"^integrity: (\{.*\})$", done.stdout, re.MULTILINE)

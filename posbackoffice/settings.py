@@ -301,8 +301,9 @@ if ACCOUNTING_ADAPTER == "xero" and not (XERO_CLIENT_ID and XERO_CLIENT_SECRET):
 # (HMAC-SHA256 of a fixed label), so knowing it reveals nothing of SECRET_KEY.
 SANDBOX_WEBHOOK_SECRET = env_str("SANDBOX_WEBHOOK_SECRET", "whsec_" + hmac.new(
     SECRET_KEY.encode(), b"posbackoffice.sandbox-webhook-secret", hashlib.sha256).hexdigest())
-# The processor's rate limit, per processor account, in requests a second (payments.gateway.pacing): every worker and web
-# process of the machine shares the count through Redis and waits for the next second when it is spent.
+# The processor's rate limit, per processor account, in requests a second (payments.gateway.pacing): every
+# worker and web process of the machine shares the count through Redis and waits for the next second when it
+# is spent.
 # 0 (the default): unpaced. With Stripe live, 95 (its limit is 100). The sandbox can play a live processor
 # for the benchmarks: SANDBOX_LATENCY_MS per request, and a 429 above SANDBOX_RATE_LIMIT requests a second.
 PROCESSOR_RATE_LIMIT = env_int("PROCESSOR_RATE_LIMIT", 0, minimum=0)

@@ -23,7 +23,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent.parent))
@@ -371,7 +371,9 @@ def main() -> None:  # noqa: PLR0915 - one run, step by step
     database_url = os.environ.get("LOAD_DATABASE_URL", BENCH_DATABASE_URL)
     _environment(database_url)
     setup_django()
-    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    from django.utils import timezone
+
+    stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
     log_dir = ROOT / "var" / "bench" / f"load-{stamp}"
     log_dir.mkdir(parents=True, exist_ok=True)
     commit = subprocess.run(
@@ -439,13 +441,13 @@ def main() -> None:  # noqa: PLR0915 - one run, step by step
             stdout=open(log_dir / "locust.log", "w"),
             stderr=subprocess.STDOUT,
         )  # noqa: SIM115
-        warm = _warm_up(plan, since=datetime.now(UTC), settle=args.warmup, limit=600)
+        warm = _warm_up(plan, since=timezone.now(), settle=args.warmup, limit=600)
         print(f"warmed up in {warm:.0f} s: every cashier signed in, then {args.warmup} s of selling", flush=True)
 
         def snapshot():
             return {
                 "wall": time.time(),
-                "at": datetime.now(UTC),
+                "at": timezone.now(),
                 "gunicorn": _cpu(servers.pids("gunicorn")),
                 "worker": _cpu(servers.pids("worker")),
                 "postgres": _cpu(_backends(connection.settings_dict["NAME"])),

@@ -19,17 +19,16 @@ from retail.demo import data
 from retail.models import Customer, PaymentType, Product, RegisterSession, Sale, StockLevel
 from retail.pricing import percent_discount
 from retail.services.registers import expected_amounts, register_close, register_open
+from retail.services.sale_reversals import sale_return, sale_void
 from retail.services.sales import (
     sale_add_payment,
     sale_add_product,
     sale_complete,
     sale_park,
-    sale_return,
     sale_set_customer,
     sale_start,
     sale_take_payment,
     sale_update_line,
-    sale_void,
 )
 
 OPENS, CLOSES = datetime.time(10, 0), datetime.time(19, 0)

@@ -19,6 +19,7 @@ from retail.forms.history import HistoryFilterForm, ReturnForm, TakePaymentForm,
 from retail.models import PaymentType, Sale
 from retail.selectors import history as selectors
 from retail.services import fulfilments as fulfilment_services
+from retail.services import sale_reversals
 from retail.services import sales as sale_services
 
 
@@ -115,7 +116,7 @@ def sale_void(request, sale_id):
     if not form.is_valid():
         return _detail(request, sale.pk, forms={"void": form}, status=400)
     try:
-        sale_services.sale_void(actor=request.user, account=request.account, sale_id=sale.pk,
+        sale_reversals.sale_void(actor=request.user, account=request.account, sale_id=sale.pk,
                                 reason=form.cleaned_data["reason"])
     except DomainError as error:
         return _detail(request, sale.pk, forms={"void": form}, error=error.message, status=400)
@@ -131,7 +132,7 @@ def sale_return(request, sale_id):
     if not form.is_valid():
         return _detail(request, sale.pk, forms={"return": form}, status=400)
     try:
-        sale_services.sale_return(actor=request.user, account=request.account, sale_id=sale.pk,
+        sale_reversals.sale_return(actor=request.user, account=request.account, sale_id=sale.pk,
                                   quantities=form.quantities(),
                                   refund_payment_type_id=form.cleaned_data["refund_payment_type"],
                                   reason=form.cleaned_data["reason"])

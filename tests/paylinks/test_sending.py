@@ -12,7 +12,8 @@ from paylinks.services import pay_link_send
 from payments.settings_services import payment_settings_update
 from posbackoffice.errors import DomainError
 from retail.models import Customer, Sale
-from retail.services.sales import sale_take_payment, sale_void
+from retail.services.sale_reversals import sale_void
+from retail.services.sales import sale_take_payment
 from tests.factories import member
 from tests.paylinks.builders import on_account_sale, online_shop, sent_link, state
 from tests.retail.builders import choose_register, page_text

@@ -8,15 +8,14 @@ from retail.models import Customer, GiftCard, PaymentType, Product, Sale, TaxRat
 from retail.services.catalogue import product_create
 from retail.services.customers import customer_create
 from retail.services.registers import register_close, register_open
+from retail.services.sale_reversals import sale_return, sale_void
 from retail.services.sales import (
     sale_add_payment,
     sale_add_product,
     sale_complete,
     sale_park,
-    sale_return,
     sale_set_customer,
     sale_start,
-    sale_void,
 )
 from retail.services.shop import payment_type_create
 from tests.factories import RegisterFactory, owner_of

@@ -12,6 +12,7 @@ from django.utils import translation
 from accounts.models import AuditEvent
 from posbackoffice.errors import DomainError
 from retail.models import PaymentType, Product, Sale, SalePayment, SaleReturn, StockLevel, StockMove
+from retail.services import sale_reversals
 from retail.services import sales as services
 from retail.services.shop import payment_type_create, payment_type_set_active, shop_settings_update
 from tests.factories import RegisterFactory
@@ -579,7 +580,7 @@ def test_discarding_is_refused_once_money_was_taken(shop, jam):
 # ---- voiding ----------------------------------------------------------------------------------------------
 
 def void(shop, sale, reason="erreur de caisse"):
-    return services.sale_void(actor=shop.actor, account=shop.account, sale_id=sale.pk, reason=reason)
+    return sale_reversals.sale_void(actor=shop.actor, account=shop.account, sale_id=sale.pk, reason=reason)
 
 
 def test_voiding_gives_everything_back(shop, jam, mug):
@@ -675,7 +676,7 @@ def test_a_sale_paid_by_a_custom_type_can_be_voided_with_the_register_closed(sho
 # ---- returns ----------------------------------------------------------------------------------------------
 
 def give_back(shop, sale, quantities, refund_type=None, reason=""):
-    return services.sale_return(actor=shop.actor, account=shop.account, sale_id=sale.pk, quantities=quantities,
+    return sale_reversals.sale_return(actor=shop.actor, account=shop.account, sale_id=sale.pk, quantities=quantities,
                                 refund_payment_type_id=refund_type.pk if refund_type else None, reason=reason)
 
 
@@ -853,7 +854,7 @@ def test_a_sale_made_at_a_given_moment_carries_it_everywhere(shop, mug, buyer):
     services.sale_complete(actor=actor, account=account, sale_id=sale.pk, on_account=True, now=morning)
     services.sale_take_payment(actor=actor, account=account, sale_id=sale.pk, payment_type_id=shop.cheque.pk,
                                amount=400, now=afternoon)
-    services.sale_return(actor=actor, account=account, sale_id=sale.pk, quantities={line.pk: 1},
+    sale_reversals.sale_return(actor=actor, account=account, sale_id=sale.pk, quantities={line.pk: 1},
                          refund_payment_type_id=shop.cash.pk, now=afternoon)
 
     sale = fresh(sale)
@@ -878,9 +879,10 @@ def test_a_void_at_a_given_moment_checks_that_moments_day(shop, mug):
     services.sale_complete(actor=shop.actor, account=shop.account, sale_id=sale.pk, now=paris(2026, 3, 10, 11))
 
     refused(shop.account, "Only sales of today can be voided; use a return instead.",
-            lambda: services.sale_void(actor=shop.actor, account=shop.account, sale_id=sale.pk,
-                                       now=paris(2026, 3, 11, 10)))
-    voided = services.sale_void(actor=shop.actor, account=shop.account, sale_id=sale.pk, now=paris(2026, 3, 10, 18))
+            lambda: sale_reversals.sale_void(actor=shop.actor, account=shop.account, sale_id=sale.pk,
+                                             now=paris(2026, 3, 11, 10)))
+    voided = sale_reversals.sale_void(actor=shop.actor, account=shop.account, sale_id=sale.pk,
+                                      now=paris(2026, 3, 10, 18))
 
     assert voided.voided_at == paris(2026, 3, 10, 18)
     assert voided.payments.get(amount=-1250).created_at == paris(2026, 3, 10, 18)
