@@ -2,15 +2,34 @@
 from every installed app's tasks.py, and the beat schedule kept here in code."""
 
 import os
+import sys
 
 from celery import Celery
 from celery.schedules import crontab
+from celery.signals import task_postrun, task_prerun
+from django.db import close_old_connections
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "posbackoffice.settings")
 
 app = Celery("posbackoffice")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+# Database connections in the worker follow Django's CONN_MAX_AGE (DB_CONN_MAX_AGE), as in the web:
+# Celery's Django fix-up closes every connection before and after each task whatever it says (celery
+# 5.7: `conn.close()`), so that each task opened a new PostgreSQL connection (a backend started, its
+# caches cold: about as much CPU again as a card payment's settlement). Its own reuse count is set out of
+# reach here, and before and after each task Django's `close_old_connections` closes those that have
+# outlived CONN_MAX_AGE (all of them with the default 0) or broke (a restarted PostgreSQL). The fix-up
+# still closes them in each new pool process (connections are not shared across a fork).
+app.conf.CELERY_DB_REUSE_MAX = sys.maxsize
+
+
+@task_prerun.connect
+@task_postrun.connect
+def _close_old_database_connections(sender=None, **kwargs) -> None:
+    if not getattr(getattr(sender, "request", None), "is_eager", False):
+        close_old_connections()
 
 # The sweeps of posbackoffice.jobs: each finds its due rows (an indexed query) and enqueues one task per
 # row. Whatever a lost message, a dead worker or a broker outage left behind is picked up here.

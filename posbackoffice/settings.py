@@ -121,7 +121,10 @@ TEMPLATES = [
 # Database: DATABASE_URL (postgres://user:pass@host:5432/name), or SQLite under var/ by default.
 _database_url = env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'db.sqlite3'}")
 try:
-    DATABASES = {"default": dj_database_url.parse(_database_url, conn_max_age=env_int("DB_CONN_MAX_AGE", 0))}
+    # A kept connection (DB_CONN_MAX_AGE > 0) is checked before its first use in each request or task, so
+    # that one broken by a PostgreSQL restart is replaced rather than failing that request or task.
+    DATABASES = {"default": dj_database_url.parse(_database_url, conn_max_age=env_int("DB_CONN_MAX_AGE", 0),
+                                                  conn_health_checks=True)}
 except ValueError as exc:
     raise ImproperlyConfigured(f"DATABASE_URL is not a database address: {exc}") from None
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
