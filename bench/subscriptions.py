@@ -156,6 +156,8 @@ def run_workers(n: int, workers: int, pool: str, concurrency: int, batch: int, l
     broker = f"redis://127.0.0.1:{port}/1"
     env = {**os.environ, "CELERY_BROKER_URL": broker, "REDIS_URL": f"redis://127.0.0.1:{port}/0",
            "CELERY_TASK_ALWAYS_EAGER": "false", "LOG_LEVEL": "WARNING",
+           # Kept database connections, as the Procfile runs the worker (posbackoffice/celery.py).
+           "DB_CONN_MAX_AGE": os.environ.get("DB_CONN_MAX_AGE", "60"),
            "SANDBOX_LATENCY_MS": str(latency_ms), "SANDBOX_RATE_LIMIT": str(rate_limit),
            "PROCESSOR_RATE_LIMIT": str(rate_limit - max(1, rate_limit // 20) if rate_limit else 0)}
     celery = str(Path(sys.executable).parent / "celery")

@@ -50,25 +50,30 @@ def main() -> None:
     jobs.enqueue = lambda *args, **kwargs: None  # the events are handled below, in this process
     run = f"{time.time():.0f}"
     account = AccountFactory(name=f"Bench profile {run}", owner=UserFactory(email=f"owner-p{run}@bench.test"))
-    statements, cpu = defaultdict(list), defaultdict(list)
+    statements, cpu, wall = defaultdict(list), defaultdict(list), defaultdict(list)
     last = {}
     for number in range(ROUNDS):
         reader, action, _cashier = paying_reader(account, f"Profile {run}-{number}")
         first = SandboxEvent.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+        started = time.process_time()
         with events.hold_events():
             device.reader_present_card(reader_id=reader.processor_reader_id, number="4242424242424242")
+        cpu["the card presented (the processor's side)"].append((time.process_time() - started) * 1000)
         held = list(SandboxEvent.objects.filter(pk__gt=first, delivered_at__isnull=True).order_by("pk"))
         for held_event in held:
+            started = time.process_time()
             events.event_deliver(event_pk=held_event.pk)  # stored and its task queued (eager: not run here)
+            cpu["an event delivered (signed, received, stored, queued)"].append((time.process_time() - started) * 1000)
             stored = WebhookEvent.objects.get(event_id=held_event.event_id)
             if stored.processed_at:
                 continue
             with CaptureQueriesContext(connection) as captured:
                 if profiler is not None:
                     profiler.enable()
-                started = time.process_time()
+                started, wall_started = time.process_time(), time.perf_counter()
                 webhook_event_handle(event_id=stored.pk)
                 spent = time.process_time() - started
+                wall[held_event.type].append((time.perf_counter() - wall_started) * 1000)
                 if profiler is not None:
                     profiler.disable()
             statements[held_event.type].append(len(captured))
@@ -76,16 +81,19 @@ def main() -> None:
             last[held_event.type] = [query["sql"] for query in captured.captured_queries]
         assert ReaderAction.objects.get(pk=action.pk).status == "succeeded", "the action did not end"
     total_statements = sum(statistics.median(values) for values in statements.values())
-    total_cpu = sum(statistics.median(values) for values in cpu.values())
+    total_cpu = sum(statistics.median(cpu[kind]) for kind in statements)
     for kind in statements:
         print(f"{kind}: {statistics.median(statements[kind]):.0f} statements, CPU median "
-              f"{statistics.median(cpu[kind]):.1f} ms (n={len(cpu[kind])})")
+              f"{statistics.median(cpu[kind]):.1f} ms, wall {statistics.median(wall[kind]):.1f} ms "
+              f"(n={len(cpu[kind])})")
     print(f"per payment: {total_statements:.0f} statements, {total_cpu:.1f} ms CPU "
           "(this process; PostgreSQL's not counted)")
+    for kind in cpu.keys() - statements.keys():  # before the worker: the processor's side, our webhook view
+        print(f"{kind}: CPU median {statistics.median(cpu[kind]):.1f} ms (n={len(cpu[kind])})")
     if profiler is not None:
         import pstats
 
-        pstats.Stats(profiler).sort_stats("cumulative").print_stats(45)
+        pstats.Stats(profiler).sort_stats(os.environ.get("BENCH_SORT", "cumulative")).print_stats(45)
     if verbose:
         for kind, queries in last.items():
             print(f"\n--- {kind}")

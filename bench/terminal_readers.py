@@ -7,8 +7,10 @@ reader actions. Measured per reader: from the reader's result to our row saying 
 20 ms), plus the sell screen's polling interval (its status part asks every 500 ms: at worst that much
 more). Then: every payment succeeded once, one PaymentIntent per payment, one card payment on each sale.
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/pos_bench_terminal .venv/bin/python bench/terminal_readers.py
-(the database is created if missing; Redis from REDIS_URL / CELERY_BROKER_URL, or the bench defaults).
+    .venv/bin/python bench/terminal_readers.py
+On its own PostgreSQL cluster (bench/faults/servers.py: initdb in a temporary directory, a free port,
+PostgreSQL's defaults but for max_connections, removed at the end), or on DATABASE_URL when set (the
+database is created if missing); Redis from REDIS_URL / CELERY_BROKER_URL, or the bench defaults.
 
 BENCH_READERS (50), BENCH_POOL (threads) and BENCH_CONCURRENCY (16): the readers and the one worker's pool;
 BENCH_CONN_MAX_AGE (60): the worker's DB_CONN_MAX_AGE (0: a new database connection per task, Django's
@@ -27,7 +29,9 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/pos_bench_terminal")
+# The web side (the webhook view, the sell screens' requests) keeps its connections, as a deployment
+# should (README, "Deploying"): a new PostgreSQL backend per request costs more than the request.
+os.environ.setdefault("DB_CONN_MAX_AGE", "60")
 os.environ["CELERY_TASK_ALWAYS_EAGER"] = "false"
 
 from bench.common import ROOT, setup_django  # noqa: E402
@@ -62,6 +66,41 @@ def _process_cpu(session: int) -> float:
         if int(fields[3]) == session:  # fields after the name: state ppid pgrp session ...
             total += int(fields[11]) + int(fields[12])
     return total / ticks
+
+
+def _postgres_processes() -> dict[int, tuple[int, int, int]]:
+    """PostgreSQL's processes: pid -> (ppid, own CPU ticks, CPU ticks of its ended children)."""
+    found = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            command, rest = (Path("/proc") / entry / "stat").read_text().rsplit(")", 1)
+        except OSError:
+            continue
+        if command.endswith("(postgres"):
+            fields = rest.split()
+            found[int(entry)] = (int(fields[1]), int(fields[11]) + int(fields[12]), int(fields[13]) + int(fields[14]))
+    return found
+
+
+def _postgres_cpu(before: dict) -> float:
+    """CPU seconds PostgreSQL spent since the `before` snapshot: its live processes' growth, plus what its
+    backends that ended meanwhile used after `before` (their postmaster's children time grew by their
+    whole life; their share before `before` is taken off)."""
+    after = _postgres_processes()
+    ticks = sum(after[pid][1] - before.get(pid, (0, 0, 0))[1] for pid in after)
+    ticks += sum(after[pid][2] - before[pid][2] for pid in after if pid in before)
+    ticks -= sum(own for pid, (_ppid, own, _children) in before.items() if pid not in after)
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def _machine_busy() -> tuple[float, float]:
+    """(busy, idle) CPU seconds of the whole machine so far, every core (/proc/stat)."""
+    values = [int(value) for value in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    ticks = os.sysconf("SC_CLK_TCK")
+    idle = values[3] + values[4]  # idle, iowait
+    return (sum(values[:8]) - idle) / ticks, idle / ticks
 
 
 def _quantiles(values: list[float]) -> str:
@@ -117,6 +156,7 @@ def main() -> None:
 
     run = f"{time.time():.0f}"
     account = AccountFactory(name=f"Bench readers {run}", owner=UserFactory(email=f"owner-{run}@bench.test"))
+    warm_account = AccountFactory(name=f"Bench warm-up {run}", owner=UserFactory(email=f"warm-{run}@bench.test"))
     actions, cashiers = [], {}
     for number in range(READERS):
         reader, action, cashier = paying_reader(account, f"Reader {number}")
@@ -141,14 +181,21 @@ def main() -> None:
             raise SystemExit("the worker did not start")
     time.sleep(2)  # its first messages (none) and its pool's threads settle
     print(f"worker ready after {time.monotonic() - waited:.1f} s")
-    start = threading.Barrier(READERS)
+    # Warm, as in service: each presenting thread first takes a payment on its own warm-up reader (another
+    # shop's), so that its connection (the processor's side and our webhook view, here in this process)
+    # is open and has read its tables, and the worker's pool has taken payments (its first tasks pay for
+    # imports and connections, about 0.2 s each); those settle before the measured cards.
+    warm = [paying_reader(warm_account, f"Warm-up {number}")[:2] for number in range(READERS)]
+    warmed, start = threading.Barrier(READERS + 1), threading.Barrier(READERS + 1)
 
     result_at, result_wall = {}, {}
 
-    def customer(pair):
+    def customer(pair, warm_pair):
         reader, action = pair
-        start.wait()
         try:
+            device.reader_present_card(reader_id=warm_pair[0].processor_reader_id, number="4242424242424242")
+            warmed.wait()
+            start.wait()
             device.reader_present_card(reader_id=reader.processor_reader_id, number="4242424242424242")
             result_at[action.pk] = time.monotonic()
             if os.environ.get("BENCH_TRACE"):
@@ -156,6 +203,17 @@ def main() -> None:
             result_wall[action.pk] = time.time()
         finally:
             connection.close()
+
+    customers = ThreadPoolExecutor(READERS)
+    presented = [customers.submit(customer, pair, warm_pair) for pair, warm_pair in zip(actions, warm, strict=True)]
+    warmed.wait(timeout=120)
+    deadline = time.monotonic() + 60
+    warm_ids = [action.pk for _r, action in warm]
+    while ReaderAction.objects.filter(pk__in=warm_ids, status="succeeded").count() < READERS:
+        if time.monotonic() > deadline:
+            raise SystemExit("the warm-up payments did not settle")
+        time.sleep(0.05)
+    time.sleep(2)  # the warm-up's reader events too
 
     shown_at = {}
 
@@ -190,9 +248,27 @@ def main() -> None:
         time.sleep(3)  # every screen is waiting
     load_before = os.getloadavg()
     cpu_before = _process_cpu(worker.pid)
+    postgres_before, bench_before, wall_before = _postgres_processes(), time.process_time(), time.monotonic()
+    machine_before = _machine_busy()
+    if os.environ.get("BENCH_CONNECTS"):
+        from django.db.backends.postgresql.base import DatabaseWrapper
+        connects = []
+        original = DatabaseWrapper.get_new_connection
+
+        def counted(self, params):
+            import traceback
+            connects.append(threading.current_thread().name + " " + "".join(traceback.format_stack(limit=12)[:6]))
+            return original(self, params)
+        DatabaseWrapper.get_new_connection = counted
+    if os.environ.get("BENCH_STATEMENTS"):
+        with connection.cursor() as cursor:
+            cursor.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+            cursor.execute("SELECT pg_stat_statements_reset()")
     try:
-        with ThreadPoolExecutor(READERS) as pool:
-            list(pool.map(customer, actions))
+        start.wait(timeout=30)
+        with customers:
+            for future in presented:
+                future.result()
             deadline = time.monotonic() + 60
             if screens is not None:
                 for future in waiting:
@@ -207,10 +283,29 @@ def main() -> None:
                     shown_at.setdefault(pk, now)
                 time.sleep(0.02)
         worker_cpu = _process_cpu(worker.pid) - cpu_before
+        postgres_cpu = _postgres_cpu(postgres_before)
+        bench_cpu, wall = time.process_time() - bench_before, time.monotonic() - wall_before
+        machine_busy, machine_idle = (after - before for after, before in zip(_machine_busy(), machine_before,
+                                                                                strict=True))
         load_after = os.getloadavg()
     finally:
         os.killpg(worker.pid, 15)
         worker.wait(timeout=20)
+    if os.environ.get("BENCH_STATEMENTS"):
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT calls, total_exec_time + total_plan_time, "
+                           "left(regexp_replace(query, '\\s+', ' ', 'g'), 150) "
+                           "FROM pg_stat_statements ORDER BY 2 DESC LIMIT 30")
+            rows = cursor.fetchall()
+            cursor.execute("SELECT sum(calls), sum(total_exec_time + total_plan_time) FROM pg_stat_statements")
+            calls, spent = cursor.fetchone()
+        print(f"PostgreSQL over the cards: {calls} statements, {spent:.0f} ms planning and running them")
+        for calls, spent, query in rows:
+            print(f"  {calls:5d} {spent:8.1f} ms  {query}")
+    if os.environ.get("BENCH_CONNECTS"):
+        print(f"connections opened in this process over the cards: {len(connects)}")
+        for where in connects[:3]:
+            print(where)
     latencies = [shown_at[pk] - result_at[pk] if pk in shown_at and pk in result_at else None
                  for pk in (a.pk for _r, a in actions)]
     settled = [latency for latency in latencies if latency is not None]
@@ -220,10 +315,20 @@ def main() -> None:
           f"settled {len(settled)}")
     print(f"worker CPU {worker_cpu * 1000:.0f} ms in all, {worker_cpu * 1000 / max(len(settled), 1):.1f} ms per "
           f"payment; load average {load_before[0]:.2f} before, {load_after[0]:.2f} after")
+    # The two cores' time over the run (until the last screen saw its result): who used it.
+    print(f"over {wall * 1000:.0f} ms of wall time (x 2 cores): worker {worker_cpu * 1000:.0f} ms, this process "
+          f"{bench_cpu * 1000:.0f} ms (the processor's side, the webhook view, the screens), PostgreSQL "
+          f"{postgres_cpu * 1000:.0f} ms ; the machine: {machine_busy * 1000:.0f} ms busy, "
+          f"{machine_idle * 1000:.0f} ms idle")
     # Where the time went, per reader (wall clock): the result at the processor → its row ended by the
     # worker (queue wait and handling of the events in front of it and of its own) → seen by our reader.
     ended = dict(ReaderAction.objects.filter(pk__in=result_wall).values_list("pk", "finished_at"))
     to_row = [ended[pk].timestamp() - result_wall[pk] for pk in result_wall if ended.get(pk)]
+    if result_wall and ended:
+        first = min(result_wall.values())
+        print(f"results at the processor from 0 to {(max(result_wall.values()) - first) * 1000:.0f} ms, rows ended "
+              f"from {(min(v.timestamp() for v in ended.values() if v) - first) * 1000:.0f} to "
+              f"{(max(v.timestamp() for v in ended.values() if v) - first) * 1000:.0f} ms")
     print(f"breakdown, median / p95 / max: result -> row ended {_quantiles(to_row)}; row ended -> seen "
           f"{_quantiles([shown_at[pk] - result_at[pk] - (ended[pk].timestamp() - result_wall[pk])
                          for pk in result_wall if ended.get(pk) and pk in shown_at])}")
@@ -243,4 +348,16 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    if os.environ.get("DATABASE_URL"):
+        main()
+    else:
+        # Its own PostgreSQL (PostgreSQL's defaults, fsync on, as the shared one), for the connections:
+        # 50 screens long-polling and 50 presenting threads, each with its own, pass the shared server's 100.
+        from bench.faults.servers import PrivatePostgres
+
+        # BENCH_STATEMENTS=1: PostgreSQL's time per statement over the measured cards (pg_stat_statements).
+        statements = "-c shared_preload_libraries=pg_stat_statements" if os.environ.get("BENCH_STATEMENTS") else ""
+        with PrivatePostgres(max_connections=READERS * 2 + 50, durable=True, options=statements) as postgres:
+            postgres.create_database("terminal")
+            os.environ["DATABASE_URL"] = postgres.url("terminal")
+            main()

@@ -28,6 +28,7 @@ from itertools import batched
 from celery import shared_task
 from django.db import connection, models, transaction
 from django.db.models import Q
+from django.db.models.sql import UpdateQuery
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerUnavailable
 
@@ -63,8 +64,10 @@ class Claim:
     touch the row while it still carries it, so a claim that expired and was taken by another worker
     is never released by the first one."""
 
-    def __init__(self, model: type[models.Model], pk: int, until: datetime.datetime):
+    def __init__(self, model: type[models.Model], pk: int, until: datetime.datetime,
+                 row: models.Model | None = None):
         self.model, self.pk, self.until = model, pk, until
+        self.row = row  # the row as the claim left it (claim(fetch=True)), else None
 
     def _mine(self):
         return self.model._default_manager.filter(pk=self.pk, lease_until=self.until)
@@ -84,18 +87,29 @@ class Claim:
         return bool(self._mine().update(lease_until=until, **changes))
 
 
-def claim(model: type[models.Model], pk: int, *, seconds: float, due: Q, now=None, **changes) -> Claim | None:
+def claim(model: type[models.Model], pk: int, *, seconds: float, due: Q, now=None, fetch: bool = False,
+          **changes) -> Claim | None:
     """Take row `pk` for `seconds` if it is free and still due, in one statement:
 
         UPDATE … SET lease_until = now + seconds[, changes] WHERE pk = … AND
-               (lease_until IS NULL OR lease_until <= now) AND <due>
+               (lease_until IS NULL OR lease_until <= now) AND <due> [RETURNING …]
 
-    `changes` are written by the same UPDATE (`tries=F("tries") + 1`). None: another worker holds
-    it, it is held back for a retry, or it is done."""
+    `changes` are written by the same UPDATE (`tries=F("tries") + 1`). `fetch`: the same statement
+    returns the row, as `Claim.row` (no second statement to read what was claimed). None: another
+    worker holds it, it is held back for a retry, or it is done."""
     now = now or timezone.now()
     until = now + datetime.timedelta(seconds=seconds)
-    taken = model._default_manager.filter(unclaimed(now) & due, pk=pk).update(lease_until=until, **changes)
-    return Claim(model, pk, until) if taken else None
+    rows = model._default_manager.filter(unclaimed(now) & due, pk=pk)
+    if not fetch:
+        return Claim(model, pk, until) if rows.update(lease_until=until, **changes) else None
+    update = rows.query.chain(UpdateQuery)
+    update.add_update_values({"lease_until": until, **changes})
+    compiler = update.get_compiler(rows.db)
+    compiler.returning_fields = model._meta.concrete_fields
+    statement, params = compiler.as_sql()
+    # A raw queryset turns the returned columns into the model, through the fields' converters.
+    taken = list(model._default_manager.raw(statement, params).using(rows.db))
+    return Claim(model, pk, until, row=taken[0]) if taken else None
 
 
 class BatchClaim:

@@ -169,7 +169,7 @@ def _cancel_processor_payment(payment: Payment) -> None:
 
 
 def finish(action_id: int, *, failure_code: str = "", cancel_payment: bool = False,
-            status: str | None = None, reader_id: int | None = None) -> ReaderAction:
+           status: str | None = None, reader_id: int | None = None) -> ReaderAction:
     """End an action (failed with its code, or `status`), its pending payment failing with the same code;
     then the standalone loop's next step. `reader_id`: the action's reader, when the caller has it."""
     payment_id = None
@@ -190,19 +190,30 @@ def finish(action_id: int, *, failure_code: str = "", cancel_payment: bool = Fal
         # reader (mode, removal, a new payment or refund) take them.
         reader = Reader.objects.select_for_update().get(pk=reader_id)
         action = ReaderAction.objects.select_for_update(of=("self",)).select_related("payment").get(pk=action_id)
-        action.reader = reader
-        if action.status not in ReaderAction.OPEN:
-            return action
-        if action.kind == ReaderAction.Kind.PAYMENT and action.payment.status == Payment.Status.SUCCEEDED:
-            action.status = ReaderAction.Status.SUCCEEDED  # the card was taken after all
-        else:
-            action.status = status or ReaderAction.Status.FAILED
-            taken = action.payment.failure_code if action.kind == ReaderAction.Kind.PAYMENT else ""
-            action.failure_code = (failure_code or taken)[:60]
-        action.finished_at = timezone.now()
-        action.save(update_fields=["status", "failure_code", "finished_at"])
-        live.announce(action_id)
-        follow = _next_standalone_step(action, reader)
+        follow = _end_locked(action, reader, failure_code=failure_code, status=status)
+    return _after_end(action, follow)
+
+
+def _end_locked(action: ReaderAction, reader: Reader, *, failure_code: str = "",
+                status: str | None = None) -> ReaderAction | None:
+    """`finish`'s work, the reader and the action locked by the caller: the standalone loop's next step,
+    if any, to send once committed."""
+    action.reader = reader
+    if action.status not in ReaderAction.OPEN:
+        return None
+    if action.kind == ReaderAction.Kind.PAYMENT and action.payment.status == Payment.Status.SUCCEEDED:
+        action.status = ReaderAction.Status.SUCCEEDED  # the card was taken after all
+    else:
+        action.status = status or ReaderAction.Status.FAILED
+        taken = action.payment.failure_code if action.kind == ReaderAction.Kind.PAYMENT else ""
+        action.failure_code = (failure_code or taken)[:60]
+    action.finished_at = timezone.now()
+    action.save(update_fields=["status", "failure_code", "finished_at"])
+    live.announce(action.pk)
+    return _next_standalone_step(action, reader)
+
+
+def _after_end(action: ReaderAction, follow: ReaderAction | None) -> ReaderAction:
     if follow is not None:
         # The loop's next step goes to the reader now, in whatever settled this one (a webhook's task,
         # the polling request, the scheduled check); if that fails, the scheduled check sends it.
@@ -375,13 +386,16 @@ def action_check(*, action_id: int, current: TerminalReader | None = None) -> Re
         claim.release()
 
 
-def action_check_if_due(*, account, action_id: int) -> ReaderAction:
-    """The sell screen's polling: our row, and the processor asked at most every CHECK_EVERY."""
-    action = scoped(ReaderAction, account).get(pk=action_id)
+def action_check_if_due(*, account, action_id: int, known: ReaderAction | None = None) -> ReaderAction:
+    """The sell screen's polling: our row, with its payment and reader, and the processor asked at most
+    every CHECK_EVERY. `known`: the row as the caller has just read it (the same), not read again."""
+    shown = scoped(ReaderAction, account).select_related("payment", "reader")
+    action = known if known is not None else shown.get(pk=action_id)
     now = timezone.now()
     if action.status in ReaderAction.OPEN and (action.checked_at is None or now - action.checked_at >= CHECK_EVERY):
         ReaderAction.objects.filter(pk=action_id).update(checked_at=now)
-        return action_check(action_id=action_id)
+        action_check(action_id=action_id)
+        return shown.get(pk=action_id)  # as the check left it, its payment too
     return action
 
 
@@ -436,15 +450,21 @@ def follow_payment(payment: Payment) -> None:
     if payment.method != Payment.Method.CARD_PRESENT or payment.status not in (Payment.Status.SUCCEEDED,
                                                                                Payment.Status.FAILED):
         return
-    found = ReaderAction.objects.filter(payment=payment, kind=ReaderAction.Kind.PAYMENT,
-                                        status__in=ReaderAction.OPEN).values_list("pk", "reader_id").first()
-    if found is None:
-        return
-    action_id, reader_id = found
-    if payment.status == Payment.Status.SUCCEEDED:
-        finish(action_id, status=ReaderAction.Status.SUCCEEDED, reader_id=reader_id)
-    else:
-        finish(action_id, failure_code=payment.failure_code, reader_id=reader_id)
+    open_action = ReaderAction.objects.filter(payment=payment, kind=ReaderAction.Kind.PAYMENT,
+                                              status__in=ReaderAction.OPEN)
+    with transaction.atomic():
+        # Lock order: the reader, then its action (as `finish`); the reader is found through its open
+        # action by the locking statement itself (one statement fewer for every payment a reader takes).
+        reader = Reader.objects.select_for_update().filter(pk__in=open_action.values("reader_id")).first()
+        action = reader and open_action.select_for_update(of=("self",)).select_related("payment") \
+            .filter(reader=reader).first()
+        if action is None:
+            return  # none open (the reader's own event, or the screen's check, ended it first)
+        if payment.status == Payment.Status.SUCCEEDED:
+            follow = _end_locked(action, reader, status=ReaderAction.Status.SUCCEEDED)
+        else:
+            follow = _end_locked(action, reader, failure_code=payment.failure_code)
+    _after_end(action, follow)
 
 
 def actions_due(now=None) -> list[int]:

@@ -3,7 +3,10 @@
 The status part of Pay › Card asks with `?wait=1` (a long-poll): the view answers as soon as the action's
 state changes, or after WAIT_SECONDS with the state unchanged, and the part it renders asks again. The
 driver announces every change of an action (`announce`, once its transaction commits) on a Redis channel
-of that action; a waiting request listens on it and reads nothing from the database while it waits.
+of that action; a waiting request listens on it and reads nothing from the database while it waits. Unless
+database connections are kept (DB_CONN_MAX_AGE), it gives its connection back before waiting, so that
+waiting screens do not count against PostgreSQL's max_connections for up to WAIT_SECONDS each (Django
+opens one again for the answer, as the next request would).
 
 The htmx poll every 500 ms stays, as the fallback: when long-polls are off (settings.TERMINAL_LIVE_WAITERS
 = 0, the default), when that many requests are already waiting, or when Redis does not answer, the view
@@ -75,6 +78,16 @@ def _publish(action_id: int) -> None:
         outage_log.warning("reader action %s: the change was not announced (%s)", action_id, type(error).__name__)
 
 
+def _release_database_connection() -> None:
+    """Only a connection the request would close at its end anyway (DB_CONN_MAX_AGE=0, Django's default):
+    a kept one stays with its thread (opening another costs PostgreSQL a new backend). Outside a
+    transaction only (a request's atomic block keeps its connection)."""
+    from django.db import connection
+
+    if connection.settings_dict.get("CONN_MAX_AGE") == 0 and not connection.in_atomic_block:
+        connection.close()
+
+
 def wait_for_action(action_id: int, status: str) -> bool:
     """The sell screen's long-poll: wait while the action is still in `status` (wait_for_change)."""
     from terminal.models import ReaderAction
@@ -113,6 +126,7 @@ def wait_for_change(action_id: int, unchanged) -> bool:
                     subscribed = True
                     if not unchanged():
                         return True
+                    _release_database_connection()
                 elif message["type"] == "message":
                     return True
             return True

@@ -179,10 +179,12 @@ def sell_card_status(request, action_id):
     action = _sale_action(request, action_id)
     live_next = live.can_wait()
     if request.htmx:
+        waited = False
         if request.GET.get("wait") and action.status in ReaderAction.OPEN:
-            live_next = live.wait_for_action(action.pk, action.status)
-        action = driver.action_check_if_due(account=request.account, action_id=action.pk)
-        action.payment.refresh_from_db()
+            live_next = waited = live.wait_for_action(action.pk, action.status)
+        # Read again only after a wait (every long-poll answer: 3 statements fewer than reading it twice).
+        action = driver.action_check_if_due(account=request.account, action_id=action.pk,
+                                            known=None if waited else action)
     context = {"action": action, "payment": action.payment, "currency": action.payment.currency,
                "failure": failure_message(action.failure_code) if action.failure_code else "", "live": live_next}
     response = render_page(request, "terminal/sell_card_status.html", context, partial="status")

@@ -47,9 +47,13 @@ def _wait(condition, timeout: float, what: str) -> None:
 
 
 class PrivatePostgres:
-    def __init__(self, *, max_connections: int = 200):
+    def __init__(self, *, max_connections: int = 200, durable: bool = False, options: str = ""):
+        """`durable`: PostgreSQL's own defaults for the disk (fsync, synchronous commits), as the shared
+        server has them, for a benchmark; otherwise off, for fault runs that only count rows."""
         self.port = free_port()
         self.max_connections = max_connections
+        self.durable = durable
+        self.options = options  # more `-c name=value` for the server
         self.directory = Path(tempfile.mkdtemp(prefix="pbo-faults-pg-"))
         self.data = self.directory / "data"
         self.log = self.directory / "postgres.log"
@@ -76,8 +80,11 @@ class PrivatePostgres:
 
     def start(self) -> None:
         options = (f"-c port={self.port} -c listen_addresses=127.0.0.1 -c unix_socket_directories='{self.directory}' "
-                   f"-c max_connections={self.max_connections} -c fsync=off -c synchronous_commit=off "
-                   f"-c full_page_writes=off")
+                   f"-c max_connections={self.max_connections}")
+        if not self.durable:
+            options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+        if self.options:
+            options += " " + self.options
         subprocess.run(
             self._as_owner(str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-l", str(self.log), "-o", options,
                            "-w", "-t", "60", "start"),

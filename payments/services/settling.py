@@ -34,7 +34,7 @@ def payment_settle(*, payment_id: int, result: ProcessorPayment | None = None, e
     if not _record_answer(payment, attempt, result=result, error=error, now=timezone.now()):
         attempt.save(update_fields=["error_code"])
         return payment  # unknown outcome: stays pending until known
-    payment.save()
+    payment.save(update_fields=SETTLED_PAYMENT_FIELDS)  # what _record_answer may change, nothing else
     attempt.save(update_fields=SETTLED_ATTEMPT_FIELDS)
     audit = _settled_audit(payment, before, actor=actor, source=source)
     if audit is not None:

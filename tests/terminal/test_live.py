@@ -144,3 +144,21 @@ def test_a_full_long_poll_falls_back_to_polling(cashier, cart, reader, waiters, 
     answered = cashier.get(url, headers={"HX-Request": "true"}).content.decode()
 
     assert 'hx-trigger="every 500ms"' in answered and "?wait=1" not in answered
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("kept_seconds", [0, 60])
+def test_a_waiting_request_holds_no_database_connection_unless_they_are_kept(waiters, monkeypatch, kept_seconds):
+    """Fifty screens waiting must not hold fifty PostgreSQL connections (max_connections is 100 here) when
+    each request closes its own anyway (DB_CONN_MAX_AGE=0); a kept connection stays with its thread."""
+    from django.db import connection
+
+    monkeypatch.setitem(connection.settings_dict, "CONN_MAX_AGE", kept_seconds)
+
+    def unchanged():
+        return not ReaderAction.objects.filter(pk=4247).exists()  # the re-read opens the connection
+
+    thread = later(0.3, lambda: live._publish(4247))
+    assert live.wait_for_change(4247, unchanged) is True
+    thread.join()
+    assert (connection.connection is None) is (kept_seconds == 0)  # not reopened since
