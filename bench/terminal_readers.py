@@ -2,10 +2,13 @@
 once. Each reader gets a sale's card payment (sent by the cashier's request, as the sell screen does); then
 50 cards are presented at the same moment, from 50 threads, as 50 customers would. The reader's result is
 at the processor when `reader_present_card` returns; from then on nothing in this process drives anything:
-the processor's webhook events go to one Celery worker (threads pool), which settles the payments and the
-reader actions. Measured per reader: from the reader's result to our row saying "approved" (read every
-20 ms), plus the sell screen's polling interval (its status part asks every 500 ms: at worst that much
-more). Then: every payment succeeded once, one PaymentIntent per payment, one card payment on each sale.
+the processor's webhook events go to one Celery worker, which settles the payments and the reader actions.
+Warm, as in service: each presenting thread has first taken a payment on a warm-up reader of another shop
+(the worker's pool too), and this process's web side keeps its database connections (DB_CONN_MAX_AGE).
+Measured per reader: from the reader's result to our row saying "approved" (read every 20 ms), plus the
+sell screen's polling interval (its status part asks every 500 ms: at worst that much more), or to the
+sell screen's long-poll answering (BENCH_SCREENS=longpoll). Then: every payment succeeded once, one
+PaymentIntent per payment, one card payment on each sale.
 
     .venv/bin/python bench/terminal_readers.py
 On its own PostgreSQL cluster (bench/faults/servers.py: initdb in a temporary directory, a free port,
@@ -66,33 +69,6 @@ def _process_cpu(session: int) -> float:
         if int(fields[3]) == session:  # fields after the name: state ppid pgrp session ...
             total += int(fields[11]) + int(fields[12])
     return total / ticks
-
-
-def _postgres_processes() -> dict[int, tuple[int, int, int]]:
-    """PostgreSQL's processes: pid -> (ppid, own CPU ticks, CPU ticks of its ended children)."""
-    found = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            command, rest = (Path("/proc") / entry / "stat").read_text().rsplit(")", 1)
-        except OSError:
-            continue
-        if command.endswith("(postgres"):
-            fields = rest.split()
-            found[int(entry)] = (int(fields[1]), int(fields[11]) + int(fields[12]), int(fields[13]) + int(fields[14]))
-    return found
-
-
-def _postgres_cpu(before: dict) -> float:
-    """CPU seconds PostgreSQL spent since the `before` snapshot: its live processes' growth, plus what its
-    backends that ended meanwhile used after `before` (their postmaster's children time grew by their
-    whole life; their share before `before` is taken off)."""
-    after = _postgres_processes()
-    ticks = sum(after[pid][1] - before.get(pid, (0, 0, 0))[1] for pid in after)
-    ticks += sum(after[pid][2] - before[pid][2] for pid in after if pid in before)
-    ticks -= sum(own for pid, (_ppid, own, _children) in before.items() if pid not in after)
-    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def _machine_busy() -> tuple[float, float]:
@@ -248,18 +224,8 @@ def main() -> None:
         time.sleep(3)  # every screen is waiting
     load_before = os.getloadavg()
     cpu_before = _process_cpu(worker.pid)
-    postgres_before, bench_before, wall_before = _postgres_processes(), time.process_time(), time.monotonic()
+    bench_before, wall_before = time.process_time(), time.monotonic()
     machine_before = _machine_busy()
-    if os.environ.get("BENCH_CONNECTS"):
-        from django.db.backends.postgresql.base import DatabaseWrapper
-        connects = []
-        original = DatabaseWrapper.get_new_connection
-
-        def counted(self, params):
-            import traceback
-            connects.append(threading.current_thread().name + " " + "".join(traceback.format_stack(limit=12)[:6]))
-            return original(self, params)
-        DatabaseWrapper.get_new_connection = counted
     if os.environ.get("BENCH_STATEMENTS"):
         with connection.cursor() as cursor:
             cursor.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
@@ -283,7 +249,6 @@ def main() -> None:
                     shown_at.setdefault(pk, now)
                 time.sleep(0.02)
         worker_cpu = _process_cpu(worker.pid) - cpu_before
-        postgres_cpu = _postgres_cpu(postgres_before)
         bench_cpu, wall = time.process_time() - bench_before, time.monotonic() - wall_before
         machine_busy, machine_idle = (after - before for after, before in zip(_machine_busy(), machine_before,
                                                                                 strict=True))
@@ -302,10 +267,6 @@ def main() -> None:
         print(f"PostgreSQL over the cards: {calls} statements, {spent:.0f} ms planning and running them")
         for calls, spent, query in rows:
             print(f"  {calls:5d} {spent:8.1f} ms  {query}")
-    if os.environ.get("BENCH_CONNECTS"):
-        print(f"connections opened in this process over the cards: {len(connects)}")
-        for where in connects[:3]:
-            print(where)
     latencies = [shown_at[pk] - result_at[pk] if pk in shown_at and pk in result_at else None
                  for pk in (a.pk for _r, a in actions)]
     settled = [latency for latency in latencies if latency is not None]
@@ -316,10 +277,10 @@ def main() -> None:
     print(f"worker CPU {worker_cpu * 1000:.0f} ms in all, {worker_cpu * 1000 / max(len(settled), 1):.1f} ms per "
           f"payment; load average {load_before[0]:.2f} before, {load_after[0]:.2f} after")
     # The two cores' time over the run (until the last screen saw its result): who used it.
-    print(f"over {wall * 1000:.0f} ms of wall time (x 2 cores): worker {worker_cpu * 1000:.0f} ms, this process "
-          f"{bench_cpu * 1000:.0f} ms (the processor's side, the webhook view, the screens), PostgreSQL "
-          f"{postgres_cpu * 1000:.0f} ms ; the machine: {machine_busy * 1000:.0f} ms busy, "
-          f"{machine_idle * 1000:.0f} ms idle")
+    print(f"over {wall * 1000:.0f} ms of wall time (x 2 cores): the machine busy {machine_busy * 1000:.0f} ms, idle "
+          f"{machine_idle * 1000:.0f} ms; of the busy time: worker {worker_cpu * 1000:.0f} ms, this process "
+          f"{bench_cpu * 1000:.0f} ms (the processor's side, the webhook view, the screens), the rest "
+          f"{(machine_busy - worker_cpu - bench_cpu) * 1000:.0f} ms (PostgreSQL, Redis, the kernel)")
     # Where the time went, per reader (wall clock): the result at the processor → its row ended by the
     # worker (queue wait and handling of the events in front of it and of its own) → seen by our reader.
     ended = dict(ReaderAction.objects.filter(pk__in=result_wall).values_list("pk", "finished_at"))
