@@ -12,6 +12,7 @@ from payments.sandbox.models import SandboxPaymentIntent
 from payments.services.charges import charge_key
 from retail.models import Sale
 from subscriptions.models import Subscription
+from subscriptions.periods import shop_today
 from tests.jobs.workers import celery_app_on, eventually
 from tests.subscriptions.builders import monthly_box, subs_shop, subscribe, subscriber
 
@@ -19,10 +20,11 @@ pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
 
 def due_now(shop, customer, plan) -> Subscription:
-    """A subscription whose start date has come (subscribed earlier for today: no fast-path task ran)."""
-    sub = subscribe(shop, customer, plan, start_date=timezone.localdate() + datetime.timedelta(days=1))
-    Subscription.objects.filter(pk=sub.pk).update(start_date=timezone.localdate(), due_at=timezone.now(),
-                                                  next_billing_date=timezone.localdate())
+    """A subscription whose start date has come (subscribed earlier for today: no fast-path task ran).
+    Today in the shop's time zone: between 23:00 and midnight UTC, Paris is already tomorrow."""
+    today = shop_today(shop.account, timezone.now())
+    sub = subscribe(shop, customer, plan, start_date=today + datetime.timedelta(days=1))
+    Subscription.objects.filter(pk=sub.pk).update(start_date=today, due_at=timezone.now(), next_billing_date=today)
     return sub
 
 
