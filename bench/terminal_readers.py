@@ -15,7 +15,7 @@ On its own PostgreSQL cluster (bench/faults/servers.py: initdb in a temporary di
 PostgreSQL's defaults but for max_connections, removed at the end), or on DATABASE_URL when set (the
 database is created if missing); Redis from REDIS_URL / CELERY_BROKER_URL, or the bench defaults.
 
-BENCH_READERS (50), BENCH_POOL (threads) and BENCH_CONCURRENCY (16): the readers and the one worker's pool;
+BENCH_READERS (50), BENCH_POOL (prefork) and BENCH_CONCURRENCY (2): the readers and the one worker's pool;
 BENCH_CONN_MAX_AGE (60): the worker's DB_CONN_MAX_AGE (0: a new database connection per task, Django's
 default); BENCH_SCREENS: "rows" (our rows read every 20 ms, the 500 ms poll added at worst) or "longpoll"
 (50 sell screens long-polling their status part through the view, terminal.live). Also printed: the
@@ -41,9 +41,10 @@ from bench.common import ROOT, setup_django  # noqa: E402
 
 READERS = int(os.environ.get("BENCH_READERS", "50"))  # 1: the same path without any contention
 POLLING_SECONDS = 0.5  # the sell screen's status part (terminal/templates/terminal/sell_card_status.html)
-# The one worker's pool (BENCH_POOL=prefork BENCH_CONCURRENCY=2: one process per core, no shared GIL).
-POOL = os.environ.get("BENCH_POOL", "threads")
-CONCURRENCY = os.environ.get("BENCH_CONCURRENCY", "16")
+# The one worker's pool: by default one process per core, no shared GIL (BENCH_POOL=threads
+# BENCH_CONCURRENCY=4: as the Procfile).
+POOL = os.environ.get("BENCH_POOL", "prefork")
+CONCURRENCY = os.environ.get("BENCH_CONCURRENCY", "2")
 # The worker's database connections: kept between tasks (seconds) or, with 0, one new connection per task
 # (Django's default; Celery closes an obsolete connection before and after every task).
 CONN_MAX_AGE = os.environ.get("BENCH_CONN_MAX_AGE", "60")

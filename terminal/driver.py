@@ -456,10 +456,11 @@ def follow_payment(payment: Payment) -> None:
         # Lock order: the reader, then its action (as `finish`); the reader is found through its open
         # action by the locking statement itself (one statement fewer for every payment a reader takes).
         reader = Reader.objects.select_for_update().filter(pk__in=open_action.values("reader_id")).first()
-        action = reader and open_action.select_for_update(of=("self",)).select_related("payment") \
-            .filter(reader=reader).first()
-        if action is None:
+        if reader is None:
             return  # none open (the reader's own event, or the screen's check, ended it first)
+        action = open_action.select_for_update(of=("self",)).select_related("payment").filter(reader=reader).first()
+        if action is None:
+            return  # ended while we waited for the reader's lock
         if payment.status == Payment.Status.SUCCEEDED:
             follow = _end_locked(action, reader, status=ReaderAction.Status.SUCCEEDED)
         else:
